@@ -1,0 +1,37 @@
+# Direct detection pre-training (arXiv 2106.03112, Sec. 3), shrunk for the demo data:
+# the detector is pre-trained from random init on the target data itself at LOW resolution
+# (the paper: 448 px for 800-1333 px fine-tuning, ~0.56x; here 96 px for 160 px), with
+# trainable BN, random resize 0.8-1.2 + crop + flip + pad, SGD with warm-up then a constant
+# learning rate, and no weight decay on norm layers.
+_base_ = '../baselines/mask-rcnn_tiny_demo.py'
+
+pretrain_size = (96, 96)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='RandomResize', scale=pretrain_size, ratio_range=(0.8, 1.2), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=pretrain_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='Pad', size=pretrain_size),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=pretrain_size, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+model = dict(backbone=dict(frozen_stages=-1, norm_eval=False, zero_init_residual=False,
+                           norm_cfg=dict(type='BN', requires_grad=True)))
+max_epochs = 8
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
+                     paramwise_cfg=dict(norm_decay_mult=0.0))
+# warm-up, then the constant rate of the original recipe
+param_scheduler = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100)]
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Set up dpt's Python environment: a virtual environment with torch, the OpenMMLab stack,
+# mmcv 2.1.0 built from source WITH its compiled ops, and dpt itself (editable).
+#
+#   bash tools/setup_env.sh            # idempotent; seconds when nothing changed
+#
+# Environment:
+#   DPT_VENV    where the venv lives            (default: <repo>/.venv)
+#   DPT_CACHE   where built mmcv wheels are kept (default: ~/.cache/dpt)
+#   PYTHON      interpreter for the venv        (default: python3)
+#   FORCE_CUDA  1 builds mmcv's CUDA ops too (automatic when torch sees a GPU and nvcc exists)
+#   MAX_JOBS    parallel compile jobs for mmcv  (default: number of cores)
+#
+# Why mmcv is built here (see README "Pins and why"): mmcv 2.1.0 ships only an sdist; it must
+# build against the installed torch (--no-build-isolation, else it silently builds without
+# ops), with setuptools < 81 (its setup.py imports pkg_resources), and with its C++ standard
+# raised to C++20 (torch 2.14's headers refuse older standards). The built wheel is cached
+# per (mmcv, torch, python, cuda) so a second set-up on the same machine takes seconds.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${DPT_VENV:-$ROOT/.venv}
+CACHE=${DPT_CACHE:-$HOME/.cache/dpt}
+PYTHON=${PYTHON:-python3}
+MMCV_VERSION=2.1.0
+
+log() { printf '[dpt setup] %s\n' "$*" >&2; }
+die() { printf '[dpt setup] error: %s\n' "$*" >&2; exit 1; }
+
+stamp_of() {  # what the environment was made from; a change re-runs the install steps
+    cat "$ROOT/requirements.txt" "$ROOT/requirements/"*.txt "$ROOT/setup.py" \
+        "$ROOT/tools/setup_env.sh" | sha256sum | cut -c1-16
+}
+STAMP_FILE=$VENV/.dpt-setup-stamp
+want=$(stamp_of)
+if [[ -f $STAMP_FILE && $(cat "$STAMP_FILE") == "$want" ]] \
+    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, dpt' 2>/dev/null; then
+    log "environment up to date: $VENV"
+    exit 0
+fi
+
+command -v "$PYTHON" >/dev/null || die "no '$PYTHON' on PATH (Python 3.10-3.12 needed)"
+if [[ ! -x $VENV/bin/python ]]; then
+    log "creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY=$VENV/bin/python
+PIP=("$PY" -m pip --disable-pip-version-check)
+export PIP_PROGRESS_BAR=off
+
+log "1/5 build tools and torch (torch first: mmcv's build imports it)"
+"${PIP[@]}" install -q --upgrade pip
+"${PIP[@]}" install -q 'setuptools>=77.0.3,<81' wheel ninja
+"${PIP[@]}" install -q "$(grep -E '^torch==' "$ROOT/requirements.txt")" \
+    "$(grep -E '^torchvision==' "$ROOT/requirements.txt")"
+
+log "2/5 runtime requirements"
+"${PIP[@]}" install -q -r "$ROOT/requirements.txt" -r "$ROOT/requirements/tests.txt"
+
+log "3/5 mmcv $MMCV_VERSION with compiled ops"
+read -r TORCH_V PY_TAG HAS_GPU < <("$PY" -c '
+import sys, torch
+print(torch.__version__.split("+")[0], f"cp{sys.version_info[0]}{sys.version_info[1]}",
+      int(torch.cuda.is_available()))')
+if [[ -z ${FORCE_CUDA:-} ]]; then
+    if [[ $HAS_GPU == 1 ]] && command -v nvcc >/dev/null; then FORCE_CUDA=1; else FORCE_CUDA=0; fi
+fi
+VARIANT=$([[ $FORCE_CUDA == 1 ]] && echo cuda || echo cpu)
+WHEEL_DIR=$CACHE/wheels/mmcv-$MMCV_VERSION-torch$TORCH_V-$PY_TAG-$VARIANT
+mmcv_ok() { "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; }
+if mmcv_ok; then
+    log "mmcv $MMCV_VERSION with ops already installed"
+else
+    if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
+        log "no cached wheel in $WHEEL_DIR: building from source ($VARIANT ops; ~14 min on 2 cores)"
+        BUILD=$(mktemp -d "${TMPDIR:-/tmp}/dpt-mmcv.XXXXXX")
+        trap 'rm -rf "$BUILD"' EXIT
+        "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+        tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
+        SRC=$BUILD/mmcv-$MMCV_VERSION
+        # Raise the C++ standard in the build script of the sdist copy (the source, never an
+        # installed file). The script's own flag comes last on the compiler command line, so
+        # CXXFLAGS cannot override it.
+        sed -i -E 's/-std=c\+\+1[47]/-std=c++20/g' "$SRC/setup.py"
+        grep -q 'c++20' "$SRC/setup.py" || die "mmcv setup.py has no C++ standard flag to raise"
+        mkdir -p "$WHEEL_DIR"
+        (cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=$FORCE_CUDA MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+            "${PIP[@]}" wheel --no-build-isolation --no-deps -w "$BUILD/dist" . ) \
+            || die "mmcv build failed (see the compiler output above)"
+        # publish atomically: a killed build never leaves a half-written wheel in the cache
+        whl=$(ls "$BUILD"/dist/mmcv-*.whl)
+        cp "$whl" "$WHEEL_DIR/.tmp-$(basename "$whl")"
+        mv "$WHEEL_DIR/.tmp-$(basename "$whl")" "$WHEEL_DIR/$(basename "$whl")"
+    else
+        log "using cached wheel from $WHEEL_DIR"
+    fi
+    # --no-deps: its declared needs (mmengine, opencv-python, addict, yapf ...) are in
+    # requirements.txt or pulled by mmengine already.
+    "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
+    "${PIP[@]}" install -q addict yapf packaging pyyaml Pillow
+    mmcv_ok || die "mmcv installed but 'import mmcv.ops' fails"
+fi
+
+log "4/5 dpt (editable)"
+"${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
+
+log "5/5 checking imports"
+"$PY" - <<'PYEOF'
+import mmcv, mmcv.ops, mmdet, mmengine, torch, dpt
+print(f"[dpt setup] ok: torch {torch.__version__}, mmcv {mmcv.__version__} (ops), "
+      f"mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, dpt {dpt.__version__}, "
+      f"cuda {'yes' if torch.cuda.is_available() else 'no'}")
+PYEOF
+echo "$want" > "$STAMP_FILE"

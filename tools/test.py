@@ -1,0 +1,55 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CKPT [--eval bbox segm]``.
+
+``--eval`` picks the COCO metrics (bbox, segm, proposal), as the seed code bases' tools did;
+without it the config's test evaluator decides. The AP numbers are printed at the end.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='Test (and evaluate) a detector checkpoint')
+    p.add_argument('config', help='test config file')
+    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('--work-dir', help='where the metrics are saved')
+    p.add_argument('--eval', nargs='+', metavar='METRIC',
+                   help='COCO metrics to compute: bbox segm proposal')
+    p.add_argument('--out', help='also dump the raw predictions to this .pkl file')
+    p.add_argument('--show-dir', help='draw predictions into this folder (in the work dir)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config entries')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmengine.dist import is_main_process
+    from dpt.apis import build_runner, cli_errors, format_metrics, load_config, \
+        prepare_test_config
+    from dpt.engine.fileio import atomic_write_bytes
+    with cli_errors('test'):
+        cfg = load_config(args.config, args.cfg_options)
+        prepare_test_config(cfg, args.config, args.checkpoint, args.work_dir, args.eval,
+                            args.out, args.show_dir, args.launcher)
+        metrics = build_runner(cfg).test()
+        if is_main_process():
+            print(f'\n{args.checkpoint} on {args.config}:\n{format_metrics(metrics)}')
+            out = osp.join(cfg.work_dir, 'metrics.json')
+            atomic_write_bytes(json.dumps(metrics, indent=1).encode(), out)
+            print(f'metrics written to {out}')
+        return metrics
+
+
+if __name__ == '__main__':
+    main()
