@@ -41,4 +41,4 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def install():
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -38,8 +38,7 @@ def _numpy_globals():
 
 def _mmengine_globals():
     from mmengine.logging import HistoryBuffer
-    from mmengine.config import ConfigDict
-    return [HistoryBuffer, ConfigDict]
+    return [HistoryBuffer]
 
 
 SAFE_GLOBALS = None
@@ -80,7 +79,21 @@ def _mmengine_local_loader(filename, map_location):
     return load_checkpoint_file(filename, map_location)
 
 
+def _history_buffer_reduce(self):
+    return (type(self), (self._log_history, self._count_history, self.max_length))
+
+
 def install():
-    """Make mmengine load local checkpoints through :func:`load_checkpoint_file`."""
+    """Make mmengine load local checkpoints through :func:`load_checkpoint_file`, and make
+    the message hub's ``HistoryBuffer`` pickle as plain data.
+
+    mmengine pickles a HistoryBuffer with its statistics *methods*
+    (``getattr(HistoryBuffer, 'mean')``); ``getattr`` cannot be allowed in a safe unpickler
+    (it reaches any attribute of any allowed object). Pickled as its constructor and arrays,
+    it loads safely. Checkpoints written by plain mmengine with a message hub are refused
+    (for ``load_from``, keep only their ``state_dict``).
+    """
+    from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import CheckpointLoader
+    HistoryBuffer.__reduce__ = _history_buffer_reduce
     CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)
