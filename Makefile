@@ -6,6 +6,10 @@ PY := .venv/bin/python
 # (measured: up to 2x faster CPU training; see benchmarks/README.md).
 export MALLOC_MMAP_THRESHOLD_ ?= 17179869184
 export MALLOC_TRIM_THRESHOLD_ ?= 17179869184
+# OpenMP threads that sleep instead of spinning while they wait: with a data-loader worker or
+# a second training process on the same cores, spinning threads made CPU steps up to 15x
+# slower (benchmarks/README.md).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: setup demo test bench clean-demo
 

@@ -9,6 +9,9 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+# Before torch loads OpenMP: waiting threads sleep rather than spin, which keeps CPU training
+# fast when data-loader workers or other processes share the cores (see Makefile).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 from mmengine.config import DictAction  # noqa: E402
 

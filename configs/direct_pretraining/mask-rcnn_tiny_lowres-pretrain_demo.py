@@ -26,8 +26,11 @@ train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-model = dict(backbone=dict(frozen_stages=-1, norm_eval=False, zero_init_residual=False,
-                           norm_cfg=dict(type='BN', requires_grad=True)))
+# the box head of the original recipe (4 shared convs + 1 fc), kept for fine-tuning
+model = dict(
+    backbone=dict(frozen_stages=-1, norm_eval=False, zero_init_residual=False,
+                  norm_cfg=dict(type='BN', requires_grad=True)),
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=64)))
 max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
