@@ -9,7 +9,8 @@ from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_mod
 
 from mmdet.registry import RUNNERS
 
-from ..utils.state_dict import check_fits, compare_state_dicts, state_dict_of
+from ..utils.state_dict import (adapt_norm_layers, check_fits, compare_state_dicts,
+                                state_dict_of)
 
 
 @RUNNERS.register_module()
@@ -18,8 +19,8 @@ class DptRunner(Runner):
 
     * Without a GPU, a distributed launch (``torchrun``, ``--launcher pytorch``) runs on CPU
       processes over gloo, so ``dist_train.sh CONFIG N`` works, and is tested, everywhere.
-    * ``load_from`` / ``--resume`` print one summary of what was loaded, converted or
-      skipped, and refuse a checkpoint of another model (config key
+    * ``load_from`` / ``--resume`` convert norm layers between BN and GN where checkpoint
+      and model differ, and print one summary of what was loaded, converted or skipped, and refuse a checkpoint of another model (config key
       ``load_from_min_fit``, the share of the checkpoint's tensors that must fit; 0.5 by
       default) instead of silently training from random init.
     * Checkpoints are read with the safe unpickler (see :mod:`dpt.utils.checkpoint`).
@@ -51,14 +52,18 @@ class DptRunner(Runner):
         state = state_dict_of(checkpoint)
         for pattern, repl in revise_keys:
             state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+        state, converted = adapt_norm_layers(state, model)
         report = compare_state_dicts(state, model.state_dict())
+        report.converted = converted
         check_fits(report, str(filename), type(model).__name__,
                    float(self.cfg.get('load_from_min_fit', 0.5)))
         self.logger.info(f'Checkpoint {filename} -> {type(model).__name__}: '
                          f'{report.summary()}')
 
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=revise_keys)
+        # load the adapted tensors; the rest of the checkpoint (meta, optimizer, ...) as is
+        checkpoint = _load_checkpoint_to_model(
+            model, dict(checkpoint, state_dict=state) if converted else checkpoint, strict,
+            revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

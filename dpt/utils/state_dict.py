@@ -16,6 +16,7 @@ class LoadReport:
     shape_mismatch: list = field(default_factory=list)  # (key, ckpt shape, model shape)
     unexpected: list = field(default_factory=list)      # in the checkpoint only
     missing: list = field(default_factory=list)         # in the model only
+    converted: list = field(default_factory=list)       # (module, what was done)
 
     @property
     def num_checkpoint(self):
@@ -31,12 +32,16 @@ class LoadReport:
         model_total = len(self.loaded) + len(self.shape_mismatch) + len(self.missing)
         lines = [f'loaded {len(self.loaded)} of the model\'s {model_total} tensors '
                  f'({len(self.shape_mismatch)} shape mismatches, {len(self.missing)} missing, '
-                 f'{len(self.unexpected)} unused from the checkpoint)']
+                 f'{len(self.unexpected)} unused from the checkpoint, '
+                 f'{len(self.converted)} norm layers converted)']
         loaded = Counter(_group(k, depth) for k in self.loaded)
         total = Counter(_group(k, depth) for k in self.loaded + self.missing
                         + [k for k, _, _ in self.shape_mismatch])
         for name in sorted(total):
             lines.append(f'  {name:<24} {loaded[name]:>5} / {total[name]:<5} loaded')
+        kinds = Counter(how for _, how in self.converted)
+        for how, n in kinds.items():
+            lines.append(f'  converted {n} norm layers: {how}')
         for key, src, dst in self.shape_mismatch[:10]:
             lines.append(f'  skipped (shape {tuple(src)} -> {tuple(dst)}): {key}')
         if len(self.shape_mismatch) > 10:
@@ -61,6 +66,35 @@ def compare_state_dicts(checkpoint_state: dict, model_state: dict) -> LoadReport
             report.loaded.append(key)
     report.missing = [k for k in model_state if k not in checkpoint_state]
     return report
+
+
+_BN_STATS = ('running_mean', 'running_var', 'num_batches_tracked')
+
+
+def adapt_norm_layers(checkpoint_state: dict, model):
+    """Convert norm layers where checkpoint and model differ: BN <-> GN.
+
+    BN and SyncBN share their keys, so they load into each other as they are. A BN layer
+    loaded into a GN layer keeps its affine weight and bias; its running statistics, which
+    GN does not have, are dropped. A GN layer loaded into a BN layer gives the affine
+    parameters; the BN statistics keep their initial values (mean 0, var 1) and are
+    re-estimated in training. Returns the adapted state dict and [(module, what was done)].
+    """
+    from torch import nn
+    state = dict(checkpoint_state)
+    converted = []
+    for name, module in model.named_modules():
+        prefix = f'{name}.' if name else ''
+        has_stats = f'{prefix}running_mean' in state
+        has_affine = f'{prefix}weight' in state
+        if isinstance(module, nn.GroupNorm) and has_stats:
+            for stat in _BN_STATS:
+                state.pop(prefix + stat, None)
+            converted.append((name, 'BN -> GN (affine kept, running statistics dropped)'))
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and has_affine \
+                and not has_stats and module.track_running_stats:
+            converted.append((name, 'GN -> BN (affine kept, statistics start at mean 0, var 1)'))
+    return state, converted
 
 
 def state_dict_of(checkpoint) -> OrderedDict:

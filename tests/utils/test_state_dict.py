@@ -41,3 +41,30 @@ def test_state_dict_of_accepts_the_common_layouts():
     assert state_dict_of(sd) is sd
     with pytest.raises(CheckpointError):
         state_dict_of([1, 2])
+
+
+def test_bn_checkpoint_into_gn_model_and_back():
+    from torch import nn
+    from dpt.utils.state_dict import adapt_norm_layers
+    bn_model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+    gn_model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(4, 8))
+    with torch.no_grad():
+        bn_model[1].weight.fill_(2.0)
+        bn_model[1].running_mean.fill_(5.0)
+
+    state, converted = adapt_norm_layers(bn_model.state_dict(), gn_model)
+    assert converted == [('1', 'BN -> GN (affine kept, running statistics dropped)')]
+    report = compare_state_dicts(state, gn_model.state_dict())
+    assert not report.unexpected and not report.missing and not report.shape_mismatch
+    gn_model.load_state_dict(state)
+    assert torch.all(gn_model[1].weight == 2.0)
+    report.converted = converted
+    assert 'converted 1 norm layers: BN -> GN' in report.summary()
+
+    state, converted = adapt_norm_layers(gn_model.state_dict(), bn_model)
+    assert converted[0][1].startswith('GN -> BN')
+    report = compare_state_dicts(state, bn_model.state_dict())
+    assert sorted(report.missing) == ['1.num_batches_tracked', '1.running_mean', '1.running_var']
+
+    # BN -> BN (or SyncBN, same keys): nothing to convert
+    assert adapt_norm_layers(bn_model.state_dict(), bn_model)[1] == []
