@@ -12,7 +12,7 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=6)),
     train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=dict(sampler=dict(num=256))),
+                   rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
 
 train_dataloader = _base_.demo_det_train_dataloader

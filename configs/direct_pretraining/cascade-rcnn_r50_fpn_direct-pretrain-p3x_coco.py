@@ -1,0 +1,3 @@
+# Direct pre-training "P3x" of Cascade R-CNN R50-FPN: the P1x recipe for 36 epochs.
+_base_ = './cascade-rcnn_r50_fpn_direct-pretrain-p1x_coco.py'
+train_cfg = dict(max_epochs=36, val_interval=36)
