@@ -71,29 +71,52 @@ def compare_state_dicts(checkpoint_state: dict, model_state: dict) -> LoadReport
 _BN_STATS = ('running_mean', 'running_var', 'num_batches_tracked')
 
 
+def _other_norm_name(prefix, to_gn):
+    """mmcv names norm layers by type ('bn1' / 'gn1', 'bn' / 'gn'): the name in the other type."""
+    head, _, last = prefix.rstrip('.').rpartition('.')
+    src, dst = ('bn', 'gn') if to_gn else ('gn', 'bn')
+    if not last.startswith(dst):
+        return None
+    return (f'{head}.' if head else '') + src + last[len(dst):] + '.'
+
+
 def adapt_norm_layers(checkpoint_state: dict, model):
     """Convert norm layers where checkpoint and model differ: BN <-> GN.
 
     BN and SyncBN share their keys, so they load into each other as they are. A BN layer
-    loaded into a GN layer keeps its affine weight and bias; its running statistics, which
-    GN does not have, are dropped. A GN layer loaded into a BN layer gives the affine
-    parameters; the BN statistics keep their initial values (mean 0, var 1) and are
-    re-estimated in training. Returns the adapted state dict and [(module, what was done)].
+    loaded into a GN layer keeps its affine weight and bias (renamed where mmcv names the
+    layer by type, ``bn1`` -> ``gn1``); its running statistics, which GN does not have, are
+    dropped. A GN layer loaded into a BN layer gives the affine parameters; the BN statistics
+    keep their initial values (mean 0, var 1) and are re-estimated in training. Returns the
+    adapted state dict and [(module, what was done)].
     """
     from torch import nn
     state = dict(checkpoint_state)
     converted = []
     for name, module in model.named_modules():
-        prefix = f'{name}.' if name else ''
-        has_stats = f'{prefix}running_mean' in state
-        has_affine = f'{prefix}weight' in state
-        if isinstance(module, nn.GroupNorm) and has_stats:
+        is_gn = isinstance(module, nn.GroupNorm)
+        is_bn = isinstance(module, nn.modules.batchnorm._BatchNorm)
+        if not (is_gn or is_bn) or not name:
+            continue
+        prefix = f'{name}.'
+        source = prefix
+        if f'{prefix}weight' not in state:
+            source = _other_norm_name(prefix, to_gn=is_gn)
+            if source is None or f'{source}weight' not in state:
+                continue
+        has_stats = f'{source}running_mean' in state
+        if is_gn and has_stats:
             for stat in _BN_STATS:
-                state.pop(prefix + stat, None)
-            converted.append((name, 'BN -> GN (affine kept, running statistics dropped)'))
-        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and has_affine \
-                and not has_stats and module.track_running_stats:
-            converted.append((name, 'GN -> BN (affine kept, statistics start at mean 0, var 1)'))
+                state.pop(source + stat, None)
+            how = 'BN -> GN (affine kept, running statistics dropped)'
+        elif is_bn and not has_stats and module.track_running_stats:
+            how = 'GN -> BN (affine kept, statistics start at mean 0, var 1)'
+        else:
+            continue
+        for param in ('weight', 'bias'):
+            if source + param in state:
+                state[prefix + param] = state.pop(source + param)
+        converted.append((name, how))
     return state, converted
 
 

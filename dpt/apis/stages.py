@@ -1,0 +1,77 @@
+"""Multi-stage jobs (pre-train -> fine-tune -> test) run as tool subprocesses.
+
+Each stage runs ``tools/train.py`` / ``tools/test.py`` in a child process, so its progress
+log shows as it goes, and marks its work dir done when it finishes: re-running a job skips
+finished stages and resumes an interrupted one from its last checkpoint.
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+from ..engine.fileio import atomic_write_bytes
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DONE = 'stage_done.json'
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+def run_tool(title, cmd):
+    """Run a command from the repo root with dpt importable; return its wall-clock seconds."""
+    print(f'\n==== {title}\n$ {" ".join(cmd)}', flush=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+    t0 = time.time()
+    if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
+        raise StageFailed(f'stage "{title}" failed; run the same command again to continue')
+    return time.time() - t0
+
+
+def stage_record(work_dir):
+    """What a finished stage recorded (checkpoint, seconds), or None."""
+    path = osp.join(work_dir, DONE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        record = json.load(f)
+    return record if osp.isfile(record['checkpoint']) else None
+
+
+def train_stage(title, config, work_dir, cfg_options=()):
+    """Train ``config`` into ``work_dir`` unless done already; return the stage record."""
+    record = stage_record(work_dir)
+    if record:
+        print(f'\n==== {title}: done already ({record["checkpoint"]})', flush=True)
+        return record
+    options = ['--cfg-options', *cfg_options] if cfg_options else []
+    seconds = run_tool(title, [sys.executable, 'tools/train.py', config, '--work-dir',
+                               work_dir, '--resume', *options])
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    record = dict(config=config, checkpoint=checkpoint, seconds=round(seconds, 1))
+    atomic_write_bytes(json.dumps(record, indent=1).encode(), osp.join(work_dir, DONE))
+    return record
+
+
+def test_stage(title, config, checkpoint, work_dir, metrics=('bbox', 'segm'), cfg_options=()):
+    """Evaluate ``checkpoint``; return the metrics dict that tools/test.py wrote."""
+    options = ['--cfg-options', *cfg_options] if cfg_options else []
+    run_tool(title, [sys.executable, 'tools/test.py', config, checkpoint, '--eval', *metrics,
+                     '--work-dir', work_dir, *options])
+    with open(osp.join(work_dir, 'metrics.json')) as f:
+        return json.load(f)
+
+
+def data_root_options(data_root):
+    """--cfg-options that point a demo config's loaders and evaluators at ``data_root``."""
+    root = data_root.rstrip('/') + '/'
+    ann = f'{root}annotations/instances_val.json'
+    return [f'train_dataloader.dataset.data_root={root}',
+            f'val_dataloader.dataset.data_root={root}',
+            f'test_dataloader.dataset.data_root={root}',
+            f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}']
