@@ -18,6 +18,7 @@ from dpt.utils.errors import DataError
 
 DEMO_CLASSES = ('circle', 'square', 'triangle', 'star', 'ring', 'cross')
 FORMAT_VERSION = 1
+_GENERATOR = 'dpt.datasets.demo_data'
 SPLITS = ('train', 'val')
 MIN_VISIBLE_FRACTION = 0.35
 MIN_VISIBLE_PIXELS = 40
@@ -31,8 +32,9 @@ def _poly(canvas, pts):
 
 
 def _ellipse(canvas, c, axes, angle, value):
-    cv2.ellipse(canvas, (round(c[0] * 16), round(c[1] * 16)), (round(axes[0] * 16), round(axes[1] * 16)),
-                angle, 0, 360, value, -1, cv2.LINE_8, _SHIFT)
+    c, axes = np.round(np.asarray(c) * (1 << _SHIFT)), np.round(np.asarray(axes) * (1 << _SHIFT))
+    cv2.ellipse(canvas, (int(c[0]), int(c[1])), (int(axes[0]), int(axes[1])), angle, 0, 360, value,
+                -1, cv2.LINE_8, _SHIFT)
 
 
 def _rot(pts, angle_deg, c):
@@ -69,13 +71,11 @@ def _shape_mask(rng, cls, c, size, canvas_shape):
         rad = np.where(np.arange(10) % 2 == 0, r, r * rng.uniform(0.38, 0.5))
         pts = np.stack([np.cos(t), np.sin(t)], 1) * rad[:, None]
         ang = rng.uniform(0, 72)
-    elif cls == 'cross':
+    else:  # cross
         w = r * rng.uniform(0.28, 0.4)
         pts = np.array([[-w, -r], [w, -r], [w, -w], [r, -w], [r, w], [w, w], [w, r], [-w, r],
                         [-w, w], [-r, w], [-r, -w], [-w, -w]])
         ang = rng.uniform(-20, 20)
-    else:
-        raise ValueError(cls)
     _poly(m, _rot(pts, ang, c))
     return m
 
@@ -95,20 +95,19 @@ def _texture(rng, h, w, c1):
     u = xx * math.cos(a) + yy * math.sin(a)
     v = -xx * math.sin(a) + yy * math.cos(a)
     kind = rng.integers(5)
-    if kind == 0:
+    if kind == 0:  # flat
         t = np.zeros((h, w), np.float32)
-    elif kind == 1:
+    elif kind == 1:  # stripes
         t = ((u / rng.uniform(3, 12)) % 1 < rng.uniform(0.3, 0.7)).astype(np.float32)
-    elif kind == 2:
+    elif kind == 2:  # checkerboard
         cell = rng.uniform(2, 9)
         t = ((np.floor(u / cell) + np.floor(v / cell)) % 2).astype(np.float32)
-    elif kind == 3:
+    elif kind == 3:  # gradient
         t = (u - u.min()) / max(float(np.ptp(u)), 1.0)
-    else:
+    else:  # smooth noise
         g = rng.random((rng.integers(2, 6), rng.integers(2, 6))).astype(np.float32)
         t = cv2.resize(g, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
-    tex = c1 + t[..., None] * (c2 - c1)
-    return tex + rng.normal(0, rng.uniform(0, 14), (h, w, 1))
+    return c1 + t[..., None] * (c2 - c1) + rng.normal(0, rng.uniform(0, 14), (h, w, 1))
 
 
 def _paint(img, rng, mask, colour):
@@ -128,35 +127,39 @@ def _background(rng, s):
     t = (xx * math.cos(a) + yy * math.sin(a))
     t = (t - t.min()) / max(float(np.ptp(t)), 1e-6)
     c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    img = c1 + t[..., None] * (c2 - c1)
     g = rng.normal(0, rng.uniform(5, 25), (5, 5, 3)).astype(np.float32)
-    img += cv2.resize(g, (s, s), interpolation=cv2.INTER_CUBIC)
+    img = c1 + t[..., None] * (c2 - c1) + cv2.resize(g, (s, s), interpolation=cv2.INTER_CUBIC)
     for _ in range(rng.integers(1, 5)):  # soft blobs
         m = np.zeros((s, s), np.uint8)
         _ellipse(m, rng.uniform(0, s, 2), rng.uniform(0.05, 0.25, 2) * s, rng.uniform(0, 180), 1)
         w = cv2.GaussianBlur(m.astype(np.float32), (0, 0), s * 0.03)[..., None]
         img = img * (1 - w) + w * rng.uniform(0, 255, 3)
-    for _ in range(rng.integers(0, 4)):  # distractors: irregular polygons, bars and arcs
+    for _ in range(rng.integers(0, 4)):  # distractors, shaped unlike any class
         m = np.zeros((s, s), np.uint8)
         c, r = rng.uniform(0, s, 2), rng.uniform(0.04, 0.22) * s
-        kind = rng.integers(3)
-        if kind == 0:
-            n = rng.integers(5, 10)
-            ang = np.sort(rng.uniform(0, 2 * np.pi, n))
-            pts = np.stack([np.cos(ang), np.sin(ang)], 1) * (r * rng.uniform(0.3, 1.0, n))[:, None]
-            _poly(m, pts + c)
-        elif kind == 1:
-            pts = np.array([[-r, -r / 5], [r, -r / 5], [r, r / 5], [-r, r / 5]]) * rng.uniform(0.6, 1.0)
-            _poly(m, _rot(pts, rng.uniform(0, 180), c))
-        else:
+        kind = rng.integers(4)
+        if kind == 0:  # lumpy blob: strong 2nd and 3rd harmonics keep it far from a circle
+            t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+            rad = r * (1 + rng.uniform(0.25, 0.4) * np.cos(2 * t + rng.uniform(0, 6))
+                       + rng.uniform(0.1, 0.2) * np.cos(3 * t + rng.uniform(0, 6)))
+            _poly(m, np.stack([np.cos(t), np.sin(t)], 1) * rad[:, None] + c)
+        elif kind == 1:  # bar
+            pts = np.array([[-r, -r / 5], [r, -r / 5], [r, r / 5], [-r, r / 5]])
+            _poly(m, _rot(pts * rng.uniform(0.6, 1.0), rng.uniform(0, 180), c))
+        elif kind == 2:  # L shape
+            w = r * rng.uniform(0.3, 0.45)
+            pts = np.array([[-r, -r], [-r + w, -r], [-r + w, r - w], [r, r - w], [r, r], [-r, r]])
+            _poly(m, _rot(pts, rng.uniform(0, 360), c))
+        else:  # open arc, at most half a turn so it does not pass for a ring
             start = rng.uniform(0, 360)
             cv2.ellipse(m, tuple(int(v) for v in c), (int(r), int(r)), 0, start,
-                        start + rng.uniform(60, 240), 1, int(rng.integers(2, 6)))
+                        start + rng.uniform(60, 180), 1, int(rng.integers(2, 6)))
         _paint(img, rng, m, _colour(rng))
     for _ in range(rng.integers(2, 9)):  # thin lines
         p, q = rng.uniform(-0.1, 1.1, (2, 2)) * s
-        cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q),
-                 tuple(float(v) for v in rng.uniform(0, 255, 3)), int(rng.integers(1, 3)), cv2.LINE_AA)
+        colour = tuple(float(v) for v in rng.uniform(0, 255, 3))
+        cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), colour,
+                 int(rng.integers(1, 3)), cv2.LINE_AA)
     return img
 
 
@@ -170,8 +173,7 @@ def render_image(seed, split_index, image_index, image_size=160):
     rng = np.random.default_rng([seed, split_index, image_index])
     s = image_size
     img = _background(rng, s)
-    scale = s / 160
-    lo, hi = 10 * scale, 90 * scale
+    lo, hi = 10 * s / 160, 90 * s / 160
     pad = int(math.ceil(hi / 2)) + 2
     # Full masks are drawn on a padded canvas so that a shape cut by the border still
     # counts its whole area when its visible fraction is judged.
@@ -179,7 +181,7 @@ def render_image(seed, split_index, image_index, image_size=160):
     for _ in range(rng.integers(2, 8)):
         cls = int(rng.integers(len(DEMO_CLASSES)))
         size = math.exp(rng.uniform(math.log(lo), math.log(hi)))  # log-uniform: many small ones
-        c = rng.uniform(size * 0.25, s - size * 0.25, 2) + pad
+        c = rng.uniform(size * 0.35, s - size * 0.35, 2) + pad  # mostly inside
         full = _shape_mask(rng, DEMO_CLASSES[cls], c, size, (s + 2 * pad, s + 2 * pad))
         mask = full[pad:pad + s, pad:pad + s]
         local = img[mask.astype(bool)].mean(0) if mask.any() else None
@@ -187,15 +189,13 @@ def render_image(seed, split_index, image_index, image_size=160):
         objects.append((cls + 1, mask.astype(bool), int(full.sum())))
     if rng.random() < 0.3:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.0))
-    img = img + rng.normal(0, rng.uniform(2, 8), img.shape)
-    img = np.clip(img, 0, 255).astype(np.uint8)
+    img = np.clip(img + rng.normal(0, rng.uniform(2, 8), img.shape), 0, 255).astype(np.uint8)
 
     kept, covered = [], np.zeros((s, s), bool)
     for cat, mask, full_area in reversed(objects):  # later objects hide earlier ones
         visible = _clean(mask & ~covered)
         covered |= mask
-        area = int(visible.sum())
-        if area >= MIN_VISIBLE_PIXELS and area >= MIN_VISIBLE_FRACTION * full_area:
+        if visible.sum() >= max(MIN_VISIBLE_PIXELS, MIN_VISIBLE_FRACTION * full_area):
             kept.append((cat, visible))
     return img, kept[::-1]
 
@@ -237,20 +237,13 @@ def mask_to_polygons(mask):
 
 
 # ----------------------------------------------------------------------------- dataset
-def _params(num_train, num_val, image_size, seed):
-    return dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size), seed=int(seed))
-
-
 def _write_split(root, split, split_index, n, p):
     (root / split).mkdir(parents=True)
     images, anns = [], []
     for i in range(n):
         img, objs = render_image(p['seed'], split_index, i, p['image_size'])
         name = f'{i:06d}.jpg'
-        ok, buf = cv2.imencode('.jpg', img, _JPEG_PARAMS)
-        if not ok:
-            raise DataError(f'{root / split / name}: JPEG encoding failed')
-        (root / split / name).write_bytes(buf.tobytes())
+        (root / split / name).write_bytes(cv2.imencode('.jpg', img, _JPEG_PARAMS)[1].tobytes())
         images.append(dict(id=i + 1, file_name=name, width=p['image_size'], height=p['image_size']))
         for cat, visible in objs:
             polys = mask_to_polygons(visible)
@@ -261,43 +254,44 @@ def _write_split(root, split, split_index, n, p):
             bbox = [float(x0), float(y0), float(xs.max() + 1 - x0), float(ys.max() + 1 - y0)]
             anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat, bbox=bbox,
                              area=float(visible.sum()), iscrowd=0, segmentation=polys))
+    cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
     coco = dict(info=dict(description='dpt synthetic shapes demo', version=str(FORMAT_VERSION)),
-                images=images, annotations=anns,
-                categories=[dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)])
+                images=images, annotations=anns, categories=cats)
     (root / 'annotations').mkdir(exist_ok=True)
     with open(root / 'annotations' / f'instances_{split}.json', 'w') as f:
-        json.dump(coco, f, separators=(',', ':'))
+        f.write(json.dumps(coco, separators=(',', ':')))  # dumps uses the C encoder
     return dict(images=len(images), objects=len(anns))
 
 
 def _summary(out_dir, meta, created):
     splits = {s: dict(meta['counts'][s], img_dir=str(out_dir / s),
-                      ann_file=str(out_dir / 'annotations' / f'instances_{s}.json')) for s in SPLITS}
+                      ann_file=str(out_dir / 'annotations' / f'instances_{s}.json'))
+              for s in SPLITS}
     return dict(out_dir=str(out_dir), created=created, classes=list(DEMO_CLASSES), **splits)
 
 
-def _read_meta(out_dir):
+def _existing_meta(out_dir):
+    """meta.json of the demo dataset in ``out_dir``; refuses any other non-empty folder."""
     try:
-        with open(out_dir / 'meta.json') as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+        meta = json.loads((out_dir / 'meta.json').read_text())
+        assert meta['generator'] == _GENERATOR
+        return meta
+    except Exception:  # missing, unreadable or someone else's: never ours to replace
+        raise DataError(f'{out_dir}: exists and is not a demo dataset (no meta.json from '
+                        f'{_GENERATOR}); choose another folder') from None
 
 
-def _check_existing(out_dir, meta, want):
-    """Raise unless ``out_dir`` holds a complete dataset made with ``want``."""
-    if meta is None:
-        raise DataError(f'{out_dir}: folder exists and is not a demo dataset (no readable meta.json); '
-                        'choose another folder or pass overwrite=True')
+def _check_same(out_dir, meta, want):
     have = dict(meta.get('params', {}), format_version=meta.get('format_version'))
     diff = [f'{k} {have.get(k)} != {v}' for k, v in want.items() if have.get(k) != v]
     if diff:
         raise DataError(f'{out_dir}: holds a demo dataset made with other parameters '
-                        f'({", ".join(diff)}; existing != requested); pass overwrite=True to replace it')
+                        f'({", ".join(diff)}; existing != requested); '
+                        'pass overwrite=True (--overwrite) to replace it')
     missing = [s for s in SPLITS if not (out_dir / 'annotations' / f'instances_{s}.json').is_file()]
     if missing:
-        raise DataError(f'{out_dir}: demo dataset is incomplete (no annotations for {", ".join(missing)}); '
-                        'pass overwrite=True to rebuild it')
+        raise DataError(f'{out_dir}: demo dataset is incomplete (no annotations for '
+                        f'{", ".join(missing)}); pass overwrite=True (--overwrite) to rebuild it')
 
 
 def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0, overwrite=False):
@@ -305,42 +299,43 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
 
     Returns at once if ``out_dir`` already holds it with the same parameters. The data is
     built in a hidden sibling folder and renamed into place when complete, so a crash
-    never leaves a half-written dataset behind.
+    never leaves a half-written dataset. ``overwrite`` replaces only an earlier demo dataset.
     """
     out_dir = Path(out_dir).absolute()
-    p = _params(num_train, num_val, image_size, seed)
+    p = dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size),
+             seed=int(seed))
     if p['num_train'] < 1 or p['num_val'] < 0 or p['image_size'] < 64:
-        raise DataError(f'{out_dir}: need num_train >= 1, num_val >= 0 and image_size >= 64, got {p}')
+        raise DataError(f'{out_dir}: need num_train >= 1, num_val >= 0 and image_size >= 64, '
+                        f'got {p}')
     want = dict(p, format_version=FORMAT_VERSION)
     exists = out_dir.exists() and not (out_dir.is_dir() and not any(out_dir.iterdir()))
-    if exists and not overwrite:
-        if not out_dir.is_dir():
-            raise DataError(f'{out_dir}: exists and is not a folder')
-        meta = _read_meta(out_dir)
-        _check_existing(out_dir, meta, want)
-        return _summary(out_dir, meta, created=False)
+    if exists:
+        meta = _existing_meta(out_dir)
+        if not overwrite:
+            _check_same(out_dir, meta, want)
+            return _summary(out_dir, meta, created=False)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f'.{out_dir.name}.tmp-{os.getpid()}'
+    old = out_dir.parent / f'.{out_dir.name}.old-{os.getpid()}'
     if tmp.exists():  # left by an earlier crashed run that had this process id
         shutil.rmtree(tmp)
     try:
         counts = {s: _write_split(tmp, s, k, p[f'num_{s}'], p) for k, s in enumerate(SPLITS)}
-        meta = dict(format_version=FORMAT_VERSION, generator='dpt.datasets.demo_data',
-                    params=p, classes=list(DEMO_CLASSES), counts=counts)
-        with open(tmp / 'meta.json', 'w') as f:
-            json.dump(meta, f, indent=2, sort_keys=True)
-            f.write('\n')
-        old = out_dir.parent / f'.{out_dir.name}.old-{os.getpid()}'
-        if exists:  # overwrite=True here: move the old data aside, delete it after the swap
+        meta = dict(format_version=FORMAT_VERSION, generator=_GENERATOR, params=p,
+                    classes=list(DEMO_CLASSES), counts=counts)
+        (tmp / 'meta.json').write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
+        if exists:  # overwrite: move the old data aside and delete it only after the swap
             os.replace(out_dir, old)
         try:
             os.replace(tmp, out_dir)
         except OSError:
-            # Another process finished first (e.g. several workers starting together).
-            if not exists and _read_meta(out_dir) is not None:
-                _check_existing(out_dir, _read_meta(out_dir), want)
-                return _summary(out_dir, _read_meta(out_dir), created=False)
+            if exists:
+                os.replace(old, out_dir)
+            elif (out_dir / 'meta.json').is_file():  # another process finished first
+                other = _existing_meta(out_dir)
+                _check_same(out_dir, other, want)
+                return _summary(out_dir, other, created=False)
             raise
         if exists:
             shutil.rmtree(old)
@@ -351,7 +346,8 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
 
 
 # ----------------------------------------------------------------------------- preview
-_PALETTE = [(60, 60, 255), (60, 220, 60), (255, 120, 40), (0, 215, 255), (255, 60, 255), (255, 255, 0)]
+_PALETTE = [(60, 60, 255), (60, 220, 60), (255, 120, 40), (0, 215, 255), (255, 60, 255),
+            (255, 255, 0)]
 
 
 def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
@@ -380,12 +376,12 @@ def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
                 cv2.polylines(img, [pts], True, col, 1, cv2.LINE_AA)
             x, y, w, h = (round(v * zoom) for v in a['bbox'])
             cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), col, 1)
-            label = names[a['category_id']]
-            (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.35, 1)
-            ty = max(y, th + 2)
+            label, font = names[a['category_id']], cv2.FONT_HERSHEY_SIMPLEX
+            (tw, th), _ = cv2.getTextSize(label, font, 0.35, 1)
+            ty = max(y, th + 2)  # label above the box, inside the tile
             cv2.rectangle(img, (x, ty - th - 2), (x + tw + 1, ty), col, -1)
-            cv2.putText(img, label, (x + 1, ty - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
-        tiles.append(cv2.copyMakeBorder(img, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
+            cv2.putText(img, label, (x + 1, ty - 2), font, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(cv2.copyMakeBorder(img, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=(255,) * 3))
     if not tiles:
         raise DataError(f'{ann_file}: no images to draw')
     while len(tiles) % cols:
@@ -393,6 +389,7 @@ def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
     grid = np.vstack([np.hstack(tiles[r:r + cols]) for r in range(0, len(tiles), cols)])
     if out_file is not None:
         Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(out_file), grid):
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 9] if str(out_file).lower().endswith('.png') else []
+        if not cv2.imwrite(str(out_file), grid, params):
             raise DataError(f'{out_file}: cannot write image')
     return grid
