@@ -6,6 +6,7 @@ command continues where a killed run stopped.
     python tools/demo.py [--work-dir work_dirs/demo] [--data data/demo] [--fresh]
 """
 import argparse
+import json
 import os.path as osp
 import shutil
 import sys
@@ -37,9 +38,14 @@ def main():
     t0 = time.time()
     with cli_errors('demo'):
         print('==== [demo 1/4] demo data', flush=True)
-        made = make_demo_dataset(data)
-        print(f"{data}: {made['train']['images']} train / {made['val']['images']} val images, "
-              f"{len(made['classes'])} classes", flush=True)
+        if osp.isfile(osp.join(data, 'meta.json')):  # a demo dataset made earlier, any size
+            with open(osp.join(data, 'meta.json')) as f:
+                made = json.load(f)['counts']
+            print(f'{data}: using the demo dataset there', flush=True)
+        else:
+            made = make_demo_dataset(data)
+        print(f"{data}: {made['train']['images']} train / {made['val']['images']} val images",
+              flush=True)
         try:
             opts = data_root_options(data) + args.cfg_options
             pre = train_stage('[demo 2/4] low-resolution pre-training', PRETRAIN,
