@@ -9,16 +9,17 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/baselines/faster-rcnn_tiny_demo.py'
 
 
+def in_process_loaders():
+    """--cfg-options values that load data in the training process (no worker processes)."""
+    return [f'{loader}_dataloader.{key}' for loader in ('train', 'val', 'test')
+            for key in ('num_workers=0', 'persistent_workers=False')]
+
+
 def data_options(root, epochs=1):
-    ann = f'{root}annotations/instances_val.json'
-    return ['--cfg-options', f'train_dataloader.dataset.data_root={root}',
-            f'val_dataloader.dataset.data_root={root}', f'test_dataloader.dataset.data_root={root}',
-            f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
+    from dpt.apis.stages import data_root_options
+    return ['--cfg-options', *data_root_options(root),
             f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-            'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
-            'test_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-            'val_dataloader.persistent_workers=False', 'test_dataloader.persistent_workers=False',
-            'default_hooks.logger.interval=1', 'randomness.seed=0']
+            *in_process_loaders(), 'default_hooks.logger.interval=1', 'randomness.seed=0']
 
 
 def env():
