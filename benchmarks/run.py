@@ -25,9 +25,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINES = os.path.join(ROOT, 'configs', 'baselines')
-SIZES = {'tiny': (160, 160), 'full': (800, 1333)}  # (height, width)
+SIZES = {'tiny': (160, 160), 'full': (800, 1333),  # (height, width)
+         'low': (448, 448)}  # direct pre-training's crops (benchmarks/direct_pretraining.py)
+BASELINE_SIZES = ['tiny', 'full']
 BATCH = 2
-DEFAULT_STEPS = {'tiny': 3, 'full': 1}
+DEFAULT_STEPS = {'tiny': 3, 'full': 1, 'low': 2}
 MALLOC_ENV = {'MALLOC_MMAP_THRESHOLD_': '17179869184', 'MALLOC_TRIM_THRESHOLD_': '17179869184'}
 RESULT_TAG = 'BENCH_RESULT '
 BUSY_LIMIT = 0.15  # cores used by other processes during a CPU row that make it invalid
@@ -88,11 +90,11 @@ def build(config, device):
     return model, build_optim_wrapper(model, cfg.optim_wrapper), cfg
 
 
-def make_batch(cfg, size, device):
-    """A synthetic batch of BATCH images of ``size``, masks included for mask models."""
+def make_batch(cfg, size, device, batch=BATCH):
+    """A synthetic batch of ``batch`` images of ``size``, masks included for mask models."""
     from mmdet.testing import demo_mm_inputs
     h, w = SIZES[size]
-    return demo_mm_inputs(batch_size=BATCH, image_shapes=(3, h, w),
+    return demo_mm_inputs(batch_size=batch, image_shapes=(3, h, w),
                           num_classes=find_key(cfg.model, 'num_classes') or 80,
                           with_mask=find_key(cfg.model, 'mask_head') is not None,
                           device=device)
@@ -127,11 +129,11 @@ def time_steps(model, optim_wrapper, data, steps, device):
     return times
 
 
-def measure(config, size, device, steps):
+def measure(config, size, device, steps, batch=BATCH):
     """One row: images/s (median step) and peak memory of ``steps`` steps after a warm-up."""
     import torch
     model, optim_wrapper, cfg = build(config, device)
-    data = make_batch(cfg, size, device)
+    data = make_batch(cfg, size, device, batch)
     if device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     reset_peak_rss()
@@ -142,16 +144,16 @@ def measure(config, size, device, steps):
     else:  # what the steps added to this process's resident memory, at their peak
         peak = rss_bytes('VmHWM') - before
     step = statistics.median(times[1:])
-    return dict(images_per_s=BATCH / step, step_s=step, warmup_s=times[0], steps=steps,
-                peak_mb=peak / 2**20, batch=BATCH, image_hw=list(SIZES[size]))
+    return dict(images_per_s=batch / step, step_s=step, warmup_s=times[0], steps=steps,
+                peak_mb=peak / 2**20, batch=batch, image_hw=list(SIZES[size]))
 
 
-def run_one(name, config, size, device, steps, timeout=900, malloc_tuning=True):
+def run_one(name, config, size, device, steps, timeout=900, malloc_tuning=True, batch=BATCH):
     """``measure`` in a fresh subprocess; a failure becomes a row with ``error``."""
     row = dict(model=name, size=size, device=device, config=os.path.relpath(config, ROOT))
     env = child_env(malloc_tuning)
     cmd = [sys.executable, os.path.abspath(__file__), '--one', config, '--sizes', size,
-           '--device', device, '--steps', str(steps)]
+           '--device', device, '--steps', str(steps), '--batch', str(batch)]
     start, (busy, ours) = time.time(), cpu_seconds()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -237,7 +239,7 @@ def write_json(path, obj):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--models', nargs='+', help='keep models whose name contains one of these')
-    p.add_argument('--sizes', nargs='+', choices=list(SIZES), default=list(SIZES))
+    p.add_argument('--sizes', nargs='+', choices=list(SIZES), default=BASELINE_SIZES)
     p.add_argument('--device', choices=['cpu', 'cuda', 'all'], default='all',
                    help='all = cpu, and cuda when available')
     p.add_argument('--steps', type=int, help='timed steps after the warm-up '
@@ -248,6 +250,7 @@ def main(argv=None):
     p.add_argument('--no-malloc-tuning', action='store_true',
                    help="don't set MALLOC_MMAP/TRIM_THRESHOLD_ in the children")
     p.add_argument('--one', metavar='CONFIG', help=argparse.SUPPRESS)
+    p.add_argument('--batch', type=int, default=BATCH, help=argparse.SUPPRESS)
     p.add_argument('--info', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.steps is not None and args.steps < 1:
@@ -255,7 +258,8 @@ def main(argv=None):
 
     if args.info or args.one:  # child processes: print one JSON line
         out = machine_info() if args.info else measure(
-            args.one, args.sizes[0], args.device, args.steps or DEFAULT_STEPS[args.sizes[0]])
+            args.one, args.sizes[0], args.device, args.steps or DEFAULT_STEPS[args.sizes[0]],
+            args.batch)
         print(RESULT_TAG + json.dumps(out), flush=True)
         return 0
 

@@ -56,3 +56,23 @@ def test_failed_measurement_is_a_row(bench, tmp_path):
     assert 'NoSuchDetector' in row['error']
     table = bench.format_table([row])
     assert 'broken' in table and 'FAILED' in table
+
+
+def test_batch_option_reaches_the_child(bench):
+    name, tiny, _ = next(p for p in bench.find_pairs() if p[0] == 'retinanet')
+    row = bench.run_one(name, tiny, 'tiny', 'cpu', steps=1, timeout=120, batch=1)
+    assert 'error' not in row, row
+    assert row['batch'] == 1 and abs(row['images_per_s'] * row['step_s'] - 1) < 1e-6
+
+
+def test_direct_pretraining_ratios():
+    spec = importlib.util.spec_from_file_location(
+        'bench_direct', os.path.join(ROOT, 'benchmarks', 'direct_pretraining.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert all(os.path.isfile(config) for _, config, _, _ in module.ROWS)
+    rows = [dict(model='pre', device='cpu', size='low', images_per_s=3.0, peak_mb=100.0),
+            dict(model='fine', device='cpu', size='full', images_per_s=0.5, peak_mb=400.0),
+            dict(model='broken', device='cpu', size='low', error='exit 1')]
+    assert module.ratio_lines(rows) == [
+        'cpu: pre is 6.00x the images/s of fine, with 0.25x its peak memory']
