@@ -7,9 +7,11 @@
 Budget: 8 epochs at 96 px (~0.36 of the pixels of 160 px, so ~3 epochs) + 12 epochs at
 160 px = 15 full-resolution epochs; (a) and (c) train 15 epochs at 160 px. Every run uses
 the same seed and data; the table (box / mask AP on the demo val split, wall-clock) is
-printed and written to --out. Finished runs are reused; interrupted ones resume.
+printed and written to --out. Finished runs are reused; interrupted ones resume. Each seed
+has its own work dir (--seeds 0 1 2 runs every arm three times and reports each seed and the
+mean: on data this small, seed-to-seed differences are large).
 
-    python tools/analysis_tools/direct_pretraining_miniature.py [--out docs/results/direct_pretraining_miniature.md]
+    python tools/analysis_tools/direct_pretraining_miniature.py [--seeds 0] [--out docs/results/direct_pretraining_miniature.md]
 """
 import argparse
 import os.path as osp
@@ -31,46 +33,62 @@ RUNS = [
 ]
 
 
+KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50')
+
+
+def format_table(rows, with_mean):
+    """Markdown table of (arm, seed, metrics, seconds) rows; AP in %, plus per-arm means."""
+    lines = ['| run | seed | box AP | box AP50 | mask AP | mask AP50 | train wall-clock |',
+             '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for name, seed, m, seconds in rows:
+        aps = ' | '.join(f'{100 * m[k]:.1f}' for k in KEYS)
+        lines.append(f'| {name} | {seed} | {aps} | {seconds / 60:.1f} min |')
+    if with_mean:
+        for name in dict.fromkeys(r[0] for r in rows):
+            mine = [r for r in rows if r[0] == name]
+            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}'
+                             for k in KEYS)
+            lines.append(f'| {name} | mean of {len(mine)} | {aps} | |')
+    return '\n'.join(lines)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--work-dir', default='work_dirs/miniature/direct_pretraining')
     p.add_argument('--data', default='data/demo')
     p.add_argument('--out', default='docs/results/direct_pretraining_miniature.md')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0],
+                   help='random seeds (randomness.seed); every arm runs once per seed')
     args = p.parse_args()
     from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
     from dpt.datasets import make_demo_dataset
     from dpt.engine.fileio import atomic_write_bytes
 
     make_demo_dataset(osp.join(ROOT, args.data))
-    opts = data_root_options(osp.join(ROOT, args.data))
-    work = osp.join(ROOT, args.work_dir)
     rows = []
     try:
-        for name, stages in RUNS:
-            seconds, record, config = 0.0, None, None
-            for kind, config, sub in stages:
-                extra = [f'load_from={record["checkpoint"]}'] if kind == 'finetune' else []
-                record = train_stage(f'{name}: {sub}', config, osp.join(work, sub),
-                                     [*extra, *opts])
-                seconds += record['seconds']
-            metrics = test_stage(f'{name}: test', config, record['checkpoint'],
-                                 osp.join(work, stages[-1][2] + '_test'), cfg_options=opts)
-            rows.append((name, metrics, seconds))
+        for seed in args.seeds:
+            opts = [*data_root_options(osp.join(ROOT, args.data)), f'randomness.seed={seed}']
+            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+            for name, stages in RUNS:
+                seconds, record, config = 0.0, None, None
+                for kind, config, sub in stages:
+                    extra = [f'load_from={record["checkpoint"]}'] if kind == 'finetune' else []
+                    record = train_stage(f'{name}, seed {seed}: {sub}', config,
+                                         osp.join(work, sub), [*extra, *opts])
+                    seconds += record['seconds']
+                metrics = test_stage(f'{name}, seed {seed}: test', config, record['checkpoint'],
+                                     osp.join(work, stages[-1][2] + '_test'), cfg_options=opts)
+                rows.append((name, seed, metrics, seconds))
     except StageFailed as e:
         sys.exit(f'miniature: {e}')
-
-    lines = ['| run | box AP | box AP50 | mask AP | mask AP50 | train wall-clock |',
-             '| --- | ---: | ---: | ---: | ---: | ---: |']
-    for name, m, seconds in rows:
-        lines.append(f'| {name} | {100 * m["coco/bbox_mAP"]:.1f} | {100 * m["coco/bbox_mAP_50"]:.1f}'
-                     f' | {100 * m["coco/segm_mAP"]:.1f} | {100 * m["coco/segm_mAP_50"]:.1f}'
-                     f' | {seconds / 60:.1f} min |')
-    table = '\n'.join(lines)
+    table = format_table(rows, len(args.seeds) > 1)
     print('\n' + table)
     text = (f'# Direct pre-training miniature on the demo data\n\n'
             f'Made by `python tools/analysis_tools/direct_pretraining_miniature.py` on '
             f'{time.strftime("%Y-%m-%d")}, {platform.processor() or platform.machine()}, '
-            f'CPU only. Equal budget: 15 full-resolution epoch equivalents per run.\n\n'
+            f'CPU only, seeds {args.seeds}. Equal budget: 15 full-resolution epoch '
+            f'equivalents per run. Wall-clock depends on what else ran on the machine.\n\n'
             f'{table}\n')
     out = osp.join(ROOT, args.out)
     atomic_write_bytes(text.encode(), out)
