@@ -34,7 +34,7 @@ stamp_of() {  # what the environment was made from; a change re-runs the install
 STAMP_FILE=$VENV/.dpt-setup-stamp
 want=$(stamp_of)
 if [[ -f $STAMP_FILE && $(cat "$STAMP_FILE") == "$want" ]] \
-    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, dpt' 2>/dev/null; then
+    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, dpt, cv2; cv2.ximgproc' 2>/dev/null; then
     log "environment up to date: $VENV"
     exit 0
 fi
@@ -48,16 +48,16 @@ PY=$VENV/bin/python
 PIP=("$PY" -m pip --disable-pip-version-check)
 export PIP_PROGRESS_BAR=off
 
-log "1/5 build tools and torch (torch first: mmcv's build imports it)"
+log "1/6 build tools and torch (torch first: mmcv's build imports it)"
 "${PIP[@]}" install -q --upgrade pip
 "${PIP[@]}" install -q 'setuptools>=77.0.3,<81' wheel ninja
 "${PIP[@]}" install -q "$(grep -E '^torch==' "$ROOT/requirements.txt")" \
     "$(grep -E '^torchvision==' "$ROOT/requirements.txt")"
 
-log "2/5 runtime requirements"
+log "2/6 runtime requirements"
 "${PIP[@]}" install -q -r "$ROOT/requirements.txt" -r "$ROOT/requirements/tests.txt"
 
-log "3/5 mmcv $MMCV_VERSION with compiled ops"
+log "3/6 mmcv $MMCV_VERSION with compiled ops"
 read -r TORCH_V PY_TAG HAS_GPU < <("$PY" -c '
 import sys, torch
 print(torch.__version__.split("+")[0], f"cp{sys.version_info[0]}{sys.version_info[1]}",
@@ -101,14 +101,36 @@ else
     mmcv_ok || die "mmcv installed but 'import mmcv.ops' fails"
 fi
 
-log "4/5 dpt (editable)"
+log "4/6 dpt (editable)"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
 
-log "5/5 checking imports"
+# opencv-python (declared by mmcv and mmengine, so pip always installs it) and
+# opencv-contrib-python (DETReg's selective search is in its ximgproc module) install the same
+# cv2 package. Installed last and forced, contrib's files (a superset, same pinned version, see
+# requirements.txt) replace opencv-python's; --no-deps keeps pip from touching anything else.
+log "5/6 opencv-contrib-python over opencv-python (same cv2 package)"
+"${PIP[@]}" install -q --no-deps --force-reinstall \
+    "$(grep -E '^opencv-contrib-python==' "$ROOT/requirements.txt")"
+
+log "6/6 checking imports"
 "$PY" - <<'PYEOF'
-import mmcv, mmcv.ops, mmdet, mmengine, torch, dpt
+import cv2, mmcv, mmcv.ops, mmdet, mmengine, skimage, torch, dpt
+cv2.ximgproc.segmentation.createSelectiveSearchSegmentation  # contrib's cv2 won
 print(f"[dpt setup] ok: torch {torch.__version__}, mmcv {mmcv.__version__} (ops), "
+      f"opencv {cv2.__version__} (contrib), "
       f"mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, dpt {dpt.__version__}, "
       f"cuda {'yes' if torch.cuda.is_available() else 'no'}")
 PYEOF
 echo "$want" > "$STAMP_FILE"
+
+# --- dpt.ops: the deformable-attention CUDA kernel (docs/ops.md) -----------------------------
+# Only when torch sees a GPU and nvcc is present: compiled now (about a minute per GPU
+# architecture, TORCH_CUDA_ARCH_LIST) into $DPT_CACHE/torch_extensions/ so the first training
+# step does not wait for it. Otherwise it is compiled on first use, or, without nvcc, CUDA
+# tensors take the PyTorch path (one warning says so).
+if command -v nvcc >/dev/null \
+    && "$PY" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then
+    log "dpt.ops: compiling the deformable-attention CUDA kernel"
+    "$PY" -c 'from dpt.ops import load_extension; load_extension()' \
+        || log "dpt.ops: the CUDA kernel did not build; CUDA tensors will use the PyTorch path"
+fi

@@ -9,6 +9,12 @@ import os
 import os.path as osp
 import tempfile
 
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 from mmengine.fileio.backends import LocalBackend, register_backend
 
 
@@ -19,6 +25,8 @@ def atomic_write_bytes(data: bytes, filepath) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=folder)
     try:
+        # mkstemp makes the file owner-only (0600); give it what open() would have given
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()

@@ -24,3 +24,14 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
         atomic_write_bytes(b'new', target)
     assert target.read_bytes() == b'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']
+
+
+def test_atomic_write_keeps_the_usual_permissions(tmp_path):
+    import os
+    from dpt.engine.fileio import atomic_write_bytes
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(b'x', tmp_path / 'shared.json')
+    finally:
+        os.umask(old)
+    assert (os.stat(tmp_path / 'shared.json').st_mode & 0o777) == 0o644

@@ -1,0 +1,62 @@
+"""The images to make proposals for: those of a COCO-style annotation file, or a folder's."""
+import json
+import os
+import os.path as osp
+
+import cv2
+
+from ..utils.errors import DataError
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+
+
+def coco_images(ann_file, img_dir):
+    """The ``images`` entries of a COCO-style file (annotations are not needed), checked."""
+    if not osp.isfile(ann_file):
+        raise DataError(f'{ann_file}: annotation file not found')
+    if not osp.isdir(img_dir):
+        raise DataError(f'{img_dir}: image folder not found (images of {ann_file})')
+    try:
+        with open(ann_file) as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f'{ann_file}: not valid JSON ({e})') from None
+    images = data.get('images') if isinstance(data, dict) else None
+    if not isinstance(images, list):
+        raise DataError(f"{ann_file}: no 'images' list; is this a COCO-style file?")
+    seen = set()
+    for i, img in enumerate(images):
+        if not isinstance(img, dict) or not all(k in img for k in ('id', 'file_name')):
+            raise DataError(f"{ann_file}: images[{i}] has no 'id' or 'file_name'")
+        if img['id'] in seen:
+            raise DataError(f"{ann_file}: images[{i}] repeats image id {img['id']}")
+        seen.add(img['id'])
+    if not images:
+        raise DataError(f"{ann_file}: the 'images' list is empty")
+    return images
+
+
+def folder_images(img_dir):
+    """Entries ``{id, file_name}`` for the image files under ``img_dir`` (recursive, sorted;
+    ``file_name`` relative to ``img_dir``)."""
+    if not osp.isdir(img_dir):
+        raise DataError(f'{img_dir}: image folder not found')
+    names = []
+    for root, dirs, files in os.walk(img_dir, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith('.')]
+        names += [osp.relpath(osp.join(root, f), img_dir) for f in files
+                  if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith('.')]
+    if not names:
+        raise DataError(f'{img_dir}: no image files ({", ".join(IMAGE_EXTENSIONS)})')
+    return [dict(id=i + 1, file_name=n) for i, n in enumerate(sorted(names))]
+
+
+def read_rgb(path):
+    """An (H, W, 3) ``uint8`` RGB image, decoded as mmdet's loader does (OpenCV, EXIF rotation
+    applied, so the boxes fit the image a detector is trained on). Raises ``OSError``."""
+    if not osp.isfile(path):
+        raise OSError('image file not found')
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None or img.size == 0:
+        raise OSError('cannot decode the image (corrupt or not an image)')
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
