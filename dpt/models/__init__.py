@@ -1,0 +1,2 @@
+"""Models of dpt's pre-training strategies, registered into mmdet's registries."""
+from . import aligndet  # noqa: F401

@@ -1,0 +1,124 @@
+"""DETR for AlignDet box-domain pre-training (Li et al., ICCV 2023, Sec. 3.3 and App. B.5;
+liming-ai/AlignDet ``SelfSupDETR`` / ``SelfSupDETRHead``, configs/selfsup/detr.py).
+
+DETR's one-to-one matching needs classes: a class-agnostic target lets every query match
+every proposal equally well, and AlignDet reports that it then pre-trains poorly (issue #5).
+So each proposal carries the K-means cluster of its backbone features as its class
+(:mod:`dpt.models.aligndet.clustering`, 256 clusters), and the head keeps DETR's own losses
+over those classes: Hungarian matching, cross-entropy over the K clusters, L1 x5 and GIoU x2,
+on every decoder layer. An embedding MLP beside the classifier projects each query for the
+contrastive loss; a query matched to a proposal is tagged with that proposal's instance id,
+an unmatched one is background (-1, a negative only), on every decoder layer, as AlignDet
+contrasts them. AlignDet matched the queries a second time for this, with the instance ids
+in the classification cost's place (``obj_assigner``); here the tags come from the matching
+of the losses, so a query is contrasted as the proposal it regresses to.
+"""
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Tuple
+
+import torch
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmdet.models.dense_heads import DETRHead
+from mmdet.models.detectors import DETR
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+
+from ...utils.errors import ConfigError
+from .box_domain import BoxDomainMixin, embedding_mlp
+
+# the contrastive projection's name: a module DETR does not have, so that fine-tuning finds
+# nothing of it (extract_detector_weights.py --drop 'bbox_head\.fc_embed' leaves it out)
+EMBEDDING = 'fc_embed'
+
+
+@MODELS.register_module()
+class BoxDomainDETRHead(DETRHead):
+    """:class:`DETRHead` over ``num_classes`` proposal clusters, with ``fc_embed``, an fc-ReLU-fc
+    MLP (``embed_dims`` wide, AlignDet's ``projector``) embedding every query.
+
+    ``fc_cls`` stays the classifier (over the clusters), so weight extraction drops it as
+    DETR's output layer; ``fc_embed`` is a sibling of ``fc_cls`` and ``fc_reg``.
+    """
+
+    def __init__(self, num_classes: int, *args,
+                 loss_cls: dict = dict(type='CrossEntropyLoss', bg_cls_weight=0.1,
+                                       use_sigmoid=False, loss_weight=1.0, class_weight=1.0),
+                 **kwargs) -> None:
+        # DETRHead turns a scalar class_weight and bg_cls_weight into per-class weights
+        # (the no-object class last) only when its class is exactly DETRHead; do it here
+        loss_cls = dict(loss_cls)
+        weight = loss_cls.get('class_weight')
+        bg_cls_weight = loss_cls.pop('bg_cls_weight', weight)
+        if isinstance(weight, float) and not loss_cls.get('use_sigmoid', False):
+            loss_cls['class_weight'] = [weight] * num_classes + [bg_cls_weight]
+        super().__init__(num_classes, *args, loss_cls=loss_cls, **kwargs)
+        self.bg_cls_weight = bg_cls_weight if isinstance(weight, float) else 0
+
+    def _init_layers(self) -> None:
+        super()._init_layers()
+        setattr(self, EMBEDDING, embedding_mlp(self.embed_dims, self.embed_dims))
+
+    @contextmanager
+    def _recorded_matches(self):
+        """Within it, the assigner's results are appended to the yielded list: one
+        ``gt_inds`` (0 unmatched, j + 1 matched to proposal j) per decoder layer and image,
+        in the order ``loss_by_feat`` asks for them (layers outer, images inner)."""
+        assigner, matches = self.assigner, []
+
+        def assign(*args, **kwargs):
+            result = assigner.assign(*args, **kwargs)
+            matches.append(result.gt_inds)
+            return result
+
+        self.assigner = SimpleNamespace(assign=assign)
+        try:
+            yield matches
+        finally:
+            self.assigner = assigner
+
+    def loss_and_embed(self, hidden_states: Tensor, batch_data_samples: SampleList,
+                       with_loss: bool = True) -> Tuple[dict, InstanceData]:
+        """DETR's losses over the proposal clusters (empty without ``with_loss``) and the
+        embeddings of all queries of all decoder layers, with the instance id of the proposal
+        each query was matched to (-1: unmatched)."""
+        gts = [s.gt_instances for s in batch_data_samples]
+        metas = [s.metainfo for s in batch_data_samples]
+        for gt, meta in zip(gts, metas):
+            if len(gt) and int(gt.labels.max()) >= self.num_classes:
+                raise ConfigError(
+                    f"{meta.get('img_path')}: a proposal of cluster {int(gt.labels.max()) + 1} "
+                    f'but bbox_head.num_classes is {self.num_classes}: set it to the number '
+                    'of clusters of the proposal file')
+        cls_scores, bbox_preds = self(hidden_states)
+        # the target view needs only the matching; its losses are computed and dropped
+        with self._recorded_matches() as matches:
+            losses = self.loss_by_feat(cls_scores, bbox_preds, gts, metas)
+        num_layers, num_imgs = cls_scores.shape[:2]
+        ids = []
+        for k, gt_inds in enumerate(matches):
+            instance_ids = gts[k % num_imgs].instance_ids
+            matched = gt_inds > 0
+            layer_ids = instance_ids.new_full(gt_inds.shape, -1)
+            layer_ids[matched] = instance_ids[gt_inds[matched] - 1]
+            ids.append(layer_ids)
+        embeddings = getattr(self, EMBEDDING)(hidden_states)
+        embedded = InstanceData(embeddings=embeddings.reshape(-1, embeddings.size(-1)),
+                                instance_ids=torch.cat(ids))
+        return (losses if with_loss else dict()), embedded
+
+
+@MODELS.register_module()
+class BoxDomainDETR(BoxDomainMixin, DETR):
+    """DETR with a :class:`BoxDomainDETRHead` for box-domain pre-training (frozen backbone);
+    the state-dict keys are DETR's plus ``bbox_head.fc_embed``. The proposals' labels must be
+    their clusters: ``BoxDomainPretrainer(class_agnostic=False)``."""
+
+    def loss_and_embed(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                       with_loss: bool = True) -> Tuple[dict, InstanceData]:
+        head_inputs = self.forward_transformer(self.extract_feat(batch_inputs),
+                                               batch_data_samples)
+        return self.bbox_head.loss_and_embed(head_inputs['hidden_states'], batch_data_samples,
+                                             with_loss)

@@ -1,0 +1,192 @@
+"""AlignDet's DETR: one pre-training step of the tiny config on clustered demo proposals,
+the matched queries' instance ids, and the hand-over to DETR fine-tuning."""
+import inspect
+import math
+import os.path as osp
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+EMBEDDING = 'bbox_head.fc_embed'
+
+
+@pytest.fixture(scope='module')
+def clustered_file(proposal_file, demo_data_root, tmp_path_factory):
+    """The demo proposals in the tiny config's 8 clusters (random tiny backbone)."""
+    from dpt.models.aligndet.clustering import ClusterSettings, cluster_proposals
+    out = tmp_path_factory.mktemp('clusters') / 'train_cluster-id-as-class.json'
+    settings = ClusterSettings(num_clusters=8, pca_dims=16, depth=18, base_channels=16,
+                               short_side=160)
+    cluster_proposals(proposal_file, osp.join(demo_data_root, 'train'), out, settings, 'cpu')
+    return str(out)
+
+
+@pytest.fixture
+def detr_config(tiny_config, clustered_file, monkeypatch):
+    """The tiny DETR pre-train config on the clustered proposals. Until the pre-trainer has
+    ``class_agnostic``, its label reset is undone here (the DETR configs set it False)."""
+    from dpt.models.aligndet import BoxDomainPretrainer
+    cfg = tiny_config('detr')
+    cfg.train_dataloader.dataset.ann_file = clustered_file
+    assert cfg.model.class_agnostic is False
+    if 'class_agnostic' not in inspect.signature(BoxDomainPretrainer).parameters:
+        cfg.model.pop('class_agnostic')
+        original = BoxDomainPretrainer._assign_instance_ids
+
+        def keep_labels(online_samples, target_samples, *args, **kwargs):
+            samples = list(online_samples) + list(target_samples)
+            labels = [s.gt_instances.labels.clone() for s in samples]
+            original(online_samples, target_samples, *args, **kwargs)
+            for sample, label in zip(samples, labels):
+                sample.gt_instances.labels = label
+
+        monkeypatch.setattr(BoxDomainPretrainer, '_assign_instance_ids',
+                            staticmethod(keep_labels))
+    return cfg
+
+
+def _build(cfg):
+    from mmdet.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def _batch(cfg, n=2):
+    from mmdet.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    return pseudo_collate([dataset[i] for i in range(n)])
+
+
+def _tensors(module):
+    return {n: t.detach().clone() for n, t in module.state_dict().items()}
+
+
+def test_pretrain_step(detr_config):
+    from dpt.models.aligndet import BoxDomainDETR, TargetMomentumHook
+    from mmengine.optim import build_optim_wrapper
+
+    cfg = detr_config
+    model = _build(cfg)
+    assert isinstance(model.online, BoxDomainDETR)
+    model.train()
+    assert not model.target.training and not model.online.backbone.training
+    online0, target0 = _tensors(model.online), _tensors(model.target)
+
+    batch = _batch(cfg)
+    labels = [s.gt_instances.labels.clone() for s in batch['data_samples']['online']]
+    assert torch.cat(labels).max() > 0  # cluster ids, not one class-agnostic label
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    log_vars = model.train_step(batch, optim_wrapper)
+
+    # DETR's losses on both decoder layers, and the contrastive loss
+    assert {'loss', 'loss_contrast', 'loss_cls', 'loss_bbox', 'loss_iou', 'd0.loss_cls',
+            'd0.loss_bbox', 'd0.loss_iou'} <= set(log_vars), log_vars
+    for key, value in log_vars.items():
+        assert math.isfinite(float(value)), f'{key} = {value}'
+    assert log_vars['loss_contrast'] > 0
+    # the pre-trainer left the clusters as the classes
+    for sample, label in zip(batch['data_samples']['online'], labels):
+        assert torch.equal(sample.gt_instances.labels, label)
+
+    online1, target1 = _tensors(model.online), _tensors(model.target)
+    changed = {k for k in online1 if not torch.equal(online0[k], online1[k])}
+    assert not {k for k in changed if k.startswith('backbone.')}, 'backbone changed'
+    for part in ('neck.', 'encoder.', 'decoder.', 'query_embedding.', 'bbox_head.fc_cls.',
+                 'bbox_head.reg_ffn.', 'bbox_head.fc_reg.', EMBEDDING + '.'):
+        assert any(k.startswith(part) for k in changed), f'{part} not trained'
+    assert all(torch.equal(target0[k], target1[k]) for k in target0), 'target trained'
+
+    TargetMomentumHook().after_train_iter(SimpleNamespace(model=model, iter=0, max_iters=48), 0)
+    trained = {n for n, p in model.online.named_parameters() if p.requires_grad}
+    assert trained and not any(n.startswith('backbone.') for n in trained)
+    for key, value in _tensors(model.target).items():
+        expected = 0.996 * target0[key] + 0.004 * online1[key] if key in trained else target0[key]
+        torch.testing.assert_close(value, expected, msg=key)
+
+
+def test_queries_tagged_with_matched_proposals(detr_config):
+    """Every decoder layer matches each proposal to exactly one query (50 queries, fewer
+    proposals); that query carries the proposal's instance id, the others -1."""
+    from dpt.utils.errors import ConfigError
+
+    model = _build(detr_config)
+    model.eval()  # no dropout: the same matching twice
+    data = model.data_preprocessor(_batch(detr_config), True)
+    inputs, samples = data['inputs']['online'], data['data_samples']['online']
+    offset = 0
+    for sample in samples:
+        n = len(sample.gt_instances)
+        sample.gt_instances.instance_ids = torch.arange(offset, offset + n)
+        offset += n
+    losses, embedded = model.online.loss_and_embed(inputs, samples)
+    layers, queries = 2, 50
+    assert embedded.embeddings.shape == (layers * len(samples) * queries, 64)
+    ids = embedded.instance_ids.view(layers, len(samples), queries)
+    for layer in range(layers):
+        for i, sample in enumerate(samples):
+            matched = ids[layer, i][ids[layer, i] >= 0]
+            assert sorted(matched.tolist()) == sample.gt_instances.instance_ids.tolist()
+    assert set(losses) >= {'loss_cls', 'loss_bbox', 'loss_iou'}
+    with torch.no_grad():
+        no_losses, again = model.online.loss_and_embed(inputs, samples, with_loss=False)
+    assert no_losses == {} and torch.equal(again.instance_ids, embedded.instance_ids)
+
+    # proposals of more clusters than the head classifies: a config mistake, named
+    samples[0].gt_instances.labels[0] = 8
+    with pytest.raises(ConfigError, match='cluster 9 but bbox_head.num_classes is 8'):
+        model.online.loss_and_embed(inputs, samples)
+
+
+def test_head_keeps_detr_class_weights():
+    from dpt.models.aligndet import BoxDomainDETRHead
+    from mmdet.models.dense_heads import DETRHead
+
+    head = BoxDomainDETRHead(num_classes=5, embed_dims=32)
+    plain = DETRHead(num_classes=5, embed_dims=32)
+    assert head.bg_cls_weight == plain.bg_cls_weight == 0.1
+    assert torch.equal(torch.tensor(head.loss_cls.class_weight),
+                       torch.as_tensor(plain.loss_cls.class_weight))
+    assert [n for n, _ in head.named_children() if n not in dict(plain.named_children())] \
+        == ['fc_embed']
+
+
+def test_extracted_weights_load_into_detr(detr_config, tmp_path):
+    """Pre-training checkpoint -> dpt.weights.extract_detector_weights -> the tiny DETR
+    baseline: every backbone, neck, transformer and box-branch tensor loads; only the
+    cluster classifier and box output layers start afresh."""
+    from mmengine.config import Config
+
+    from dpt.utils.state_dict import compare_state_dicts
+    from dpt.weights import extract_detector_weights
+    from mmdet.registry import MODELS
+
+    model = _build(detr_config)
+    keys = set(model.state_dict())
+    online = {k[len('online.'):] for k in keys if k.startswith('online.')}
+    assert online == {k[len('target.'):] for k in keys if k.startswith('target.')}
+    assert {k for k in online if k.startswith(EMBEDDING + '.')} == {
+        f'{EMBEDDING}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')}
+    src = tmp_path / 'epoch_50.pth'
+    torch.save({'state_dict': model.state_dict()}, str(src))
+
+    detr = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs', 'baselines',
+                                                 'detr_tiny_demo.py')).model)
+    assert online - set(detr.state_dict()) == {f'{EMBEDDING}.{i}.{p}' for i in (0, 2)
+                                               for p in ('weight', 'bias')}
+    result, out = extract_detector_weights(str(src), str(tmp_path / 'init.pth'))
+    report = compare_state_dicts(result.state, detr.state_dict())
+    assert not report.shape_mismatch
+    assert {k.rsplit('.', 1)[0] for k in report.missing} == {'bbox_head.fc_cls',
+                                                            'bbox_head.fc_reg'}
+    assert all(k.startswith(EMBEDDING + '.') for k in report.unexpected)
+
+    result, _ = extract_detector_weights(str(src), str(tmp_path / 'init.pth'),
+                                         drop=[r'bbox_head\.fc_embed'])
+    report = compare_state_dicts(result.state, detr.state_dict())
+    assert not report.unexpected and not report.shape_mismatch
+    assert len(report.loaded) == len(detr.state_dict()) - 4
