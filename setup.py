@@ -41,7 +41,7 @@ if __name__ == '__main__':
         license='Apache-2.0',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
         include_package_data=True,
-        package_data={'dpt': ['.mim/configs/**/*.py', '.mim/tools/**/*']},
+        package_data={'dpt': ['.mim/configs/**/*.py', '.mim/tools/**/*', 'ops/csrc/*']},
         python_requires='>=3.10',
         zip_safe=False,
     )

@@ -10,4 +10,4 @@ from .utils import checkpoint as _checkpoint
 _checkpoint.install()
 
 from . import datasets, engine  # noqa: E402,F401
-from . import models  # noqa: E402,F401
+from . import models, ops  # noqa: E402,F401
