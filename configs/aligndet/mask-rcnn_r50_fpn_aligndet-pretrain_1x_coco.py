@@ -1,33 +1,8 @@
 # AlignDet box-domain pre-training of Mask R-CNN R50-FPN on COCO proposals (ICCV 2023,
-# Sec. 3.3): as faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py. AlignDet builds the Mask
-# R-CNN it pre-trains WITHOUT a mask head (mask_roi_extractor=None, mask_head=None in
-# liming-ai/AlignDet configs/_base_/models/selfsup_mask_rcnn_r50_fpn.py): proposals have no
-# masks, so the mask head is neither trained nor saved here and starts from random init
-# when the Mask R-CNN is fine-tuned. The same checkpoint serves Faster R-CNN fine-tuning.
-_base_ = ['../baselines/mask-rcnn_r50_fpn_1x_coco.py', './_base_/pretrain.py']
-
-# stage 1, the image-domain backbone (supervised, MoCo v2, SwAV, ...) as an mmdet ResNet
-# state dict (tools/model_converters/convert_backbone.py): set this path
-pretrained = 'checkpoints/resnet50_backbone.pth'
-# selective-search proposals under data/coco/ (tools/misc/make_proposals.py)
-proposal_file = 'annotations/train2017_ratio3size0008@0.5.json'
-
-detector = _base_.model
-detector.type = 'BoxDomainTwoStageDetector'
-detector.backbone.update(_base_.aligndet_frozen_backbone,
-                         init_cfg=dict(type='Pretrained', checkpoint=pretrained))
-detector.roi_head.update(type='BoxDomainRoIHead', mask_roi_extractor=None, mask_head=None)
-detector.roi_head.bbox_head.num_classes = 1  # every proposal is one class-agnostic object
-detector.train_cfg.rpn.sampler = _base_.aligndet_rpn_sampler
-detector.train_cfg.rcnn = _base_.aligndet_rcnn_train_cfg
-model = dict(_delete_=True, type='BoxDomainPretrainer', detector=detector, momentum=0.996,
-             views=_base_.aligndet_views)
-del detector  # model.detector is the one (tiny variants override it)
-
-train_dataloader = _base_.aligndet_train_dataloader
-train_dataloader.dataset.ann_file = proposal_file
-train_cfg = _base_.aligndet_train_cfg
-optim_wrapper = _base_.aligndet_optim_wrapper
-param_scheduler = _base_.aligndet_param_scheduler
-auto_scale_lr = _base_.aligndet_auto_scale_lr
-custom_hooks = _base_.aligndet_custom_hooks
+# Sec. 3.3). AlignDet builds the Mask R-CNN it pre-trains WITHOUT a mask head
+# (mask_roi_extractor=None, mask_head=None in liming-ai/AlignDet
+# configs/_base_/models/selfsup_mask_rcnn_r50_fpn.py): proposals have no masks, so the mask head
+# is neither trained nor saved and starts from random init when the Mask R-CNN is fine-tuned.
+# The model pre-trained is therefore exactly the Faster R-CNN one; this name exists so that
+# the Mask R-CNN fine-tune configs point at their own pre-training work dir.
+_base_ = ['./faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py']
