@@ -30,6 +30,7 @@ OUTPUT_LAYERS = (
     'conv_cls', 'conv_reg', 'conv_centerness',  # FCOSHead (and other anchor-free heads)
     'conv_logits',                     # FCNMaskHead
     'fc_embed',                        # AlignDet's DETR query projection (pre-training only)
+    'feature_embed', 'region_encoder',  # DETReg's embedding branch and frozen target encoder
 )
 _OUTPUT_RE = re.compile(r'(^|\.)(' + '|'.join(OUTPUT_LAYERS) + r')(\.|$)')
 # DETR-family branches: ModuleLists of one Linear (cls) or of Sequential MLPs (reg)
