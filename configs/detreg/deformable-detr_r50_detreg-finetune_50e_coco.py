@@ -1,0 +1,27 @@
+# DETReg fine-tuning of Deformable DETR R50 on COCO, 50 epochs, lr drop at 40 (Bar et al.,
+# CVPR 2022, sec. 4; amirbar/DETReg configs/DETReg_fine_tune_full_coco.sh; METHODS.md
+# section 4): mmdet's Deformable DETR on dpt's deformable-attention op, starting from every
+# pre-trained weight except the class branches. AdamW 2e-4, backbone 2e-5 (lr_mult 0.1),
+# clipping 0.1: the baseline's recipe, restated here because it is DETReg's.
+# load_from: the pre-trained detector as extract_detector_weights.py writes it for a plain
+# (non-AlignDet) checkpoint, next to the pre-training's checkpoints. DETReg keeps the box
+# branches' last layers and drops only the class branches (`class_embed`), so extract with
+#     python tools/model_converters/extract_detector_weights.py \
+#         work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco \
+#         --keep-heads --drop cls_branches --drop 'feature_embed|region_encoder'
+# (docs/detreg.md); another checkpoint with --cfg-options load_from=...
+_base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py']
+custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
+
+# no ImageNet init: load_from replaces every backbone weight (and nothing is downloaded)
+model = dict(type='DptDeformableDETR', msda_impl='dpt', backbone=dict(init_cfg=None))
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4),
+    clip_grad=dict(max_norm=0.1, norm_type=2),
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
+max_epochs = 50
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[40], gamma=0.1)
+]
+load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco/finetune_init.pth'

@@ -1,0 +1,135 @@
+"""DETReg configs: every one builds; the fine-tune configs state DETReg's recipe (backbone lr
+2e-5, epochs and lr drops, seeded subsets, load_from), and the extracted pre-trained detector
+loads into the fine-tuning model with only the class branches left fresh."""
+import copy
+import functools
+import glob
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from dpt.datasets.splits import split_names
+from dpt.weights.detector import PLAIN_OUT
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DETREG = os.path.join(ROOT, 'configs', 'detreg')
+CONFIGS = sorted(glob.glob(os.path.join(DETREG, '*.py')))
+FINETUNE = sorted(glob.glob(os.path.join(DETREG, '*_detreg-finetune_*.py')))
+PRETRAIN_DIR = 'work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco'
+# percent of COCO's labelled images -> epochs (DETReg sec. 4.2, batch 3 x 8 GPUs)
+LOW_DATA = {1: 2000, 2: 1000, 5: 500, 10: 400}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _registered():
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    import dpt  # noqa: F401
+    import dpt.ops  # noqa: F401
+
+
+@functools.lru_cache(maxsize=None)
+def cfg_of(name):
+    return Config.fromfile(os.path.join(DETREG, name))
+
+
+def test_the_finetune_configs_there_are():
+    names = {os.path.basename(p) for p in FINETUNE}
+    expected = {'deformable-detr_r50_detreg-finetune_50e_coco.py',
+                'deformable-detr_r50_detreg-finetune_100e_voc0712.py',
+                'deformable-detr_r50_detreg-finetune_200e_voc0712-10pct.py',
+                'deformable-detr_detreg-finetune_tiny_demo.py'}
+    expected |= {f'deformable-detr_r50_detreg-finetune_{e}e_coco-{p}pct.py'
+                 for p, e in LOW_DATA.items()}
+    assert names == expected
+
+
+def _milestones(cfg):
+    return cfg.param_scheduler[-1].milestones
+
+
+@pytest.mark.parametrize('path', [p for p in FINETUNE if '_r50_' in p], ids=os.path.basename)
+def test_r50_recipe(path):
+    name = os.path.basename(path)
+    cfg = cfg_of(name)
+    assert cfg.runner_type == 'DptRunner' and 'dpt.ops' in cfg.custom_imports.imports
+    assert (cfg.model.type, cfg.model.msda_impl) == ('DptDeformableDETR', 'dpt')
+    assert cfg.model.backbone.init_cfg is None  # everything comes from load_from
+    assert cfg.load_from == f'{PRETRAIN_DIR}/{PLAIN_OUT}'
+    optim = cfg.optim_wrapper.optimizer
+    assert (optim.type, optim.lr, optim.weight_decay) == ('AdamW', 2e-4, 1e-4)
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1  # 2e-5
+    assert cfg.optim_wrapper.clip_grad.max_norm == 0.1
+    data = cfg.train_dataloader.dataset
+    epochs = cfg.train_cfg.max_epochs
+    if name.endswith('_50e_coco.py'):
+        assert (epochs, _milestones(cfg)) == (50, [40])
+        assert data.ann_file == 'annotations/instances_train2017.json'
+    elif '_coco-' in name:
+        percent = int(name.rsplit('-', 1)[1].split('pct')[0])
+        assert epochs == LOW_DATA[percent] and f'_{epochs}e_' in name
+        assert _milestones(cfg) == [epochs]  # no drop within the schedule
+        assert data.ann_file == 'semi_anns/' + split_names('instances_train2017', percent,
+                                                           seed=42, mode='images')[0]
+        assert data.data_root == 'data/coco/'
+        assert cfg.train_dataloader.batch_size == 3 and cfg.auto_scale_lr.base_batch_size == 24
+        assert cfg.default_hooks.checkpoint.max_keep_ckpts == 2
+    else:  # VOC07+12 in COCO format, 20 classes
+        assert cfg.model.bbox_head.num_classes == 20 and len(data.metainfo.classes) == 20
+        assert data.data_root == 'data/VOCdevkit/'
+        assert cfg.val_dataloader.dataset.ann_file == 'annotations/voc07_test.json'
+        assert cfg.val_evaluator.ann_file == 'data/VOCdevkit/annotations/voc07_test.json'
+        if '10pct' in name:
+            assert (epochs, _milestones(cfg)) == (200, [150])
+            assert data.ann_file == 'annotations/' + split_names(
+                'voc0712_trainval', 10, seed=42, mode='images')[0]
+        else:
+            assert (epochs, _milestones(cfg)) == (100, [70])
+            assert data.ann_file == 'annotations/voc0712_trainval.json'
+
+
+def test_demo_recipe():
+    cfg = cfg_of('deformable-detr_detreg-finetune_tiny_demo.py')
+    assert (cfg.model.type, cfg.model.msda_impl) == ('DptDeformableDETR', 'dpt')
+    assert cfg.model.bbox_head.num_classes == 6
+    assert cfg.train_dataloader.dataset.ann_file == 'semi_anns/instances_train.seed42@10.json'
+    assert cfg.load_from == f'work_dirs/deformable-detr_detreg-pretrain_tiny_demo/{PLAIN_OUT}'
+    assert cfg.train_cfg.max_epochs == 24 and _milestones(cfg) == [18]
+    assert cfg.optim_wrapper.optimizer.lr == 2e-4
+
+
+# one config per distinct model: the COCO subsets share the 50e model, VOC 10 % VOC's
+MODELS_TO_BUILD = [p for p in CONFIGS if '_coco-' not in p and 'voc0712-' not in p]
+
+
+@pytest.mark.parametrize('path', MODELS_TO_BUILD, ids=os.path.basename)
+def test_model_builds(path):
+    from mmdet.registry import MODELS
+    cfg = cfg_of(os.path.basename(path))
+    model = MODELS.build(copy.deepcopy(cfg.model))  # mmdet edits the dict it builds from
+    assert type(model).__name__ == cfg.model.type
+    assert model.bbox_head.num_classes == cfg.model.bbox_head.num_classes
+
+
+def test_pretrained_detector_loads_into_finetuning():
+    """The tiny DETReg pre-trainer, extracted as the fine-tune configs say (--keep-heads
+    --drop cls_branches --drop 'feature_embed|region_encoder'), loads into the tiny
+    fine-tuning model: everything but the class branches, which start fresh (DETReg drops
+    only `class_embed`; the box branches' last layers are kept)."""
+    from mmdet.registry import MODELS
+    from dpt.utils.state_dict import compare_state_dicts
+    from dpt.weights import extract_detector
+    torch.manual_seed(0)
+    pretrainer = MODELS.build(copy.deepcopy(
+        cfg_of('deformable-detr_detreg-pretrain_tiny_demo.py').model))
+    result = extract_detector({'state_dict': pretrainer.state_dict()}, 'pretrain', None, None,
+                              True, ['cls_branches', 'feature_embed|region_encoder'])
+    assert not result.aligndet  # a plain checkpoint: written as finetune_init.pth
+    finetune = MODELS.build(copy.deepcopy(
+        cfg_of('deformable-detr_detreg-finetune_tiny_demo.py').model))
+    report = compare_state_dicts(result.state, finetune.state_dict())
+    assert not report.unexpected and not report.shape_mismatch
+    assert report.missing and all('.cls_branches.' in k for k in report.missing)
+    assert any('.reg_branches.' in k for k in report.loaded)
