@@ -46,11 +46,15 @@ def tiny_config(demo_data_root, proposal_file):
     session's demo data and proposals, loading in the test process."""
     from mmengine.config import Config
 
+    from dpt.apis.stages import data_root_options
+
     def make(name):
         cfg = Config.fromfile(os.path.join(CONFIG_DIR, f'{name}_aligndet-pretrain_tiny_demo.py'))
-        cfg.train_dataloader.dataset.data_root = demo_data_root
+        # every loader and evaluator on the session's demo data (a runner builds them all)
+        cfg.merge_from_dict(dict(item.split('=', 1) for item in data_root_options(demo_data_root)))
         cfg.train_dataloader.dataset.ann_file = proposal_file
-        cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[loader].update(num_workers=0, persistent_workers=False)
         return cfg
 
     return make
