@@ -1,12 +1,12 @@
 """AlignDet's DETR: one pre-training step of the tiny config on clustered demo proposals,
 the matched queries' instance ids, and the hand-over to DETR fine-tuning."""
-import inspect
 import math
 import os.path as osp
 from types import SimpleNamespace
 
 import pytest
 import torch
+from _model_steps import build_model, state_tensors, train_batch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 EMBEDDING = 'bbox_head.fc_embed'
@@ -24,46 +24,12 @@ def clustered_file(proposal_file, demo_data_root, tmp_path_factory):
 
 
 @pytest.fixture
-def detr_config(tiny_config, clustered_file, monkeypatch):
-    """The tiny DETR pre-train config on the clustered proposals. Until the pre-trainer has
-    ``class_agnostic``, its label reset is undone here (the DETR configs set it False)."""
-    from dpt.models.aligndet import BoxDomainPretrainer
+def detr_config(tiny_config, clustered_file):
+    """The tiny DETR pre-train config on the clustered proposals (labels = cluster ids)."""
     cfg = tiny_config('detr')
     cfg.train_dataloader.dataset.ann_file = clustered_file
     assert cfg.model.class_agnostic is False
-    if 'class_agnostic' not in inspect.signature(BoxDomainPretrainer).parameters:
-        cfg.model.pop('class_agnostic')
-        original = BoxDomainPretrainer._assign_instance_ids
-
-        def keep_labels(online_samples, target_samples, *args, **kwargs):
-            samples = list(online_samples) + list(target_samples)
-            labels = [s.gt_instances.labels.clone() for s in samples]
-            original(online_samples, target_samples, *args, **kwargs)
-            for sample, label in zip(samples, labels):
-                sample.gt_instances.labels = label
-
-        monkeypatch.setattr(BoxDomainPretrainer, '_assign_instance_ids',
-                            staticmethod(keep_labels))
     return cfg
-
-
-def _build(cfg):
-    from mmdet.registry import MODELS
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
-
-
-def _batch(cfg, n=2):
-    from mmdet.registry import DATASETS
-    from mmengine.dataset import pseudo_collate
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    return pseudo_collate([dataset[i] for i in range(n)])
-
-
-def _tensors(module):
-    return {n: t.detach().clone() for n, t in module.state_dict().items()}
 
 
 def test_pretrain_step(detr_config):
@@ -71,13 +37,13 @@ def test_pretrain_step(detr_config):
     from mmengine.optim import build_optim_wrapper
 
     cfg = detr_config
-    model = _build(cfg)
+    model = build_model(cfg)
     assert isinstance(model.online, BoxDomainDETR)
     model.train()
     assert not model.target.training and not model.online.backbone.training
-    online0, target0 = _tensors(model.online), _tensors(model.target)
+    online0, target0 = state_tensors(model.online), state_tensors(model.target)
 
-    batch = _batch(cfg)
+    batch = train_batch(cfg)
     labels = [s.gt_instances.labels.clone() for s in batch['data_samples']['online']]
     assert torch.cat(labels).max() > 0  # cluster ids, not one class-agnostic label
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -93,7 +59,7 @@ def test_pretrain_step(detr_config):
     for sample, label in zip(batch['data_samples']['online'], labels):
         assert torch.equal(sample.gt_instances.labels, label)
 
-    online1, target1 = _tensors(model.online), _tensors(model.target)
+    online1, target1 = state_tensors(model.online), state_tensors(model.target)
     changed = {k for k in online1 if not torch.equal(online0[k], online1[k])}
     assert not {k for k in changed if k.startswith('backbone.')}, 'backbone changed'
     for part in ('neck.', 'encoder.', 'decoder.', 'query_embedding.', 'bbox_head.fc_cls.',
@@ -104,7 +70,7 @@ def test_pretrain_step(detr_config):
     TargetMomentumHook().after_train_iter(SimpleNamespace(model=model, iter=0, max_iters=48), 0)
     trained = {n for n, p in model.online.named_parameters() if p.requires_grad}
     assert trained and not any(n.startswith('backbone.') for n in trained)
-    for key, value in _tensors(model.target).items():
+    for key, value in state_tensors(model.target).items():
         expected = 0.996 * target0[key] + 0.004 * online1[key] if key in trained else target0[key]
         torch.testing.assert_close(value, expected, msg=key)
 
@@ -114,9 +80,9 @@ def test_queries_tagged_with_matched_proposals(detr_config):
     proposals); that query carries the proposal's instance id, the others -1."""
     from dpt.utils.errors import ConfigError
 
-    model = _build(detr_config)
+    model = build_model(detr_config)
     model.eval()  # no dropout: the same matching twice
-    data = model.data_preprocessor(_batch(detr_config), True)
+    data = model.data_preprocessor(train_batch(detr_config), True)
     inputs, samples = data['inputs']['online'], data['data_samples']['online']
     offset = 0
     for sample in samples:
@@ -165,7 +131,7 @@ def test_extracted_weights_load_into_detr(detr_config, tmp_path):
     from dpt.weights import extract_detector_weights
     from mmdet.registry import MODELS
 
-    model = _build(detr_config)
+    model = build_model(detr_config)
     keys = set(model.state_dict())
     online = {k[len('online.'):] for k in keys if k.startswith('online.')}
     assert online == {k[len('target.'):] for k in keys if k.startswith('target.')}

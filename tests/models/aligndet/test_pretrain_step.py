@@ -5,30 +5,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from _model_steps import build_model, state_tensors, train_batch
 
 TINY = ('faster-rcnn', 'mask-rcnn', 'retinanet', 'fcos')
 # where the embedding replaces the classifier, under the classifier's name
 EMBEDDING = {'faster-rcnn': 'roi_head.bbox_head.fc_cls', 'mask-rcnn': 'roi_head.bbox_head.fc_cls',
              'retinanet': 'bbox_head.retina_cls', 'fcos': 'bbox_head.conv_cls'}
-
-
-def _build(cfg):
-    from mmdet.registry import MODELS
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
-
-
-def _batch(cfg, n=2):
-    from mmdet.registry import DATASETS
-    from mmengine.dataset import pseudo_collate
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    return pseudo_collate([dataset[i] for i in range(n)])
-
-
-def _tensors(module):
-    return {n: t.detach().clone() for n, t in module.state_dict().items()}
 
 
 @pytest.mark.parametrize('name', TINY)
@@ -37,22 +19,22 @@ def test_pretrain_step(name, tiny_config):
     from mmengine.optim import build_optim_wrapper
 
     cfg = tiny_config(name)
-    model = _build(cfg)
+    model = build_model(cfg)
     model.train()
     assert not model.target.training and not model.online.backbone.training
     assert not any(p.requires_grad for p in model.target.parameters())
     assert not any(p.requires_grad for p in model.online.backbone.parameters())
-    online0, target0 = _tensors(model.online), _tensors(model.target)
+    online0, target0 = state_tensors(model.online), state_tensors(model.target)
     assert all(torch.equal(online0[k], target0[k]) for k in online0)  # the target starts equal
 
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    log_vars = model.train_step(_batch(cfg), optim_wrapper)
+    log_vars = model.train_step(train_batch(cfg), optim_wrapper)
 
     assert {'loss', 'loss_contrast', 'loss_bbox'} <= set(log_vars), log_vars
     for key, value in log_vars.items():
         assert math.isfinite(float(value)), f'{key} = {value}'
     assert log_vars['loss_contrast'] > 0
-    online1, target1 = _tensors(model.online), _tensors(model.target)
+    online1, target1 = state_tensors(model.online), state_tensors(model.target)
     changed = {k for k in online1 if not torch.equal(online0[k], online1[k])}
     assert not {k for k in changed if k.startswith('backbone.')}, 'backbone changed'
     for part in ('neck.', EMBEDDING[name], 'reg'):  # neck, embedding MLP, box regression
@@ -63,7 +45,7 @@ def test_pretrain_step(name, tiny_config):
     # then only the hook moves the target: by EMA towards the online detector
     TargetMomentumHook().after_train_iter(SimpleNamespace(model=model, iter=0, max_iters=48), 0)
     trained = {n for n, p in model.online.named_parameters() if p.requires_grad}
-    for key, value in _tensors(model.target).items():
+    for key, value in state_tensors(model.target).items():
         expected = 0.996 * target0[key] + 0.004 * online1[key] if key in trained else target0[key]
         torch.testing.assert_close(value, expected, msg=key)
 
@@ -102,8 +84,8 @@ def test_instance_ids(class_agnostic, tiny_config):
     unless the pre-trainer keeps them (DETR's clusters)."""
     cfg = tiny_config('retinanet')
     cfg.model.class_agnostic = class_agnostic
-    model = _build(cfg)
-    samples = model.data_preprocessor(_batch(cfg, n=3), True)['data_samples']
+    model = build_model(cfg)
+    samples = model.data_preprocessor(train_batch(cfg, n=3), True)['data_samples']
     for sample in samples['online'] + samples['target']:
         sample.gt_instances.labels = torch.arange(len(sample.gt_instances)) + 7
     model._assign_instance_ids(samples['online'], samples['target'])
@@ -125,8 +107,8 @@ def test_config_mistakes(tiny_config):
     from mmdet.registry import MODELS
 
     cfg = tiny_config('retinanet')
-    model = _build(cfg)
-    data = model.data_preprocessor(_batch(cfg), True)
+    model = build_model(cfg)
+    data = model.data_preprocessor(train_batch(cfg), True)
     target = data['data_samples']['target'][0]
     target.gt_instances = target.gt_instances[:-1]
     with pytest.raises(ConfigError, match='view pipelines must keep every box'):
@@ -151,9 +133,9 @@ def test_runner_trains_with_target_hook(tiny_config, tmp_path):
     runner = build_runner(cfg)
     model = runner.model
     model.init_weights()  # the runner's call in train() then leaves it as it is
-    online0, target0 = _tensors(model.online), _tensors(model.target)
+    online0, target0 = state_tensors(model.online), state_tensors(model.target)
     runner.train()
-    online1, target1 = _tensors(model.online), _tensors(model.target)
+    online1, target1 = state_tensors(model.online), state_tensors(model.target)
     moved = [k for k in target0 if not torch.equal(target0[k], target1[k])]
     assert moved and all(not k.startswith('backbone.') for k in moved)
     # 4 EMA steps with momentum >= 0.996: the target moved far less than the online one
@@ -186,9 +168,9 @@ def test_retinanet_embeddings_do_not_collapse(tiny_config):
     from mmengine.optim import build_optim_wrapper
 
     cfg = tiny_config('retinanet')
-    model = _build(cfg)
+    model = build_model(cfg)
     model.train()
-    data = _batch(cfg, n=4)
+    data = train_batch(cfg, n=4)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     losses = [float(model.train_step(data, optim_wrapper)['loss_contrast']) for _ in range(16)]
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4 - 0.05, losses
