@@ -20,7 +20,7 @@ import os.path as osp
 import numpy as np
 
 from ..engine.fileio import atomic_write_bytes
-from ..utils.errors import ConfigError, DataError
+from ..utils.errors import ConfigError, DataError, load_json
 
 MODES = ('semi', 'images')
 DEFAULT_SEED = {'semi': 0, 'images': 42}
@@ -42,13 +42,7 @@ def split_names(stem, percent, fold=1, seed=None, mode='semi'):
 
 def load_coco(ann_file):
     """Read a COCO instances file and check that every annotation names a listed image."""
-    if not osp.isfile(ann_file):
-        raise DataError(f'{ann_file}: annotation file not found')
-    try:
-        with open(ann_file, 'rb') as f:
-            coco = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f'{ann_file}: not valid JSON ({e})') from None
+    coco = load_json(ann_file)
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(coco, dict) or not isinstance(coco.get(key), list):
             raise DataError(f"{ann_file}: no '{key}' list; is this a COCO instances file?")

@@ -1,11 +1,10 @@
 """The images to make proposals for: those of a COCO-style annotation file, or a folder's."""
-import json
 import os
 import os.path as osp
 
 import cv2
 
-from ..utils.errors import DataError
+from ..utils.errors import DataError, load_json
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -16,11 +15,7 @@ def coco_images(ann_file, img_dir):
         raise DataError(f'{ann_file}: annotation file not found')
     if not osp.isdir(img_dir):
         raise DataError(f'{img_dir}: image folder not found (images of {ann_file})')
-    try:
-        with open(ann_file) as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f'{ann_file}: not valid JSON ({e})') from None
+    data = load_json(ann_file)
     images = data.get('images') if isinstance(data, dict) else None
     if not isinstance(images, list):
         raise DataError(f"{ann_file}: no 'images' list; is this a COCO-style file?")

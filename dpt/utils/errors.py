@@ -2,6 +2,8 @@
 
 Command-line tools print a :class:`DptError` as one line and exit with status 2.
 """
+import json
+import os.path as osp
 
 
 class DptError(Exception):
@@ -35,3 +37,15 @@ def one_line(exc: BaseException) -> str:
         # "dpt.utils.errors.DataError: <message>" -> "<message>"
         return last.split(': ', 1)[1] if ': ' in last else last
     return ' '.join(ln.strip() for ln in lines)
+
+
+def load_json(path, what='annotation file'):
+    """The JSON content of ``path``; a missing or unreadable file is a one-line DataError
+    naming it (``what`` says which kind of file the user gave)."""
+    if not osp.isfile(path):
+        raise DataError(f'{path}: {what} not found')
+    try:
+        with open(path, 'rb') as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f'{path}: not valid JSON ({e})') from None

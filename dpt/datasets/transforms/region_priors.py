@@ -15,7 +15,6 @@ Pipeline::
 Crops are taken here, before the view transforms, and follow their boxes through crops that
 drop boxes by the box index in ``gt_instances_ids`` (which mmdet's crops filter with the boxes).
 """
-import json
 import os.path as osp
 
 import numpy as np
@@ -29,7 +28,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 
 from ...proposals import opencv_fast_search
-from ...utils.errors import ConfigError, DataError
+from ...utils.errors import ConfigError, DataError, load_json
 
 SOURCES = ('online', 'cache')
 
@@ -72,10 +71,7 @@ class ProposalCache:
         self._boxes = None
 
     def _load(self):
-        if not osp.isfile(self.path):
-            raise DataError(f'{self.path}: proposal file not found')
-        with open(self.path) as f:
-            data = json.load(f)
+        data = load_json(self.path, 'proposal file')
         try:
             names = {im['id']: im['file_name'] for im in data['images']}
             boxes = {name: [] for name in names.values()}

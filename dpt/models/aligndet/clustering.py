@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from ...engine.fileio import atomic_write_bytes
-from ...utils.errors import CheckpointError, ConfigError, DataError
+from ...utils.errors import CheckpointError, ConfigError, DataError, load_json
 
 # ImageNet mean / std of RGB images: the pytorch-style ResNets AlignDet starts from
 MEAN, STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
@@ -209,13 +209,7 @@ class ClusterSettings:
 
 
 def _load_proposals(path):
-    if not osp.isfile(path):
-        raise DataError(f'{path}: proposal file not found')
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f'{path}: not valid JSON ({e})') from None
+    data = load_json(path, 'proposal file')
     for key in ('images', 'annotations'):
         if not isinstance(data, dict) or not isinstance(data.get(key), list):
             raise DataError(f"{path}: no '{key}' list; is this a COCO-style proposal file?")
