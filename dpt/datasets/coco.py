@@ -55,8 +55,37 @@ def _degenerate(ann, width, height):
     return None
 
 
+class CheckedImagesMixin:
+    """An image that cannot be read when a sample is loaded: :class:`DataError` naming the
+    image file and its id, whatever the pipeline raised (for mmengine datasets whose data
+    infos have ``img_path`` and ``img_id``)."""
+
+    def prepare_data(self, idx):
+        try:
+            return super().prepare_data(idx)
+        except Exception as e:
+            info = self.get_data_info(idx)
+            problem = self._image_problem(info['img_path'])
+            if problem is None:
+                raise  # not an input problem: let the real error through
+            raise DataError(f"{info['img_path']} (image id {info['img_id']}): {problem}") from e
+
+    def _image_problem(self, path):
+        try:
+            data = get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            return 'image file not found'
+        except OSError as e:
+            return f'cannot read image file ({e})'
+        try:
+            img = mmcv.imfrombytes(data)
+        except Exception as e:  # decoders raise many types on corrupt data
+            return f'corrupt image ({e})'
+        return 'corrupt or empty image' if img is None or img.size == 0 else None
+
+
 @DATASETS.register_module()
-class CheckedCocoDataset(CocoDataset):
+class CheckedCocoDataset(CheckedImagesMixin, CocoDataset):
     """mmdet's CocoDataset with clear errors for bad input.
 
     * a missing data root or annotation file, invalid JSON, an annotation naming an unknown
@@ -101,26 +130,3 @@ class CheckedCocoDataset(CocoDataset):
             else:
                 kept.append(ann)
         return super().parse_data_info(dict(raw_data_info, raw_ann_info=kept))
-
-    def prepare_data(self, idx):
-        try:
-            return super().prepare_data(idx)
-        except Exception as e:
-            info = self.get_data_info(idx)
-            problem = self._image_problem(info['img_path'])
-            if problem is None:
-                raise  # not an input problem: let the real error through
-            raise DataError(f"{info['img_path']} (image id {info['img_id']}): {problem}") from e
-
-    def _image_problem(self, path):
-        try:
-            data = get(path, backend_args=self.backend_args)
-        except FileNotFoundError:
-            return 'image file not found'
-        except OSError as e:
-            return f'cannot read image file ({e})'
-        try:
-            img = mmcv.imfrombytes(data)
-        except Exception as e:  # decoders raise many types on corrupt data
-            return f'corrupt image ({e})'
-        return 'corrupt or empty image' if img is None or img.size == 0 else None

@@ -1,6 +1,14 @@
 """The frozen encoder of DETReg's embedding targets (Bar et al., CVPR 2022, sec. 3.2): a
 self-supervised ResNet (SwAV ResNet-50 in the paper) whose global-average-pooled layer2
-feature (512-d for a ResNet-50) embeds each 128x128 region crop."""
+feature (512-d for a ResNet-50) embeds each 128x128 region crop.
+
+DETReg's ``--obj_embedding_head`` chooses between that (``intermediate``, its default) and
+``head``: the whole SwAV ResNet-50, pooled, through SwAV's projection head (Linear 2048 ->
+2048, BatchNorm, ReLU, Linear -> 128) and L2-normalised, a 128-d target. ``projection``
+here builds the latter; its weights are the checkpoint's ``projection_head.*``.
+"""
+from collections import OrderedDict
+
 import torch
 from mmengine.model import BaseModule
 from torch import nn
@@ -8,6 +16,7 @@ from torch import nn
 from mmdet.registry import MODELS
 
 from ...utils.errors import CheckpointError
+from ...weights.backbone import _container as checkpoint_container
 from ...weights.backbone import import_backbone, load_weights_file
 
 # ImageNet RGB statistics on the 0-255 scale, as SwAV / torchvision normalise their inputs
@@ -25,14 +34,27 @@ class RegionEncoder(BaseModule):
             MoCo, torchvision, mmselfsup ...); None keeps the random init (tests, demo).
         checkpoint_format: ``'auto'`` or a name of :data:`dpt.weights.FORMATS`.
         chunk: crops per forward pass, to bound memory.
+        projection: None (the pooled feature of the backbone's last stage is the target), or
+            ``dict(hidden_channels=2048, out_channels=128, normalize=True)``: SwAV's
+            projection head on it, as DETReg's ``--obj_embedding_head head`` (then the
+            backbone is the whole ResNet, ``num_stages=4``).
     """
 
     def __init__(self, backbone, checkpoint=None, checkpoint_format='auto',
-                 mean=IMAGENET_MEAN, std=IMAGENET_STD, chunk=256, init_cfg=None):
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD, chunk=256, projection=None,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.depth = backbone.get('depth')
         self.checkpoint, self.checkpoint_format, self.chunk = checkpoint, checkpoint_format, chunk
+        self.projection_head, self.normalize = None, False
+        if projection is not None:
+            hidden, out = projection.get('hidden_channels', 2048), projection.get('out_channels', 128)
+            # SwAV's layout (projection_head.0 / .1 / .3), so its checkpoint keys load as they are
+            self.projection_head = nn.Sequential(
+                nn.Linear(self.backbone.feat_dim, hidden), nn.BatchNorm1d(hidden),
+                nn.ReLU(inplace=True), nn.Linear(hidden, out))
+            self.normalize = projection.get('normalize', True)
         self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
@@ -46,7 +68,8 @@ class RegionEncoder(BaseModule):
 
     def load_checkpoint(self, path):
         """Load the encoder's ResNet from ``path``; every tensor it has must be found."""
-        found = import_backbone(load_weights_file(path), str(path), self.checkpoint_format,
+        checkpoint = load_weights_file(path)
+        found = import_backbone(checkpoint, str(path), self.checkpoint_format,
                                 self.depth, min_fit=0.0)
         own = self.backbone.state_dict()
         missing = [k for k in own if k not in found.state]
@@ -54,6 +77,23 @@ class RegionEncoder(BaseModule):
             raise CheckpointError(f'{path}: region encoder tensor {missing[0]!r} not found '
                                   f'({len(missing)} missing)')
         self.backbone.load_state_dict({k: found.state[k] for k in own})
+        if self.projection_head is not None:
+            self._load_projection(checkpoint, path)
+
+    def _load_projection(self, checkpoint, path):
+        _, raw = checkpoint_container(checkpoint, str(path))
+        head = OrderedDict()
+        for key, value in raw.items():
+            key = key[len('module.'):] if key.startswith('module.') else key
+            if key.startswith('projection_head.'):
+                head[key[len('projection_head.'):]] = value
+        own = self.projection_head.state_dict()
+        missing = [k for k in own if k not in head or head[k].shape != own[k].shape]
+        if missing:
+            raise CheckpointError(
+                f"{path}: projection head tensor 'projection_head.{missing[0]}' not found or "
+                f'of another shape ({len(missing)} of {len(own)}); a SwAV checkpoint has them')
+        self.projection_head.load_state_dict({k: head[k] for k in own})
 
     def train(self, mode=True):
         # frozen: BN keeps its statistics whatever the detector's mode
@@ -66,12 +106,20 @@ class RegionEncoder(BaseModule):
         for part in patches.split(self.chunk):
             x = (part.to(self.mean.device).float() - self.mean) / self.std
             out = self.backbone(x)[-1]
-            feats.append(nn.functional.adaptive_avg_pool2d(out, 1).flatten(1))
+            feat = nn.functional.adaptive_avg_pool2d(out, 1).flatten(1)
+            if self.projection_head is not None:
+                feat = self.projection_head(feat)
+                if self.normalize:
+                    feat = nn.functional.normalize(feat, dim=1, p=2)
+            feats.append(feat)
         if not feats:
             return self.mean.new_zeros((0, self.out_channels))
         return torch.cat(feats)
 
     @property
     def out_channels(self):
-        """Channels of the last stage (mmdet's ResNet counts only the stages it builds)."""
+        """Size of the targets: the projection's, else the last stage's channels (mmdet's
+        ResNet counts only the stages it builds)."""
+        if self.projection_head is not None:
+            return self.projection_head[-1].out_features
         return self.backbone.feat_dim
