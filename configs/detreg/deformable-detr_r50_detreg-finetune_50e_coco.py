@@ -8,7 +8,7 @@
 # branches' last layers and drops only the class branches (`class_embed`), so extract with
 #     python tools/model_converters/extract_detector_weights.py \
 #         work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco \
-#         --keep-heads --drop cls_branches --drop 'feature_embed|region_encoder'
+#         --preset detreg
 # (docs/detreg.md); another checkpoint with --cfg-options load_from=...
 _base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)

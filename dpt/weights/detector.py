@@ -37,6 +37,19 @@ _OUTPUT_RE = re.compile(r'(^|\.)(' + '|'.join(OUTPUT_LAYERS) + r')(\.|$)')
 _BRANCH_RE = re.compile(r'^(.*\.(?:cls|reg)_branches\.\d+)\.(?:(\d+)\.)?[^.]+$')
 
 
+# How each strategy hands its pre-trained detector over to fine-tuning (the tool's --preset):
+# AlignDet and DAP drop the output layers above (DAP: the class-specific predictor, fc_cls and
+# fc_reg of the box head); DETReg (main.py --pretrain) drops only the class layer
+# (`class_embed`: DeformableDETRHead's cls_branches, DETRHead's fc_cls) and keeps the box
+# regressors; its embedding branch and frozen target encoder do not exist in fine-tuning.
+PRESETS = {
+    'aligndet': dict(keep_heads=False, drop=()),
+    'dap': dict(keep_heads=False, drop=()),
+    'detreg': dict(keep_heads=True,
+                   drop=(r'(^|\.)(cls_branches|fc_cls|feature_embed|region_encoder)(\.|$)',)),
+}
+
+
 def output_layer_keys(keys):
     """The keys of output layers: :data:`OUTPUT_LAYERS` and the last layer of every
     ``cls_branches`` / ``reg_branches`` entry (DeformableDETR, DINO, ...)."""
@@ -180,9 +193,16 @@ def default_output(source, aligndet):
 
 
 def extract_detector_weights(src, out=None, prefix=None, which=None, keep_heads=False,
-                             drop=()):
+                             drop=(), preset=None):
     """Read ``src`` (a checkpoint or a work dir), write the detector's weights atomically
-    to ``out`` (default: :func:`default_output`); return (result, output path)."""
+    to ``out`` (default: :func:`default_output`); return (result, output path).
+    ``preset``: a name of :data:`PRESETS`, whose ``keep_heads`` is or-ed in and whose ``drop``
+    patterns come before ``drop``'s."""
+    if preset is not None:
+        if preset not in PRESETS:
+            raise CheckpointError(f'--preset {preset}: unknown; choose from {", ".join(PRESETS)}')
+        keep_heads = keep_heads or PRESETS[preset]['keep_heads']
+        drop = (*PRESETS[preset]['drop'], *drop)
     src = resolve_source(src)
     result = extract_detector(load_weights_file(src), src, prefix,
                               which, keep_heads, drop)

@@ -113,20 +113,22 @@ def test_model_builds(path):
     assert model.bbox_head.num_classes == cfg.model.bbox_head.num_classes
 
 
-def test_pretrained_detector_loads_into_finetuning():
-    """The tiny DETReg pre-trainer, extracted as the fine-tune configs say (--keep-heads
-    --drop cls_branches --drop 'feature_embed|region_encoder'), loads into the tiny
+def test_pretrained_detector_loads_into_finetuning(tmp_path):
+    """The tiny DETReg pre-trainer, extracted as the fine-tune configs say (--preset
+    detreg), loads into the tiny
     fine-tuning model: everything but the class branches, which start fresh (DETReg drops
     only `class_embed`; the box branches' last layers are kept)."""
     from mmdet.registry import MODELS
     from dpt.utils.state_dict import compare_state_dicts
-    from dpt.weights import extract_detector
+    from dpt.weights import extract_detector_weights
+    from dpt.weights.detector import PLAIN_OUT
     torch.manual_seed(0)
     pretrainer = MODELS.build(copy.deepcopy(
         cfg_of('deformable-detr_detreg-pretrain_tiny_demo.py').model))
-    result = extract_detector({'state_dict': pretrainer.state_dict()}, 'pretrain', None, None,
-                              True, ['cls_branches', 'feature_embed|region_encoder'])
-    assert not result.aligndet  # a plain checkpoint: written as finetune_init.pth
+    torch.save({'state_dict': pretrainer.state_dict()}, tmp_path / 'epoch_12.pth')
+    result, out = extract_detector_weights(tmp_path / 'epoch_12.pth', preset='detreg')
+    assert out == str(tmp_path / PLAIN_OUT)  # the fine-tune configs' load_from name
+    assert not any('feature_embed' in k or 'region_encoder' in k for k in result.state)
     finetune = MODELS.build(copy.deepcopy(
         cfg_of('deformable-detr_detreg-finetune_tiny_demo.py').model))
     report = compare_state_dicts(result.state, finetune.state_dict())

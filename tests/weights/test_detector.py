@@ -183,3 +183,14 @@ def test_aligndet_pretrainer_hands_over(path):
     def without_mask_head(names):
         return sorted(m for m in names if not m.startswith('roi_head.mask_head.'))
     assert without_mask_head(modules(report.missing)) == without_mask_head(OUTPUT_LAYERS[name])
+
+
+def test_presets(tmp_path):
+    """--preset dap drops the class-specific predictor (the default); an unknown preset is
+    one line."""
+    state = tiny('faster-rcnn').state_dict()
+    torch.save({'state_dict': state}, tmp_path / 'epoch_1.pth')
+    result, _ = extract_detector_weights(tmp_path / 'epoch_1.pth', preset='dap')
+    assert modules(result.heads) == ['roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg']
+    with pytest.raises(CheckpointError, match='--preset dino: unknown; choose from aligndet'):
+        extract_detector_weights(tmp_path / 'epoch_1.pth', preset='dino')
