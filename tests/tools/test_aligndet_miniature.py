@@ -80,13 +80,17 @@ def test_table_and_report():
 
 @pytest.mark.parametrize('options', [[], ['train_cfg.max_epochs=1']])
 def test_budget_counts_iterations(tmp_path, options):
+    """Both stages drop images without boxes: 8 and 2 images have some of the 12."""
+    from dpt.apis.miniature import budget
     tool = _tool()
     for rel, images in ((tool.PROPOSALS, 8), (tool.SPLIT, 2)):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         anns = [dict(id=i, image_id=i % images) for i in range(10)]
-        path.write_text(json.dumps(dict(annotations=anns)))
-    text = tool._budget(str(tmp_path), ['train_cfg.max_epochs=3'], options)
+        path.write_text(json.dumps(dict(images=[dict(id=i) for i in range(12)],
+                                        annotations=anns)))
+    text = budget(str(tmp_path), (('pre-train', tool.PRETRAIN, ['train_cfg.max_epochs=3']),
+                                  ('fine-tune', tool.FINETUNE, options)))
     assert text.startswith('pre-train 3 epochs = 6 iterations at batch 4 on 8 images')
     assert ('fine-tune 1 epochs = 1 iterations' if options else
             'fine-tune 96 epochs = 96 iterations') in text

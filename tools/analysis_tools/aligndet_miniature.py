@@ -21,11 +21,8 @@ Finished stages are reused and interrupted ones resume; each seed has its own wo
     python tools/analysis_tools/aligndet_miniature.py [--seeds 0] \\
         [--pretrain-options train_cfg.max_epochs=6] [--finetune-options ...]
 """
-import argparse
 import json
-import os
 import os.path as osp
-import platform
 import sys
 import time
 
@@ -108,27 +105,16 @@ def format_proposals(s):
 
 def format_table(rows, with_mean):
     """Markdown table of (arm, seed, metrics, pre-train s, fine-tune s); AP in %."""
-    lines = ['| run | seed | box AP | box AP50 | box AP75 | pre-train | fine-tune |',
-             '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for name, seed, m, pre, fine in rows:
-        aps = ' | '.join(f'{100 * m[k]:.1f}' for k in KEYS)
-        pre = f'{pre / 60:.1f} min' if pre else '-'
-        lines.append(f'| {name} | {seed} | {aps} | {pre} | {fine / 60:.1f} min |')
-    if with_mean:
-        for name in dict.fromkeys(r[0] for r in rows):
-            mine = [r for r in rows if r[0] == name]
-            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}'
-                             for k in KEYS)
-            lines.append(f'| {name} | mean of {len(mine)} | {aps} | | |')
-    return '\n'.join(lines)
+    from dpt.apis.miniature import format_table as table
+    return table(rows, with_mean)
 
 
 def report(command, seeds, stats, budget, table, total_seconds):
     """The markdown page written to --out."""
+    from dpt.apis.miniature import machine
     return (f'# AlignDet miniature on the demo data\n\n'
             f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, '
-            f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, no GPU, '
-            f'seeds {seeds}; {total_seconds / 60:.1f} min wall-clock for that command (stages '
+            f'{machine()}, seeds {seeds}; {total_seconds / 60:.1f} min wall-clock for that command (stages '
             f'finished by an earlier run are reused, not counted; the machine was shared, '
             f'so times are rough). See docs/aligndet.md.\n\n'
             f'- proposals (SoCo selective search, ratio3size0008, NMS 0.5): '
@@ -151,42 +137,12 @@ def _extract(record, work, which):
     return out
 
 
-def _budget(data, pretrain_options, finetune_options):
-    from mmengine.config import Config, DictAction
-    parts = []
-    for name, config, opts in (('pre-train', PRETRAIN, pretrain_options),
-                               ('fine-tune', FINETUNE, finetune_options)):
-        cfg = Config.fromfile(osp.join(ROOT, config))
-        action = DictAction(option_strings=[], dest='x')
-        ns = argparse.Namespace()
-        action(None, ns, list(opts))
-        cfg.merge_from_dict(ns.x or {})
-        epochs, loader = cfg.train_cfg.max_epochs, cfg.train_dataloader
-        with open(osp.join(data, loader.dataset.ann_file)) as f:
-            anns = json.load(f)['annotations']
-        images = len({a['image_id'] for a in anns})  # filter_empty_gt drops the others
-        iters = epochs * -(-images // loader.batch_size)
-        parts.append(f'{name} {epochs} epochs = {iters} iterations at batch '
-                     f'{loader.batch_size} on {images} images ({osp.basename(config)}'
-                     f'{", " + " ".join(opts) if opts else ""})')
-    return '; '.join(parts)
-
-
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--work-dir', default='work_dirs/miniature/aligndet')
-    p.add_argument('--data', default='data/demo')
-    p.add_argument('--out', default='docs/results/aligndet_miniature.md')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0],
-                   help='random seeds (randomness.seed); every arm runs once per seed')
+    from dpt.apis.miniature import budget, command_line, miniature_parser, write_report
+    p = miniature_parser(__doc__.split('\n\n')[0], 'aligndet')
     p.add_argument('--workers', type=int, default=1, help='processes for the proposals')
-    p.add_argument('--pretrain-options', nargs='+', default=[], metavar='KEY=VALUE',
-                   help='--cfg-options of the pre-training, e.g. train_cfg.max_epochs=6')
-    p.add_argument('--finetune-options', nargs='+', default=[], metavar='KEY=VALUE',
-                   help='--cfg-options of both fine-tunes (and their tests)')
     args = p.parse_args()
     from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
-    from dpt.engine.fileio import atomic_write_bytes
 
     start = time.time()
     data = osp.join(ROOT, args.data)
@@ -213,13 +169,10 @@ def main():
         sys.exit(f'miniature: {e}')
     table = format_table(rows, len(args.seeds) > 1)
     print('\n' + table)
-    command = ' '.join(['python', osp.relpath(osp.abspath(__file__), ROOT), *sys.argv[1:]])
-    text = report(command, args.seeds, stats,
-                  _budget(data, args.pretrain_options, args.finetune_options), table,
-                  time.time() - start)
-    out = osp.join(ROOT, args.out)
-    atomic_write_bytes(text.encode(), out)
-    print(f'written to {out}')
+    stages = (('pre-train', PRETRAIN, args.pretrain_options),
+              ('fine-tune', FINETUNE, args.finetune_options))
+    write_report(args.out, report(command_line(__file__), args.seeds, stats,
+                                  budget(data, stages), table, time.time() - start))
 
 
 if __name__ == '__main__':

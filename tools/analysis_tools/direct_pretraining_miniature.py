@@ -13,9 +13,7 @@ mean: on data this small, seed-to-seed differences are large).
 
     python tools/analysis_tools/direct_pretraining_miniature.py [--seeds 0] [--out docs/results/direct_pretraining_miniature.md]
 """
-import argparse
 import os.path as osp
-import platform
 import sys
 import time
 
@@ -38,31 +36,17 @@ KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'
 
 def format_table(rows, with_mean):
     """Markdown table of (arm, seed, metrics, seconds) rows; AP in %, plus per-arm means."""
-    lines = ['| run | seed | box AP | box AP50 | mask AP | mask AP50 | train wall-clock |',
-             '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for name, seed, m, seconds in rows:
-        aps = ' | '.join(f'{100 * m[k]:.1f}' for k in KEYS)
-        lines.append(f'| {name} | {seed} | {aps} | {seconds / 60:.1f} min |')
-    if with_mean:
-        for name in dict.fromkeys(r[0] for r in rows):
-            mine = [r for r in rows if r[0] == name]
-            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}'
-                             for k in KEYS)
-            lines.append(f'| {name} | mean of {len(mine)} | {aps} | |')
-    return '\n'.join(lines)
+    from dpt.apis.miniature import format_table as table
+    return table(rows, with_mean, KEYS, ('box AP', 'box AP50', 'mask AP', 'mask AP50'),
+                 ('train wall-clock',))
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--work-dir', default='work_dirs/miniature/direct_pretraining')
-    p.add_argument('--data', default='data/demo')
-    p.add_argument('--out', default='docs/results/direct_pretraining_miniature.md')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0],
-                   help='random seeds (randomness.seed); every arm runs once per seed')
-    args = p.parse_args()
+    from dpt.apis.miniature import machine, miniature_parser, write_report
+    args = miniature_parser(__doc__.split('\n\n')[0], 'direct_pretraining',
+                            stage_options=False).parse_args()
     from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
     from dpt.datasets import make_demo_dataset
-    from dpt.engine.fileio import atomic_write_bytes
 
     make_demo_dataset(osp.join(ROOT, args.data))
     rows = []
@@ -86,13 +70,10 @@ def main():
     print('\n' + table)
     text = (f'# Direct pre-training miniature on the demo data\n\n'
             f'Made by `python tools/analysis_tools/direct_pretraining_miniature.py` on '
-            f'{time.strftime("%Y-%m-%d")}, {platform.processor() or platform.machine()}, '
-            f'CPU only, seeds {args.seeds}. Equal budget: 15 full-resolution epoch '
-            f'equivalents per run. Wall-clock depends on what else ran on the machine.\n\n'
+            f'{time.strftime("%Y-%m-%d")}, {machine()}, seeds {args.seeds}. Equal budget: '
+            f'15 full-resolution epoch equivalents per run. Wall-clock depends on what else ran on the machine.\n\n'
             f'{table}\n')
-    out = osp.join(ROOT, args.out)
-    atomic_write_bytes(text.encode(), out)
-    print(f'written to {out}')
+    write_report(args.out, text)
 
 
 if __name__ == '__main__':

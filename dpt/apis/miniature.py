@@ -1,0 +1,108 @@
+"""What the miniature reproductions (tools/analysis_tools/*_miniature.py) share: their
+command line, the merged configs of their stages, the budget line, the result table and the
+page they write. Each miniature runs its arms as :mod:`dpt.apis.stages`, so a second run
+reuses finished stages and resumes an interrupted one."""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import sys
+
+from ..engine.fileio import atomic_write_bytes
+from .stages import ROOT
+
+BOX_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
+BOX_HEADERS = ('box AP', 'box AP50', 'box AP75')
+
+
+def miniature_parser(description, name, seeds=(0,), stage_options=True):
+    """--work-dir work_dirs/miniature/NAME, --data, --out docs/results/NAME_miniature.md,
+    --seeds and (``stage_options``) --pretrain-options / --finetune-options."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument('--work-dir', default=f'work_dirs/miniature/{name}')
+    p.add_argument('--data', default='data/demo')
+    p.add_argument('--out', default=f'docs/results/{name}_miniature.md')
+    p.add_argument('--seeds', type=int, nargs='+', default=list(seeds),
+                   help='random seeds (randomness.seed); every arm runs once per seed')
+    if stage_options:
+        p.add_argument('--pretrain-options', nargs='+', default=[], metavar='KEY=VALUE',
+                       help='--cfg-options of the pre-training, e.g. train_cfg.max_epochs=6')
+        p.add_argument('--finetune-options', nargs='+', default=[], metavar='KEY=VALUE',
+                       help='--cfg-options of every fine-tune (and its test)')
+    return p
+
+
+def merged_config(config, options=()):
+    """``config`` (relative to the repo root) with ``KEY=VALUE`` options merged in."""
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    ns = argparse.Namespace()
+    DictAction(option_strings=[], dest='options')(None, ns, list(options))
+    cfg.merge_from_dict(ns.options or {})
+    return cfg
+
+
+def _train_images(cfg, data_root):
+    """Images a config's training loader goes through per epoch: those of its annotation
+    file, less those without boxes when ``filter_empty_gt`` drops them."""
+    dataset = cfg.train_dataloader.dataset
+    with open(osp.join(data_root, dataset.ann_file)) as f:
+        data = json.load(f)
+    if dataset.get('filter_cfg', {}).get('filter_empty_gt', False):
+        return len({a['image_id'] for a in data['annotations']})
+    return len(data['images'])
+
+
+def budget(data_root, stages):
+    """'pre-train 12 epochs = 900 iterations at batch 4 on 300 images (config); ...' for
+    ``stages`` of (name, config, options)."""
+    parts = []
+    for name, config, options in stages:
+        cfg = merged_config(config, options)
+        epochs, batch = cfg.train_cfg.max_epochs, cfg.train_dataloader.batch_size
+        images = _train_images(cfg, data_root)
+        parts.append(f'{name} {epochs} epochs = {epochs * -(-images // batch)} iterations at '
+                     f'batch {batch} on {images} images ({osp.basename(config)}'
+                     f'{", " + " ".join(options) if options else ""})')
+    return '; '.join(parts)
+
+
+def _minutes(seconds):
+    return f'{seconds / 60:.1f} min' if seconds else '-'
+
+
+def format_table(rows, with_mean, keys=BOX_KEYS, headers=BOX_HEADERS,
+                 times=('pre-train', 'fine-tune')):
+    """Markdown table of rows ``(run, seed, metrics, *seconds)`` (one seconds value per name
+    in ``times``; 0 shows as '-'); AP in %; per-run means when ``with_mean``."""
+    lines = [f'| run | seed | {" | ".join(headers)} | {" | ".join(times)} |',
+             '| --- | ---: |' + ' ---: |' * (len(headers) + len(times))]
+    for name, seed, metrics, *seconds in rows:
+        aps = ' | '.join(f'{100 * metrics[k]:.1f}' for k in keys)
+        lines.append(f'| {name} | {seed} | {aps} | {" | ".join(map(_minutes, seconds))} |')
+    if with_mean:
+        for name in dict.fromkeys(r[0] for r in rows):
+            mine = [r for r in rows if r[0] == name]
+            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}'
+                             for k in keys)
+            lines.append(f'| {name} | mean of {len(mine)} | {aps} |' + ' |' * len(times))
+    return '\n'.join(lines)
+
+
+def command_line(tool_file):
+    """How the running tool was called, relative to the repo root, for the report."""
+    return ' '.join(['python', osp.relpath(osp.abspath(tool_file), ROOT), *sys.argv[1:]])
+
+
+def machine():
+    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, '
+            'no GPU')
+
+
+def write_report(out, text):
+    """Write the page atomically (relative paths from the repo root); return its path."""
+    out = osp.join(ROOT, out)
+    atomic_write_bytes(text.encode(), out)
+    print(f'written to {out}')
+    return out

@@ -1,0 +1,39 @@
+"""dpt.apis.miniature: the table, the budget line and the command line of the miniatures."""
+import json
+
+from dpt.apis.miniature import (BOX_KEYS, budget, format_table, merged_config,
+                                miniature_parser)
+
+TINY_DETREG = 'configs/detreg/deformable-detr_detreg-pretrain_tiny_demo.py'
+
+
+def test_table_rows_times_and_means():
+    m = dict.fromkeys(BOX_KEYS, 0.1)
+    rows = [('A', 0, m, 0, 60.0), ('A', 1, dict(m, **{'coco/bbox_mAP': 0.3}), 0, 30.0),
+            ('B', 0, m, 600.0, 90.0)]
+    lines = format_table(rows, with_mean=True).splitlines()
+    assert lines[0] == '| run | seed | box AP | box AP50 | box AP75 | pre-train | fine-tune |'
+    assert lines[1].count('---:') == 6
+    assert lines[2] == '| A | 0 | 10.0 | 10.0 | 10.0 | - | 1.0 min |'
+    assert lines[4] == '| B | 0 | 10.0 | 10.0 | 10.0 | 10.0 min | 1.5 min |'
+    assert lines[5] == '| A | mean of 2 | 20.0 | 10.0 | 10.0 | | |'
+    one_time = format_table([('A', 0, m, 60.0)], False, ('coco/bbox_mAP',), ('AP',), ('time',))
+    assert one_time.splitlines()[2] == '| A | 0 | 10.0 | 1.0 min |'
+
+
+def test_budget_keeps_images_without_boxes_when_the_loader_does(tmp_path):
+    """DETReg's pre-training reads no labels (filter_empty_gt off): every image counts."""
+    path = tmp_path / 'annotations' / 'instances_train.json'
+    path.parent.mkdir()
+    path.write_text(json.dumps(dict(images=[dict(id=i) for i in range(10)],
+                                    annotations=[dict(id=1, image_id=0)])))
+    text = budget(str(tmp_path), [('pre-train', TINY_DETREG, ['train_cfg.max_epochs=2'])])
+    assert text == ('pre-train 2 epochs = 6 iterations at batch 4 on 10 images '
+                    '(deformable-detr_detreg-pretrain_tiny_demo.py, train_cfg.max_epochs=2)')
+
+
+def test_parser_defaults_and_merged_options():
+    args = miniature_parser('x', 'detreg').parse_args(['--seeds', '0', '1'])
+    assert args.work_dir == 'work_dirs/miniature/detreg' and args.seeds == [0, 1]
+    assert args.out == 'docs/results/detreg_miniature.md' and args.pretrain_options == []
+    assert merged_config(TINY_DETREG, ['train_cfg.max_epochs=3']).train_cfg.max_epochs == 3
