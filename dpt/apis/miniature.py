@@ -106,3 +106,39 @@ def write_report(out, text):
     atomic_write_bytes(text.encode(), out)
     print(f'written to {out}')
     return out
+
+
+# ----------------------------------------------------------------------------- supervised
+# The demo's stand-in for an ImageNet-supervised backbone: the tiny detectors' ResNet-18 at
+# a quarter width, trained as a classifier on the classification demo split.
+DEMO_CLS = 'data/demo_cls'
+CLASSIFIER_KWARGS = dict(channels=(16, 32, 64, 128), stem_width=16)
+
+
+def demo_classifier(cls_root, work_dir, epochs=30, seed=0):
+    """Make the classification demo split (if missing), train the classifier on it and
+    convert it to an mmdet backbone (each only if missing); return
+    ``dict(classifier=<timm weights>, backbone=<mmdet ResNet weights>, record=...)``."""
+    from ..datasets.demo_data import make_demo_classification
+    from ..weights import convert_backbone
+    from .classifier import ClassifierRecipe, train_classifier
+    make_demo_classification(cls_root)
+    out = osp.join(work_dir, 'classifier.pth')
+    if not osp.isfile(out):
+        print(f'\n==== classifier on {cls_root}/train -> {out}', flush=True)
+        recipe = ClassifierRecipe(model_kwargs=dict(CLASSIFIER_KWARGS), epochs=epochs,
+                                  image_size=128, seed=seed)
+        train_classifier(osp.join(cls_root, 'train'), out, recipe, osp.join(cls_root, 'val'))
+    with open(out + '.json') as f:
+        record = json.load(f)
+    backbone = osp.join(work_dir, 'backbone.pth')
+    if not osp.isfile(backbone):
+        print(convert_backbone(out, backbone).summary(), flush=True)
+    return dict(classifier=out, backbone=backbone, record=record)
+
+
+def backbone_options(backbone):
+    """--cfg-options that start a config's detector backbone from ``backbone`` (replacing
+    whatever ``init_cfg`` the config has, None in the tiny ones)."""
+    return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
+            f'model.backbone.init_cfg.checkpoint={backbone}']

@@ -96,7 +96,7 @@ def test_demo_recipe():
     assert cfg.model.bbox_head.num_classes == 6
     assert cfg.train_dataloader.dataset.ann_file == 'semi_anns/instances_train.seed42@10.json'
     assert cfg.load_from == f'work_dirs/deformable-detr_detreg-pretrain_tiny_demo/{PLAIN_OUT}'
-    assert cfg.train_cfg.max_epochs == 24 and _milestones(cfg) == [18]
+    assert cfg.train_cfg.max_epochs == 96 and _milestones(cfg) == [80]
     assert cfg.optim_wrapper.optimizer.lr == 2e-4
 
 

@@ -1,0 +1,63 @@
+"""The DETReg miniature: its configs, split, options and the two fine-tune inits; the
+training stages themselves are dpt.apis.stages, tested with the demo."""
+import importlib.util
+import json
+import os
+import shutil
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        'detreg_miniature', os.path.join(ROOT, 'tools', 'analysis_tools', 'detreg_miniature.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_configs_and_options_fit_together():
+    from dpt.apis.miniature import merged_config
+    tool = _tool()
+    supervised = dict(backbone='work/backbone.pth', classifier='work/classifier.pth')
+    pre = merged_config(tool.PRETRAIN, tool.pretrain_options(supervised))
+    assert pre.model.backbone.init_cfg == dict(type='Pretrained', checkpoint='work/backbone.pth')
+    assert pre.model.region_encoder.checkpoint == 'work/classifier.pth'
+    assert pre.model.freeze_backbone and pre.model.backbone.base_channels == 16
+    fine = merged_config(tool.FINETUNE, tool.FINETUNE_OPTIONS)
+    assert fine.train_dataloader.dataset.ann_file == tool.SPLIT
+    assert fine.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
+    assert fine.model.backbone.depth == pre.model.backbone.depth == 18
+
+
+def test_prepare_writes_the_seeded_split(demo_data_root, tmp_path):
+    tool = _tool()
+    root = str(tmp_path / 'demo')
+    shutil.copytree(demo_data_root, root)
+    tool.prepare(root)
+    with open(os.path.join(root, tool.SPLIT)) as f:
+        assert len(json.load(f)['images']) == 2  # round(10 % of 16 images), as DETReg
+
+
+def test_fine_tune_inits(tmp_path):
+    """Arm A gets the (frozen, hence the classifier's) backbone alone, arm B DETReg's
+    hand-over: no class branches, embedding branch or region encoder."""
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    from dpt.apis.miniature import merged_config
+    register_all_modules()
+    tool = _tool()
+    model = MODELS.build(merged_config(tool.PRETRAIN).model)
+    (tmp_path / 'pretrain').mkdir()
+    ckpt = str(tmp_path / 'pretrain' / 'epoch_12.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    record = dict(checkpoint=ckpt)
+    a = torch.load(tool._extract(record, str(tmp_path), 'backbone'))['state_dict']
+    b = torch.load(tool._extract(record, str(tmp_path), 'detreg_finetune'))['state_dict']
+    assert a and all(k.startswith('backbone.') for k in a)
+    assert set(a) < set(b) and any(k.startswith('bbox_head.reg_branches') for k in b)
+    assert not any(('cls_branches' in k or 'feature_embed' in k or 'region_encoder' in k)
+                   for k in b)
