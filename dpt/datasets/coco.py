@@ -15,6 +15,26 @@ from mmdet.registry import DATASETS
 from ..utils.errors import DataError
 
 
+def check_coco(data, source, keys=('images', 'annotations', 'categories'),
+               kind='COCO instances file'):
+    """Check a loaded COCO-style dict: the ``keys`` lists are there and every annotation
+    names an image of ``images``; :class:`DataError` naming ``source`` and the first item at
+    fault otherwise. Returns the set of image ids."""
+    for key in keys:
+        if not isinstance(data, dict) or not isinstance(data.get(key), list):
+            raise DataError(f"{source}: no '{key}' list; is this a {kind}?")
+    ids = {img.get('id') for img in data['images'] if isinstance(img, dict)}
+    unknown = [(i, a) for i, a in enumerate(data.get('annotations', []))
+               if not isinstance(a, dict) or a.get('image_id') not in ids]
+    if unknown:
+        i, first = unknown[0]
+        first = first if isinstance(first, dict) else {}
+        more = f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''
+        raise DataError(f"{source}: annotation {first.get('id', i)} names image id "
+                        f"{first.get('image_id')}, which is not in 'images'{more}")
+    return ids
+
+
 class CheckedCOCO(COCO):
     """pycocotools' COCO that refuses annotations naming an image the file does not hold."""
 
@@ -26,17 +46,8 @@ class CheckedCOCO(COCO):
             raise DataError(f'{annotation_file}: not valid JSON ({e})') from None
 
     def createIndex(self):
-        for key in ('images', 'annotations', 'categories'):
-            if key not in self.dataset:
-                raise DataError(f"{self.source}: no '{key}' list; is this a COCO "
-                                f'instances file?')
+        check_coco(self.dataset, self.source)
         super().createIndex()
-        unknown = [a for a in self.dataset['annotations'] if a.get('image_id') not in self.imgs]
-        if unknown:
-            first = unknown[0]
-            more = f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''
-            raise DataError(f"{self.source}: annotation {first.get('id')} names image id "
-                            f"{first.get('image_id')}, which is not in 'images'{more}")
 
 
 def _degenerate(ann, width, height):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import ConfigError, DataError, load_json
+from .coco import check_coco
 
 MODES = ('semi', 'images')
 DEFAULT_SEED = {'semi': 0, 'images': 42}
@@ -43,14 +44,7 @@ def split_names(stem, percent, fold=1, seed=None, mode='semi'):
 def load_coco(ann_file):
     """Read a COCO instances file and check that every annotation names a listed image."""
     coco = load_json(ann_file)
-    for key in ('images', 'annotations', 'categories'):
-        if not isinstance(coco, dict) or not isinstance(coco.get(key), list):
-            raise DataError(f"{ann_file}: no '{key}' list; is this a COCO instances file?")
-    ids = {img.get('id') for img in coco['images']}
-    for ann in coco['annotations']:
-        if ann.get('image_id') not in ids:
-            raise DataError(f"{ann_file}: annotation {ann.get('id')} names image id "
-                            f"{ann.get('image_id')}, which is not in 'images'")
+    check_coco(coco, ann_file)
     return coco
 
 

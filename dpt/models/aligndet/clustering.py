@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ...engine.fileio import atomic_write_bytes
+from ...datasets.coco import check_coco
 from ...utils.errors import CheckpointError, ConfigError, DataError, load_json
 
 # ImageNet mean / std of RGB images: the pytorch-style ResNets AlignDet starts from
@@ -210,14 +211,8 @@ class ClusterSettings:
 
 def _load_proposals(path):
     data = load_json(path, 'proposal file')
-    for key in ('images', 'annotations'):
-        if not isinstance(data, dict) or not isinstance(data.get(key), list):
-            raise DataError(f"{path}: no '{key}' list; is this a COCO-style proposal file?")
-    images = {im['id']: im for im in data['images']}
+    check_coco(data, path, ('images', 'annotations'), 'COCO-style proposal file')
     for i, ann in enumerate(data['annotations']):
-        if ann.get('image_id') not in images:
-            raise DataError(f"{path}: annotation {ann.get('id', i)} names image id "
-                            f"{ann.get('image_id')}, which is not in 'images'")
         box = ann.get('bbox')
         if not (isinstance(box, list) and len(box) == 4):
             raise DataError(f"{path}: annotation {ann.get('id', i)} has no [x, y, w, h] bbox")
