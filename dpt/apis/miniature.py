@@ -113,6 +113,7 @@ def write_report(out, text):
 # a quarter width, trained as a classifier on the classification demo split.
 DEMO_CLS = 'data/demo_cls'
 CLASSIFIER_KWARGS = dict(channels=(16, 32, 64, 128), stem_width=16)
+CLASSIFIER_DIR = 'work_dirs/miniature/classifier'  # one classifier for every miniature
 
 
 def demo_classifier(cls_root, work_dir, epochs=30, seed=0):

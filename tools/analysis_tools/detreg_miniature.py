@@ -90,10 +90,13 @@ def report(command, seeds, supervised, budget, table, total_seconds):
 
 
 def main():
-    from dpt.apis.miniature import (DEMO_CLS, budget, command_line, demo_classifier,
-                                    format_table, miniature_parser, write_report)
+    from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, command_line,
+                                    demo_classifier, format_table, miniature_parser,
+                                    write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'detreg')
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
+    p.add_argument('--classifier-dir', default=CLASSIFIER_DIR,
+                   help='where the classifier is trained (shared with the DAP miniature)')
     p.add_argument('--classifier-epochs', type=int, default=30)
     args = p.parse_args()
     from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
@@ -102,7 +105,7 @@ def main():
     data = osp.join(ROOT, args.data)
     prepare(data)
     supervised = demo_classifier(osp.join(ROOT, args.cls_data),
-                                 osp.join(ROOT, args.work_dir, 'classifier'),
+                                 osp.join(ROOT, args.classifier_dir),
                                  args.classifier_epochs)
     rows = []
     try:
