@@ -200,6 +200,43 @@ def render_image(seed, split_index, image_index, image_size=160):
     return img, kept[::-1]
 
 
+def render_classification_image(seed, split_index, image_index, label, image_size=160):
+    """One image with a dominant object of class ``label`` (0-based) and its objects as
+    ``[(category_id, visible_mask), ...]``, the dominant one first.
+
+    The dominant object is 45-75 % of the image side, near the centre; up to two small
+    objects of other classes (10-25 %) are painted first and may be partly hidden by it.
+    """
+    rng = np.random.default_rng([seed, 100 + split_index, image_index])
+    s = image_size
+    img = _background(rng, s)
+    pad = s // 2
+    canvas = (s + 2 * pad, s + 2 * pad)
+    objects = []
+    others = [c for c in range(len(DEMO_CLASSES)) if c != label]
+    for _ in range(rng.integers(0, 3)):
+        cls = int(rng.choice(others))
+        size = rng.uniform(0.10, 0.25) * s
+        c = rng.uniform(size * 0.5, s - size * 0.5, 2) + pad
+        mask = _shape_mask(rng, DEMO_CLASSES[cls], c, size, canvas)
+        objects.append((cls + 1, mask))
+    size = rng.uniform(0.45, 0.75) * s
+    c = s / 2 + rng.uniform(-0.15, 0.15, 2) * s + pad
+    objects.append((label + 1, _shape_mask(rng, DEMO_CLASSES[label], c, size, canvas)))
+    for _, full in objects:
+        mask = full[pad:pad + s, pad:pad + s]
+        _paint(img, rng, mask, _colour(rng))
+    img = np.clip(img + rng.normal(0, rng.uniform(2, 8), img.shape), 0, 255).astype(np.uint8)
+    kept, covered = [], np.zeros((s, s), bool)
+    for cat, full in reversed(objects):
+        mask = full[pad:pad + s, pad:pad + s].astype(bool)
+        visible = _clean(mask & ~covered)
+        covered |= mask
+        if visible.sum() >= MIN_VISIBLE_PIXELS:
+            kept.append((cat, visible))
+    return img, kept
+
+
 def _clean(mask):
     """Drop specks under 8 pixels left by occlusion: they cannot form a useful polygon."""
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -249,10 +286,7 @@ def _write_split(root, split, split_index, n, p):
             polys = mask_to_polygons(visible)
             if not polys:
                 continue
-            ys, xs = np.nonzero(visible)
-            x0, y0 = int(xs.min()), int(ys.min())
-            bbox = [float(x0), float(y0), float(xs.max() + 1 - x0), float(ys.max() + 1 - y0)]
-            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat, bbox=bbox,
+            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat, bbox=_box(visible),
                              area=float(visible.sum()), iscrowd=0, segmentation=polys))
     cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
     coco = dict(info=dict(description='dpt synthetic shapes demo', version=str(FORMAT_VERSION)),
@@ -263,9 +297,54 @@ def _write_split(root, split, split_index, n, p):
     return dict(images=len(images), objects=len(anns))
 
 
+def _box(visible):
+    ys, xs = np.nonzero(visible)
+    x0, y0 = int(xs.min()), int(ys.min())
+    return [float(x0), float(y0), float(xs.max() + 1 - x0), float(ys.max() + 1 - y0)]
+
+
+def _write_classification_split(root, split, split_index, n, p):
+    """``split/<class>/<index>.jpg`` (ImageNet-style, class ``index % 6``) and the true boxes
+    of every visible object in ``annotations/<split>_gt.json``."""
+    images, anns = [], []
+    for i in range(n):
+        label = i % len(DEMO_CLASSES)
+        img, objs = render_classification_image(p['seed'], split_index, i, label,
+                                                p['image_size'])
+        name = f'{DEMO_CLASSES[label]}/{i:06d}.jpg'
+        (root / split / DEMO_CLASSES[label]).mkdir(parents=True, exist_ok=True)
+        (root / split / name).write_bytes(cv2.imencode('.jpg', img, _JPEG_PARAMS)[1].tobytes())
+        images.append(dict(id=i + 1, file_name=name, width=p['image_size'],
+                           height=p['image_size'], label=label + 1))
+        for cat, visible in objs:
+            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat,
+                             bbox=_box(visible), area=float(visible.sum()), iscrowd=0,
+                             dominant=cat == label + 1))
+    cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
+    coco = dict(info=dict(description='dpt synthetic shapes demo, classification split',
+                          version=str(FORMAT_VERSION)),
+                images=images, annotations=anns, categories=cats)
+    (root / 'annotations').mkdir(exist_ok=True)
+    with open(root / 'annotations' / f'{split}_gt.json', 'w') as f:
+        f.write(json.dumps(coco, separators=(',', ':')))
+    return dict(images=len(images), objects=len(anns))
+
+
+# what each kind of demo set writes: the split writer and its annotation file per split
+TASKS = {
+    'detection': (_write_split, 'instances_{}.json'),
+    'classification': (_write_classification_split, '{}_gt.json'),
+}
+
+
+def _ann_file(out_dir, task, split):
+    return out_dir / 'annotations' / TASKS[task][1].format(split)
+
+
 def _summary(out_dir, meta, created):
+    task = meta['params'].get('task', 'detection')
     splits = {s: dict(meta['counts'][s], img_dir=str(out_dir / s),
-                      ann_file=str(out_dir / 'annotations' / f'instances_{s}.json'))
+                      ann_file=str(_ann_file(out_dir, task, s)))
               for s in SPLITS}
     return dict(out_dir=str(out_dir), created=created, classes=list(DEMO_CLASSES), **splits)
 
@@ -283,12 +362,15 @@ def _existing_meta(out_dir):
 
 def _check_same(out_dir, meta, want):
     have = dict(meta.get('params', {}), format_version=meta.get('format_version'))
+    have.setdefault('task', 'detection')  # detection sets record no task
+    want = dict(want, task=want.get('task', 'detection'))
     diff = [f'{k} {have.get(k)} != {v}' for k, v in want.items() if have.get(k) != v]
     if diff:
         raise DataError(f'{out_dir}: holds a demo dataset made with other parameters '
                         f'({", ".join(diff)}; existing != requested); '
                         'pass overwrite=True (--overwrite) to replace it')
-    missing = [s for s in SPLITS if not (out_dir / 'annotations' / f'instances_{s}.json').is_file()]
+    task = want.get('task', 'detection')
+    missing = [s for s in SPLITS if not _ann_file(out_dir, task, s).is_file()]
     if missing:
         raise DataError(f'{out_dir}: demo dataset is incomplete (no annotations for '
                         f'{", ".join(missing)}); pass overwrite=True (--overwrite) to rebuild it')
@@ -301,9 +383,25 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
     built in a hidden sibling folder and renamed into place when complete, so a crash
     never leaves a half-written dataset. ``overwrite`` replaces only an earlier demo dataset.
     """
-    out_dir = Path(out_dir).absolute()
     p = dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size),
              seed=int(seed))
+    return _make(Path(out_dir).absolute(), p, overwrite)
+
+
+def make_demo_classification(out_dir, num_train=600, num_val=120, image_size=160, seed=0,
+                             overwrite=False):
+    """Write the classification demo split to ``out_dir``: ``train/`` and ``val/`` as
+    ImageNet-style class folders (balanced; one dominant object of the folder's class per
+    image, small objects of other classes beside it) and, kept aside for checking pseudo
+    boxes, the true boxes of every visible object in ``annotations/{train,val}_gt.json``
+    (COCO; ``file_name`` relative to the split folder, each image's ``label`` and each
+    annotation's ``dominant`` flag). Idempotent and atomic as :func:`make_demo_dataset`."""
+    p = dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size),
+             seed=int(seed), task='classification')
+    return _make(Path(out_dir).absolute(), p, overwrite)
+
+
+def _make(out_dir, p, overwrite):
     if p['num_train'] < 1 or p['num_val'] < 0 or p['image_size'] < 64:
         raise DataError(f'{out_dir}: need num_train >= 1, num_val >= 0 and image_size >= 64, '
                         f'got {p}')
@@ -321,7 +419,8 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
     if tmp.exists():  # left by an earlier crashed run that had this process id
         shutil.rmtree(tmp)
     try:
-        counts = {s: _write_split(tmp, s, k, p[f'num_{s}'], p) for k, s in enumerate(SPLITS)}
+        write = TASKS[p.get('task', 'detection')][0]
+        counts = {s: write(tmp, s, k, p[f'num_{s}'], p) for k, s in enumerate(SPLITS)}
         meta = dict(format_version=FORMAT_VERSION, generator=_GENERATOR, params=p,
                     classes=list(DEMO_CLASSES), counts=counts)
         (tmp / 'meta.json').write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
@@ -356,7 +455,11 @@ def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
     Returns the grid (``uint8`` BGR) and writes it to ``out_file`` if given.
     """
     data_dir = Path(data_dir)
-    ann_file = data_dir / 'annotations' / f'instances_{split}.json'
+    try:
+        task = json.loads((data_dir / 'meta.json').read_text())['params'].get('task')
+    except (OSError, ValueError, KeyError):
+        task = None
+    ann_file = _ann_file(data_dir, task or 'detection', split)
     try:
         with open(ann_file) as f:
             coco = json.load(f)
@@ -371,7 +474,7 @@ def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
         img = cv2.resize(img, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
         for a in (a for a in coco['annotations'] if a['image_id'] == info['id']):
             col = _PALETTE[(a['category_id'] - 1) % len(_PALETTE)]
-            for poly in a['segmentation']:
+            for poly in a.get('segmentation', []):  # the classification split has none
                 pts = np.round(np.array(poly).reshape(-1, 2) * zoom).astype(np.int32)
                 cv2.polylines(img, [pts], True, col, 1, cv2.LINE_AA)
             x, y, w, h = (round(v * zoom) for v in a['bbox'])

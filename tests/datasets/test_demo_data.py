@@ -212,3 +212,39 @@ def test_cli(tmp_path):
                timeout=300)
     line = one_error_line(proc, 'make_demo_data')
     assert str(out) in line and 'num_train' in line
+
+
+def test_classification_split(tmp_path):
+    """Class folders, balanced, the folder's class dominant (the largest box) in every image,
+    true boxes kept aside; same bytes again; a detection folder is refused."""
+    from dpt.datasets.demo_data import make_demo_classification
+    s = make_demo_classification(tmp_path / 'cls', num_train=12, num_val=6)
+    root = Path(s['out_dir'])
+    assert sorted(os.listdir(root / 'train')) == sorted(DEMO_CLASSES)
+    assert all(len(os.listdir(root / 'train' / c)) == 2 for c in DEMO_CLASSES)
+    coco = COCO(s['train']['ann_file'])
+    names = {c['id']: c['name'] for c in coco.dataset['categories']}
+    for img in coco.dataset['images']:
+        folder = img['file_name'].split('/')[0]
+        assert names[img['label']] == folder and (root / 'train' / img['file_name']).is_file()
+        anns = coco.imgToAnns[img['id']]
+        dominant = [a for a in anns if a['dominant']]
+        assert len(dominant) == 1 and dominant[0]['category_id'] == img['label']
+        assert dominant[0]['bbox'][2] * dominant[0]['bbox'][3] == max(
+            a['bbox'][2] * a['bbox'][3] for a in anns)
+    before = files(root)
+    assert not make_demo_classification(root, num_train=12, num_val=6)['created']
+    assert files(root) == before
+    make_demo_classification(tmp_path / 'det_as_cls', num_train=2, num_val=1)
+    with pytest.raises(DataError, match='other parameters .*task classification != detection'):
+        make_demo_dataset(tmp_path / 'det_as_cls', num_train=2, num_val=1)
+    grid = draw_samples(root, split='val', num=4, cols=2)
+    assert grid.shape[0] > 2 * 300
+
+
+def test_cli_classification(tmp_path):
+    out = tmp_path / 'cls'
+    proc = run(sys.executable, 'tools/misc/make_demo_data.py', '--task', 'classification',
+               '--out', str(out), '--num-train', '6', '--num-val', '0', timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'train 6 images' in proc.stdout and (out / 'annotations' / 'train_gt.json').is_file()

@@ -1,6 +1,10 @@
-"""Make the synthetic shapes dataset (COCO instance segmentation) used by the demo configs.
+"""Make the synthetic shapes dataset (COCO instance segmentation) used by the demo configs,
+or (``--task classification``) its classification split for DAP: ImageNet-style class
+folders with one dominant object per image and the true boxes kept aside.
 
-Example: python tools/misc/make_demo_data.py --out data/demo --preview work_dirs/demo_samples.png
+Examples:
+    python tools/misc/make_demo_data.py --out data/demo --preview work_dirs/demo_samples.png
+    python tools/misc/make_demo_data.py --task classification --out data/demo_cls
 """
 import argparse
 import os.path as osp
@@ -13,9 +17,13 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--out', default='data/demo', help='output folder (default: data/demo)')
-    p.add_argument('--num-train', type=int, default=300, help='training images (default: 300)')
-    p.add_argument('--num-val', type=int, default=60, help='validation images (default: 60)')
+    p.add_argument('--task', choices=['detection', 'classification'], default='detection')
+    p.add_argument('--out', help='output folder (default: data/demo, or data/demo_cls for '
+                   'the classification split)')
+    p.add_argument('--num-train', type=int,
+                   help='training images (default: 300; classification 600)')
+    p.add_argument('--num-val', type=int,
+                   help='validation images (default: 60; classification 120)')
     p.add_argument('--image-size', type=int, default=160, help='image side, pixels (default: 160)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
     p.add_argument('--overwrite', action='store_true',
@@ -32,13 +40,19 @@ def main(argv=None):
         if e.name != 'dpt':
             raise
         sys.path.insert(0, ROOT)  # running from a checkout without installing dpt
-    from dpt.datasets.demo_data import draw_samples, make_demo_dataset
+    from dpt.datasets.demo_data import (draw_samples, make_demo_classification,
+                                        make_demo_dataset)
     from dpt.utils.errors import DptError, one_line
 
     start = time.time()
+    cls = args.task == 'classification'
+    make = make_demo_classification if cls else make_demo_dataset
+    defaults = (600, 120, 'data/demo_cls') if cls else (300, 60, 'data/demo')
+    num_train, num_val, out = (v if v is not None else d for v, d in
+                               zip((args.num_train, args.num_val, args.out), defaults))
     try:
-        s = make_demo_dataset(args.out, num_train=args.num_train, num_val=args.num_val,
-                              image_size=args.image_size, seed=args.seed, overwrite=args.overwrite)
+        s = make(out, num_train=num_train, num_val=num_val, image_size=args.image_size,
+                 seed=args.seed, overwrite=args.overwrite)
         if args.preview:
             draw_samples(s['out_dir'], split='train', num=8, out_file=args.preview)
     except DptError as e:
