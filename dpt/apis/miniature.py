@@ -138,8 +138,19 @@ def demo_classifier(cls_root, work_dir, epochs=30, seed=0):
     return dict(classifier=out, backbone=backbone, record=record)
 
 
+def width_options(backbone, *modules):
+    """--cfg-options giving each ResNet config in ``modules`` (e.g. 'model.backbone') the
+    widths of the converted ``backbone`` file (timm's narrow ResNets keep a 64-channel
+    stem, which the tiny configs' ResNet(base_channels=16) would make 16)."""
+    from ..utils.checkpoint import load_checkpoint_file
+    meta = load_checkpoint_file(backbone, map_location='cpu').get('meta', {})
+    return [f'{m}.{k}={meta[k]}' for m in modules for k in ('base_channels', 'stem_channels')
+            if k in meta]
+
+
 def backbone_options(backbone):
     """--cfg-options that start a config's detector backbone from ``backbone`` (replacing
-    whatever ``init_cfg`` the config has, None in the tiny ones)."""
+    whatever ``init_cfg`` the config has, None in the tiny ones), at its widths."""
     return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
-            f'model.backbone.init_cfg.checkpoint={backbone}']
+            f'model.backbone.init_cfg.checkpoint={backbone}',
+            *width_options(backbone, 'model.backbone')]

@@ -103,14 +103,26 @@ def infer_depth(keys):
     return next((d for d, v in DEPTHS.items() if v == layout), None)
 
 
-def resnet_shapes(depth):
-    """{key: shape} of mmdet's ResNet of this depth (built on the meta device: no memory)."""
+def infer_widths(body):
+    """(base_channels, stem_channels) of plain ResNet keys (mmdet's ResNet(base_channels=
+    ..., stem_channels=...); 64 / 64 for every standard ResNet), read from the first block
+    and the stem; (64, 64) where the tensors are absent."""
+    def out_channels(key):
+        value = body.get(key)
+        return int(value.shape[0]) if torch.is_tensor(value) and value.dim() == 4 else 64
+    return out_channels('layer1.0.conv1.weight'), out_channels('conv1.weight')
+
+
+def resnet_shapes(depth, base_channels=64, stem_channels=None):
+    """{key: shape} of mmdet's ResNet of this depth and width (built on the meta device: no
+    memory)."""
     from mmdet.models.backbones import ResNet
     if depth not in DEPTHS:
         raise CheckpointError(f'--depth {depth}: mmdet has ResNets of depth '
                               f'{", ".join(map(str, DEPTHS))}')
     with torch.device('meta'):
-        model = ResNet(depth=depth)
+        model = ResNet(depth=depth, base_channels=base_channels,
+                       stem_channels=stem_channels or base_channels)
     return OrderedDict((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
@@ -123,6 +135,8 @@ class BackboneImport:
     prefix: str      # where the ResNet's keys start (after 'module.')
     depth: int
     module: str = ''  # 'module.' when the keys carried DistributedDataParallel's prefix
+    base_channels: int = 64  # mmdet ResNet(base_channels=...): 64 unless a narrower net
+    stem_channels: int = 64
     state: OrderedDict = field(default_factory=OrderedDict)
     mapped: list = field(default_factory=list)        # source keys that became ResNet keys
     dropped: dict = field(default_factory=dict)       # what it is -> [source keys]
@@ -139,7 +153,10 @@ class BackboneImport:
         where = (f"under '{self.module}{self.prefix}'" if self.module or self.prefix
                  else 'at the top level')
         box = f"['{self.container}']" if self.container else ''
-        lines = [f'{self.source}: {FORMATS[self.format].title} -> mmdet ResNet-{self.depth}',
+        width = ('' if (self.base_channels, self.stem_channels) == (64, 64) else
+                 f' (base_channels={self.base_channels}, stem_channels={self.stem_channels})')
+        lines = [f'{self.source}: {FORMATS[self.format].title} -> mmdet ResNet-{self.depth}'
+                 f'{width}',
                  f'  found       the ResNet {where} of checkpoint{box}',
                  f'  mapped      {len(self.mapped)} tensors: {len(self.state)} of '
                  f"ResNet-{self.depth}'s {total}"
@@ -166,7 +183,9 @@ class BackboneImport:
         """The output: ``state_dict`` with mmdet ResNet keys, and where it came from."""
         return {'state_dict': self.state,
                 'meta': {'source': self.source, 'format': self.format,
-                         'depth': self.depth, 'converted_by': 'dpt.weights.backbone'}}
+                         'depth': self.depth, 'base_channels': self.base_channels,
+                         'stem_channels': self.stem_channels,
+                         'converted_by': 'dpt.weights.backbone'}}
 
 
 def _examples(keys, n=2):
@@ -232,9 +251,10 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
         if depth is None:
             raise CheckpointError(f"{source}: cannot tell the ResNet depth from the keys "
                                   f"under '{prefix}' ({fmt} format); pass --depth")
-    shapes = resnet_shapes(depth)
+    base, stem = infer_widths(body)
+    shapes = resnet_shapes(depth, base, stem)
     module = 'module.' if any(k.startswith('module.') for k in raw) else ''
-    result = BackboneImport(str(source), fmt, container, prefix, depth, module)
+    result = BackboneImport(str(source), fmt, container, prefix, depth, module, base, stem)
     for key, value in state.items():
         name = key[len(prefix):] if key.startswith(prefix) else None
         if name is not None and name in shapes and torch.is_tensor(value):

@@ -18,15 +18,34 @@ def _tool():
     return module
 
 
-def test_configs_and_options_fit_together():
-    from dpt.apis.miniature import merged_config
+def test_configs_and_options_fit_together(tmp_path):
+    """The demo classifier (timm ResNet-18, quarter width, 64-channel stem), converted, loads
+    into the pre-training's backbone and region encoder and into the fine-tuning backbone."""
+    import timm
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+
+    from dpt.apis.miniature import CLASSIFIER_KWARGS, merged_config
+    from dpt.weights import convert_backbone
+    register_all_modules()
     tool = _tool()
-    supervised = dict(backbone='work/backbone.pth', classifier='work/classifier.pth')
+    net = timm.create_model('resnet18', num_classes=6, **CLASSIFIER_KWARGS)
+    torch.save(net.state_dict(), tmp_path / 'classifier.pth')
+    convert_backbone(tmp_path / 'classifier.pth', tmp_path / 'backbone.pth')
+    supervised = dict(backbone=str(tmp_path / 'backbone.pth'),
+                      classifier=str(tmp_path / 'classifier.pth'))
     pre = merged_config(tool.PRETRAIN, tool.pretrain_options(supervised))
-    assert pre.model.backbone.init_cfg == dict(type='Pretrained', checkpoint='work/backbone.pth')
-    assert pre.model.region_encoder.checkpoint == 'work/classifier.pth'
-    assert pre.model.freeze_backbone and pre.model.backbone.base_channels == 16
-    fine = merged_config(tool.FINETUNE, tool.FINETUNE_OPTIONS)
+    assert pre.model.backbone.init_cfg == dict(type='Pretrained',
+                                               checkpoint=supervised['backbone'])
+    assert pre.model.region_encoder.checkpoint == supervised['classifier']
+    assert pre.model.freeze_backbone and pre.model.backbone.stem_channels == 64
+    model = MODELS.build(pre.model)
+    model.init_weights()
+    assert torch.equal(model.backbone.layer3[0].conv1.weight, net.layer3[0].conv1.weight)
+    assert torch.equal(model.region_encoder.backbone.layer2[1].conv2.weight,
+                       net.layer2[1].conv2.weight)
+    fine = merged_config(tool.FINETUNE, tool.finetune_options(supervised))
+    assert fine.model.backbone.stem_channels == 64
     assert fine.train_dataloader.dataset.ann_file == tool.SPLIT
     assert fine.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
     assert fine.model.backbone.depth == pre.model.backbone.depth == 18

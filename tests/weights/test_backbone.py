@@ -204,3 +204,22 @@ def test_cli(resnet18, tmp_path, capsys, repo_root):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f'convert_backbone: error: {src}: ')
+
+
+def test_narrow_timm_classifier_converts(tmp_path):
+    """A timm ResNet-18 at a quarter width (the demo classifier; timm's plain stem keeps 64
+    channels) becomes mmdet's ResNet(depth=18, base_channels=16, stem_channels=64): every
+    tensor, strictly; its fc is reported dropped."""
+    import timm
+    from mmdet.models.backbones import ResNet
+
+    from dpt.weights import convert_backbone
+    net = timm.create_model('resnet18', num_classes=6, channels=(16, 32, 64, 128), stem_width=16)
+    torch.save(net.state_dict(), tmp_path / 'cls.pth')
+    result = convert_backbone(tmp_path / 'cls.pth', tmp_path / 'backbone.pth')
+    assert (result.depth, result.base_channels, result.stem_channels) == (18, 16, 64)
+    assert 'ResNet-18 (base_channels=16, stem_channels=64)' in result.summary()
+    assert 'classifier 2 (fc.weight, fc.bias)' in result.summary()
+    backbone = ResNet(depth=18, base_channels=16, stem_channels=64)
+    backbone.load_state_dict(torch.load(tmp_path / 'backbone.pth')['state_dict'])
+    assert torch.equal(backbone.layer4[1].conv2.weight, net.layer4[1].conv2.weight)

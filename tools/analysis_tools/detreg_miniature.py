@@ -53,9 +53,16 @@ def prepare(data_root):
 
 def pretrain_options(supervised):
     """The pre-training's frozen backbone and region encoder: the classifier's."""
-    from dpt.apis.miniature import backbone_options
+    from dpt.apis.miniature import backbone_options, width_options
     return [*backbone_options(supervised['backbone']),
-            f"model.region_encoder.checkpoint={supervised['classifier']}"]
+            f"model.region_encoder.checkpoint={supervised['classifier']}",
+            *width_options(supervised['backbone'], 'model.region_encoder.backbone')]
+
+
+def finetune_options(supervised):
+    """Both fine-tunes: DETReg's 0.1x backbone lr, the classifier's ResNet widths."""
+    from dpt.apis.miniature import width_options
+    return [*FINETUNE_OPTIONS, *width_options(supervised['backbone'], 'model.backbone')]
 
 
 def _extract(record, work, which):
@@ -117,7 +124,7 @@ def main():
                               [*opts, *pretrain_options(supervised), *args.pretrain_options])
             for arm, which, sub in ((ARMS[0], 'backbone', 'a_finetune'),
                                     (ARMS[1], 'detreg_finetune', 'b_finetune')):
-                fine_opts = [*opts, *FINETUNE_OPTIONS, *args.finetune_options]
+                fine_opts = [*opts, *finetune_options(supervised), *args.finetune_options]
                 rec = train_stage(f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
                                   [*fine_opts, f'load_from={_extract(pre, work, which)}'])
                 metrics = test_stage(f'seed {seed}: {arm}: test', FINETUNE, rec['checkpoint'],
@@ -130,7 +137,7 @@ def main():
     table = format_table(rows, len(args.seeds) > 1)
     print('\n' + table)
     stages = (('pre-train', PRETRAIN, args.pretrain_options),
-              ('fine-tune', FINETUNE, [*FINETUNE_OPTIONS, *args.finetune_options]))
+              ('fine-tune', FINETUNE, args.finetune_options))
     write_report(args.out, report(command_line(__file__), args.seeds, supervised,
                                   budget(data, stages), table, time.time() - start))
 
