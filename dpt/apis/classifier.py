@@ -37,6 +37,7 @@ class ClassifierRecipe:
     lr: float = 0.1
     weight_decay: float = 5e-4
     image_size: int = 128
+    crop_scale: tuple = (0.6, 1.0)  # of RandomResizedCrop: the object must stay in view
     workers: int = 1
     seed: int = 0
 
@@ -46,7 +47,8 @@ def _loader(img_dir, recipe, train):
     if not osp.isdir(img_dir):
         raise DataError(f'{img_dir}: image folder not found')
     size = recipe.image_size
-    aug = ([T.RandomResizedCrop(size, scale=(0.35, 1.0)), T.RandomHorizontalFlip()] if train
+    aug = ([T.RandomResizedCrop(size, scale=tuple(recipe.crop_scale)), T.RandomHorizontalFlip()]
+           if train
            else [T.Resize(size), T.CenterCrop(size)])
     tf = T.Compose([*aug, T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
     try:

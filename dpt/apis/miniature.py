@@ -116,7 +116,7 @@ CLASSIFIER_KWARGS = dict(channels=(16, 32, 64, 128), stem_width=16)
 CLASSIFIER_DIR = 'work_dirs/miniature/classifier'  # one classifier for every miniature
 
 
-def demo_classifier(cls_root, work_dir, epochs=30, seed=0):
+def demo_classifier(cls_root, work_dir, epochs=40, seed=0):
     """Make the classification demo split (if missing), train the classifier on it and
     convert it to an mmdet backbone (each only if missing); return
     ``dict(classifier=<timm weights>, backbone=<mmdet ResNet weights>, record=...)``."""
@@ -128,7 +128,7 @@ def demo_classifier(cls_root, work_dir, epochs=30, seed=0):
     if not osp.isfile(out):
         print(f'\n==== classifier on {cls_root}/train -> {out}', flush=True)
         recipe = ClassifierRecipe(model_kwargs=dict(CLASSIFIER_KWARGS), epochs=epochs,
-                                  image_size=128, seed=seed)
+                                  batch_size=64, lr=0.2, image_size=96, seed=seed)
         train_classifier(osp.join(cls_root, 'train'), out, recipe, osp.join(cls_root, 'val'))
     with open(out + '.json') as f:
         record = json.load(f)

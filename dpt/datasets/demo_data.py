@@ -388,7 +388,7 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
     return _make(Path(out_dir).absolute(), p, overwrite)
 
 
-def make_demo_classification(out_dir, num_train=600, num_val=120, image_size=160, seed=0,
+def make_demo_classification(out_dir, num_train=1200, num_val=120, image_size=160, seed=0,
                              overwrite=False):
     """Write the classification demo split to ``out_dir``: ``train/`` and ``val/`` as
     ImageNet-style class folders (balanced; one dominant object of the folder's class per

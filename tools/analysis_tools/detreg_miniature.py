@@ -104,7 +104,7 @@ def main():
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR,
                    help='where the classifier is trained (shared with the DAP miniature)')
-    p.add_argument('--classifier-epochs', type=int, default=30)
+    p.add_argument('--classifier-epochs', type=int, default=40)
     args = p.parse_args()
     from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
 

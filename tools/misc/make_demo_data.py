@@ -21,7 +21,7 @@ def parse_args(argv=None):
     p.add_argument('--out', help='output folder (default: data/demo, or data/demo_cls for '
                    'the classification split)')
     p.add_argument('--num-train', type=int,
-                   help='training images (default: 300; classification 600)')
+                   help='training images (default: 300; classification 1200)')
     p.add_argument('--num-val', type=int,
                    help='validation images (default: 60; classification 120)')
     p.add_argument('--image-size', type=int, default=160, help='image side, pixels (default: 160)')
@@ -47,7 +47,7 @@ def main(argv=None):
     start = time.time()
     cls = args.task == 'classification'
     make = make_demo_classification if cls else make_demo_dataset
-    defaults = (600, 120, 'data/demo_cls') if cls else (300, 60, 'data/demo')
+    defaults = (1200, 120, 'data/demo_cls') if cls else (300, 60, 'data/demo')
     num_train, num_val, out = (v if v is not None else d for v, d in
                                zip((args.num_train, args.num_val, args.out), defaults))
     try:
