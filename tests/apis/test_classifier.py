@@ -14,6 +14,7 @@ from dpt.utils.errors import DataError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ClassifierRecipe(model_kwargs=dict(channels=(4, 8, 8, 8), stem_width=4), epochs=3,
+                        crop_scale=(0.35, 1.0),
                         batch_size=4, lr=0.1, image_size=32, workers=0)
 
 
