@@ -1,0 +1,165 @@
+"""Miniature reproduction of DAP on the demo data.
+
+DAP (Zhong et al., CVPR 2021) turns an image classifier into a detector's pre-training: CAM
+pseudo boxes of each image's label on the classification set, then Faster R-CNN trained on
+them (initialised from the classifier), then transfer without the class-specific predictor.
+Its baseline is the transfer from the classifier alone. On the demo data:
+
+    classifier: the tiny detectors' ResNet-18 (quarter width) trained on the classification
+        demo split (data/demo_cls; dpt.apis.miniature.demo_classifier, shared with the DETReg
+        miniature)
+    pseudo boxes: tools/misc/make_cam_boxes.py on data/demo_cls/train (short sides 128 and
+        256 for the 160 px images), CorLoc / recall against the kept-aside true boxes, with
+        DAP's NMS variants and the single-threshold baseline
+    (A) fine-tune the tiny Faster R-CNN on 10 % of the detection demo's labels
+        (semi_anns/instances_train.1@10.json), backbone from the classifier
+    (B) DAP pre-training (configs/dap/faster-rcnn_dap-pretrain_tiny_demo.py) on the pseudo
+        boxes, extraction with --preset dap, the same fine-tune
+
+Both are tested on the detection demo's val split (box AP); the tables are printed and
+written to --out. Finished stages are reused, interrupted ones resume.
+
+    python tools/analysis_tools/dap_miniature.py [--seeds 0] [--pretrain-options ...]
+"""
+import os.path as osp
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+PRETRAIN = 'configs/dap/faster-rcnn_dap-pretrain_tiny_demo.py'
+FINETUNE = 'configs/dap/faster-rcnn_dap-finetune_tiny_demo.py'
+SPLIT = 'semi_anns/instances_train.1@10.json'       # where the fine-tune config reads
+CAM_PREFIX = 'annotations/train_cam_boxes'          # under the classification root
+CAM_SCALES = (128, 256)
+NMS = (0.9, 0.8, 0.7, 0.6, 0.5)
+ARMS = ('(A) classifier backbone -> fine-tune',
+        '(B) classifier -> DAP pre-training on CAM boxes -> fine-tune')
+
+
+def prepare(data_root):
+    """The detection demo and its 10 % split (if missing)."""
+    from dpt.datasets import make_demo_dataset
+    from dpt.datasets.splits import make_semi_splits
+    gt_file = osp.join(data_root, 'annotations', 'instances_train.json')
+    if not osp.isfile(gt_file):
+        make_demo_dataset(data_root)
+    for r in make_semi_splits(gt_file, osp.join(data_root, 'semi_anns'), [10], [1]):
+        print(f"{r['state']} {r['path']}: {r['images']} images, {r['annotations']} "
+              'annotations', flush=True)
+
+
+def cam_boxes(cls_root, supervised, workers=1):
+    """The pseudo boxes of the classification train images (resumable); returns the CorLoc
+    table rows (what, images, CorLoc, recall)."""
+    from dpt.apis.miniature import CLASSIFIER_KWARGS
+    from dpt.datasets.classification import read_folder
+    from dpt.pseudo_boxes import CamSettings, box_quality
+    from dpt.pseudo_boxes.generate import generate_cam_boxes, output_names
+    from dpt.utils.errors import load_json
+    img_root = osp.join(cls_root, 'train')
+    prefix = osp.join(cls_root, CAM_PREFIX)
+    settings = CamSettings(scales=CAM_SCALES, nms=NMS)
+    files = {f'DAP boxes, NMS {iou:g}': path
+             for iou, path in output_names(prefix, settings).items()}
+    files['single-threshold CAM box (0.2, largest component)'] = f'{prefix}_baseline.json'
+    if not all(osp.isfile(p) for p in files.values()):
+        print(f'\n==== CAM pseudo boxes of {img_root} -> {prefix}_*.json', flush=True)
+        items, classes = read_folder(img_root)
+        generate_cam_boxes(prefix, img_root, items, classes, 'timm:resnet18',
+                           supervised['classifier'], CLASSIFIER_KWARGS, settings, workers)
+    gt = load_json(osp.join(cls_root, 'annotations', 'train_gt.json'))
+    rows = []
+    for what, path in files.items():
+        data = load_json(path)
+        q = box_quality(data, gt)
+        rows.append((what, q['images'], len(data['annotations']) / max(q['images'], 1),
+                     q['corloc'], q['recall']))
+    return rows
+
+
+def format_quality(rows):
+    lines = ['| pseudo boxes | images | boxes per image | CorLoc | recall of the labelled '
+             'objects |', '| --- | ---: | ---: | ---: | ---: |']
+    for what, images, per_image, corloc, recall in rows:
+        lines.append(f'| {what} | {images} | {per_image:.2f} | {100 * corloc:.1f} % | '
+                     f'{100 * recall:.1f} % |')
+    return '\n'.join(lines)
+
+
+def report(command, seeds, supervised, quality, budget, table, total_seconds):
+    from dpt.apis.miniature import machine
+    rec = supervised['record']
+    return (f'# DAP miniature on the demo data\n\n'
+            f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}, seeds {seeds}; '
+            f'{total_seconds / 60:.1f} min wall-clock for that command (stages finished by an '
+            f'earlier run are reused, not counted; times are rough on a shared machine). '
+            f'See docs/dap.md.\n\n'
+            f"- classifier: ResNet-18 at a quarter width, {rec['train_images']} classification "
+            f"demo images, {rec['recipe']['epochs']} epochs, val accuracy "
+            f"{100 * rec.get('val_accuracy', float('nan')):.1f} %\n"
+            f'- pseudo boxes: CAMs at short sides {CAM_SCALES[0]} and {CAM_SCALES[1]} '
+            f'(flip-averaged), thresholds 0.2-0.5, DAP pre-trains on NMS 0.8\n'
+            f'- budget: {budget}\n\n'
+            f'Pseudo boxes against the kept-aside true boxes of the labelled objects:\n\n'
+            f'{quality}\n\nFine-tuning on 10 % of the detection demo labels, box AP on its '
+            f'val split:\n\n{table}\n')
+
+
+def main():
+    from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget,
+                                    command_line, demo_classifier, format_table,
+                                    miniature_parser, write_report)
+    p = miniature_parser(__doc__.split('\n\n')[0], 'dap')
+    p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
+    p.add_argument('--classifier-dir', default=CLASSIFIER_DIR)
+    p.add_argument('--workers', type=int, default=1, help='processes for the pseudo boxes')
+    args = p.parse_args()
+    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
+
+    start = time.time()
+    data, cls_root = osp.join(ROOT, args.data), osp.join(ROOT, args.cls_data)
+    prepare(data)
+    supervised = demo_classifier(cls_root, osp.join(ROOT, args.classifier_dir))
+    quality = format_quality(cam_boxes(cls_root, supervised, args.workers))
+    print('\n' + quality, flush=True)
+    init = backbone_options(supervised['backbone'])
+    rows = []
+    try:
+        for seed in args.seeds:
+            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+            pre_opts = [f'train_dataloader.dataset.data_root={cls_root}/',
+                        f'randomness.seed={seed}', *init, *args.pretrain_options]
+            pre = train_stage(f'seed {seed}: DAP pre-training', PRETRAIN,
+                              osp.join(work, 'pretrain'), pre_opts)
+            out = osp.join(work, 'pretrain', 'dap_finetune_init.pth')
+            if not osp.isfile(out):
+                from dpt.weights import extract_detector_weights
+                result, out = extract_detector_weights(pre['checkpoint'], out, preset='dap')
+                print(result.summary(), flush=True)
+            fine_opts = [*data_root_options(data), f'randomness.seed={seed}', *init,
+                         *args.finetune_options]
+            for arm, load_from, sub in ((ARMS[0], 'None', 'a_finetune'),
+                                        (ARMS[1], out, 'b_finetune')):
+                rec = train_stage(f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
+                                  [*fine_opts, f'load_from={load_from}'])
+                metrics = test_stage(f'seed {seed}: {arm}: test', FINETUNE, rec['checkpoint'],
+                                     osp.join(work, sub + '_test'), metrics=('bbox', ),
+                                     cfg_options=fine_opts)
+                rows.append((arm, seed, metrics, pre['seconds'] if load_from != 'None' else 0,
+                             rec['seconds']))
+    except StageFailed as e:
+        sys.exit(f'miniature: {e}')
+    table = format_table(rows, len(args.seeds) > 1)
+    print('\n' + table)
+    stages = (('pre-train', PRETRAIN, args.pretrain_options),
+              ('fine-tune', FINETUNE, args.finetune_options))
+    write_report(args.out, report(command_line(__file__), args.seeds, supervised, quality,
+                                  budget(cls_root, stages[:1]) + '; ' +
+                                  budget(data, stages[1:]),
+                                  table, time.time() - start))
+
+
+if __name__ == '__main__':
+    main()
