@@ -16,7 +16,7 @@ from dpt.weights.detector import PLAIN_OUT
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DETREG = os.path.join(ROOT, 'configs', 'detreg')
 CONFIGS = sorted(glob.glob(os.path.join(DETREG, '*.py')))
-FINETUNE = sorted(glob.glob(os.path.join(DETREG, '*_detreg-finetune_*.py')))
+FINETUNE = sorted(glob.glob(os.path.join(DETREG, 'deformable-detr*_detreg-finetune_*.py')))
 PRETRAIN_DIR = 'work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco'
 # percent of COCO's labelled images -> epochs (DETReg sec. 4.2, batch 3 x 8 GPUs)
 LOW_DATA = {1: 2000, 2: 1000, 5: 500, 10: 400}
@@ -135,3 +135,23 @@ def test_pretrained_detector_loads_into_finetuning(tmp_path):
     assert not report.unexpected and not report.shape_mismatch
     assert report.missing and all('.cls_branches.' in k for k in report.missing)
     assert any('.reg_branches.' in k for k in report.loaded)
+
+
+def test_detr_variant_recipe():
+    """DETReg's DETR (configs/DETReg_top30_in_detr.sh): pre-norm, 60 epochs on ImageNet,
+    DETR's lr 1e-4 without a drop, 100 queries, one class, frozen backbone; fine-tuning on
+    the same pre-norm model from the extracted detector."""
+    pre = cfg_of('detr_r50_detreg-pretrain_60e_imagenet.py')
+    model = pre.model
+    assert (model.type, model.pre_norm, model.num_queries) == ('DETRegDETR', True, 100)
+    assert model.freeze_backbone and model.bbox_head.num_classes == 1
+    assert model.bbox_head.feature_dims == 512 and model.region_encoder.checkpoint
+    assert pre.train_cfg.max_epochs == 60 and pre.optim_wrapper.optimizer.lr == 1e-4
+    assert pre.param_scheduler[0].type == 'ConstantLR'
+    assert pre.train_dataloader.dataset.type == 'UnlabelledImageFolder'
+    fine = cfg_of('detr_r50_detreg-finetune_150e_coco.py')
+    assert (fine.model.type, fine.model.pre_norm) == ('DptDETR', True)
+    assert fine.load_from == f'work_dirs/detr_r50_detreg-pretrain_60e_imagenet/{PLAIN_OUT}'
+    assert fine.train_cfg.max_epochs == 150
+    tiny = cfg_of('detr_detreg-finetune_tiny_demo.py')
+    assert tiny.load_from == f'work_dirs/detr_detreg-pretrain_tiny_demo/{PLAIN_OUT}'

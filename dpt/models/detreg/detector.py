@@ -1,5 +1,6 @@
-"""DETReg's pre-training detector (Bar et al., CVPR 2022, sec. 3): Deformable DETR on dpt's
-deformable-attention op, a frozen backbone, and a frozen region encoder for the targets."""
+"""DETReg's pre-training detectors (Bar et al., CVPR 2022, sec. 3): Deformable DETR on dpt's
+deformable-attention op (or DETR), a frozen backbone, and a frozen region encoder for the
+targets."""
 import torch
 
 from mmdet.registry import MODELS
@@ -7,17 +8,15 @@ from mmdet.registry import MODELS
 from ...ops import DptDeformableDETR
 
 
-@MODELS.register_module()
-class DETReg(DptDeformableDETR):
-    """:class:`DptDeformableDETR` (``msda_impl`` selects the op) with a :class:`DETRegHead`.
+class RegionTargetsMixin:
+    """What DETReg adds to a DETR-family detector: a frozen :class:`RegionEncoder` whose
+    embeddings of the samples' region crops (``gt_instances.patches``) become
+    ``gt_instances.embeddings``, the targets of the head's ``loss_embed``; and the backbone
+    frozen (parameters and BN statistics), as DETReg pre-trains.
 
     Args:
-        region_encoder: config of a :class:`RegionEncoder`; it embeds the samples' region
-            crops (``gt_instances.patches``) into the targets of ``loss_embed``, batched on
-            the model's device.
-        freeze_backbone: DETReg pre-trains with the self-supervised backbone frozen
-            (parameters and BN statistics).
-        *args, **kwargs: as ``DptDeformableDETR``.
+        region_encoder: config of a :class:`RegionEncoder`.
+        freeze_backbone: freeze the backbone.
     """
 
     def __init__(self, *args, region_encoder, freeze_backbone=True, **kwargs):
@@ -46,3 +45,9 @@ class DETReg(DptDeformableDETR):
     def loss(self, batch_inputs, batch_data_samples):
         self.embed_regions(batch_data_samples)
         return super().loss(batch_inputs, batch_data_samples)
+
+
+@MODELS.register_module()
+class DETReg(RegionTargetsMixin, DptDeformableDETR):
+    """:class:`DptDeformableDETR` (``msda_impl`` selects the op) with a :class:`DETRegHead`
+    and :class:`RegionTargetsMixin`'s ``region_encoder`` / ``freeze_backbone``."""

@@ -69,21 +69,26 @@ class DETRegHead(DeformableDETRHead):
         with recorded_matches(self) as matches:
             losses = super().loss(hidden_states, references, enc_outputs_class,
                                   enc_outputs_coord, batch_data_samples)
-        num_layers, num_imgs = hidden_states.shape[0], len(batch_data_samples)
-        last = matches[(num_layers - 1) * num_imgs:num_layers * num_imgs]
-        embeddings = getattr(self, EMBEDDING)(hidden_states[-1])  # (B, Q, feature_dims)
-        preds, targets = [], []
-        for embedding, gt_inds, sample in zip(embeddings, last, batch_data_samples):
-            gt = sample.gt_instances
-            if 'embeddings' not in gt:
-                raise DataError(f"{sample.metainfo.get('img_path')}: no region embeddings; "
-                                'the pipeline needs RegionPriors and PackRegionPriors')
-            matched = gt_inds > 0
-            preds.append(embedding[matched])
-            targets.append(gt.embeddings[gt_inds[matched] - 1].to(embedding.dtype))
-        preds, targets = torch.cat(preds), torch.cat(targets)
-        if len(preds):
-            losses['loss_embed'] = self.loss_embed(preds, targets)
-        else:  # every box cropped away: keep the branch in the graph for DDP
-            losses['loss_embed'] = embeddings.sum() * 0
+        losses['loss_embed'] = embedding_loss(self, hidden_states, matches, batch_data_samples)
         return losses
+
+
+def embedding_loss(head, hidden_states, matches, batch_data_samples):
+    """``head.loss_embed`` between ``head.feature_embed`` of the last decoder layer's matched
+    queries and their regions' embeddings; ``matches`` as :func:`recorded_matches` gives."""
+    num_layers, num_imgs = hidden_states.shape[0], len(batch_data_samples)
+    last = matches[(num_layers - 1) * num_imgs:num_layers * num_imgs]
+    embeddings = getattr(head, EMBEDDING)(hidden_states[-1])  # (B, Q, feature_dims)
+    preds, targets = [], []
+    for embedding, gt_inds, sample in zip(embeddings, last, batch_data_samples):
+        gt = sample.gt_instances
+        if 'embeddings' not in gt:
+            raise DataError(f"{sample.metainfo.get('img_path')}: no region embeddings; "
+                            'the pipeline needs RegionPriors and PackRegionPriors')
+        matched = gt_inds > 0
+        preds.append(embedding[matched])
+        targets.append(gt.embeddings[gt_inds[matched] - 1].to(embedding.dtype))
+    preds, targets = torch.cat(preds), torch.cat(targets)
+    if len(preds):
+        return head.loss_embed(preds, targets)
+    return embeddings.sum() * 0  # every box cropped away: keep the branch in the graph for DDP

@@ -1,0 +1,39 @@
+# DETReg pre-training of the tiny pre-norm DETR (sizes of ../baselines/detr_tiny_demo.py) on
+# the demo train images, labels unused; random frozen backbone and region encoder, 64 px
+# crops, as ./deformable-detr_detreg-pretrain_tiny_demo.py.
+_base_ = ['./detr_r50_detreg-pretrain_60e_imagenet.py', '../_base_/demo_data.py']
+
+model = dict(
+    num_queries=50,
+    backbone=dict(depth=18, base_channels=16, init_cfg=None),
+    neck=dict(in_channels=[128], out_channels=64),
+    encoder=dict(num_layers=2, layer_cfg=dict(
+        self_attn_cfg=dict(embed_dims=64, num_heads=4),
+        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
+    decoder=dict(num_layers=2, layer_cfg=dict(
+        self_attn_cfg=dict(embed_dims=64, num_heads=4),
+        cross_attn_cfg=dict(embed_dims=64, num_heads=4),
+        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
+    positional_encoding=dict(num_feats=32),
+    bbox_head=dict(embed_dims=64, feature_dims=32),
+    region_encoder=dict(checkpoint=None, backbone=dict(depth=18, base_channels=16)),
+    test_cfg=dict(max_per_img=50))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=64),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomChoiceResize', keep_ratio=True,
+         scales=[(160, s) for s in (96, 112, 128, 144, 160)]),
+    dict(type='PackRegionPriors'),
+]
+train_dataloader = _base_.demo_det_train_dataloader
+train_dataloader.dataset.update(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline)
+val_dataloader = _base_.demo_det_val_dataloader
+test_dataloader = _base_.demo_det_test_dataloader
+val_evaluator = _base_.demo_det_val_evaluator
+test_evaluator = _base_.demo_det_test_evaluator
+default_hooks = _base_.demo_default_hooks
+train_cfg = dict(max_epochs=12, val_begin=13)
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True, begin=0, end=12)]
+auto_scale_lr = dict(enable=False, base_batch_size=4)
