@@ -11,6 +11,7 @@ from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
 
 import dpt  # noqa: F401
+from _model_steps import build_model, train_batch, state_tensors
 from dpt.datasets.demo_data import make_demo_classification
 from dpt.utils.errors import DataError
 
@@ -66,15 +67,10 @@ def test_pretrain_step_and_hand_over(cls_root, tmp_path):
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights import extract_detector_weights
     cfg = _cfg(cls_root)
-    torch.manual_seed(0)
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    model.init_weights()
+    model = build_model(copy.deepcopy(cfg))
     model.train()
-    ds = DATASETS.build(cfg.train_dataloader.dataset)
-    data = [ds[i] for i in range(2)]
-    batch = model.data_preprocessor(dict(inputs=[d['inputs'] for d in data],
-                                         data_samples=[d['data_samples'] for d in data]), True)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
+    batch = model.data_preprocessor(train_batch(cfg), True)
+    before = state_tensors(model)
     optim = torch.optim.SGD(model.parameters(), lr=0.01)
     losses = model.loss(batch['inputs'], batch['data_samples'])
     total = sum(v for k, v in losses.items() if 'loss' in k and torch.is_tensor(v))

@@ -5,10 +5,11 @@ import os
 import torch
 from mmengine.config import Config
 
-from mmdet.registry import DATASETS, MODELS
+from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 import dpt  # noqa: F401
+from _model_steps import build_model, train_batch, state_tensors
 from dpt.models.detreg.detr import (PreNormDetrTransformerEncoder,
                                     PreNormDetrTransformerEncoderLayer)
 
@@ -49,17 +50,12 @@ def test_pretrain_step_and_hand_over(demo_data_root):
     from dpt.weights.detector import PRESETS, extract_detector
     cfg = Config.fromfile(PRETRAIN)
     cfg.train_dataloader.dataset.data_root = demo_data_root
-    torch.manual_seed(0)
-    model = MODELS.build(copy.deepcopy(cfg.model))
-    model.init_weights()
+    model = build_model(copy.deepcopy(cfg))
     model.train()
-    ds = DATASETS.build(cfg.train_dataloader.dataset)
-    data = [ds[i] for i in range(2)]
-    batch = model.data_preprocessor(dict(inputs=[d['inputs'] for d in data],
-                                         data_samples=[d['data_samples'] for d in data]), True)
+    batch = model.data_preprocessor(train_batch(cfg), True)
     frozen = {k: v.clone() for k, v in model.state_dict().items()
               if k.startswith(('backbone.', 'region_encoder.'))}
-    head = {k: v.clone() for k, v in model.bbox_head.state_dict().items()}
+    head = state_tensors(model.bbox_head)
     optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     losses = model.loss(batch['inputs'], batch['data_samples'])
     assert 'loss_embed' in losses and 'd0.loss_cls' in losses
