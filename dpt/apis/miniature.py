@@ -154,3 +154,13 @@ def backbone_options(backbone):
     return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
             f'model.backbone.init_cfg.checkpoint={backbone}',
             *width_options(backbone, 'model.backbone')]
+
+
+def finetune_and_test(title, config, work_dir, options, load_from):
+    """Fine-tune ``config`` from ``load_from`` into ``work_dir`` (reused when done), test it
+    (box AP) into ``<work_dir>_test``; return (metrics, fine-tune seconds)."""
+    from .stages import test_stage, train_stage
+    record = train_stage(title, config, work_dir, [*options, f'load_from={load_from}'])
+    metrics = test_stage(f'{title}: test', config, record['checkpoint'], work_dir + '_test',
+                         metrics=('bbox', ), cfg_options=options)
+    return metrics, record['seconds']

@@ -138,11 +138,12 @@ def _extract(record, work, which):
 
 
 def main():
-    from dpt.apis.miniature import budget, command_line, miniature_parser, write_report
+    from dpt.apis.miniature import (budget, command_line, finetune_and_test, miniature_parser,
+                                    write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'aligndet')
     p.add_argument('--workers', type=int, default=1, help='processes for the proposals')
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
+    from dpt.apis.stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data = osp.join(ROOT, args.data)
@@ -157,14 +158,11 @@ def main():
                               osp.join(work, 'pretrain'), [*opts, *args.pretrain_options])
             for arm, which, sub in ((ARMS[0], 'backbone', 'a_finetune'),
                                     (ARMS[1], 'aligndet_finetune', 'b_finetune')):
-                fine_opts = [*opts, *args.finetune_options]
-                rec = train_stage(f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
-                                  [*fine_opts, f'load_from={_extract(pre, work, which)}'])
-                metrics = test_stage(f'seed {seed}: {arm}: test', FINETUNE, rec['checkpoint'],
-                                     osp.join(work, sub + '_test'), metrics=('bbox', ),
-                                     cfg_options=fine_opts)
+                metrics, seconds = finetune_and_test(
+                    f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
+                    [*opts, *args.finetune_options], _extract(pre, work, which))
                 rows.append((arm, seed, metrics, pre['seconds'] if which != 'backbone' else 0,
-                             rec['seconds']))
+                             seconds))
     except StageFailed as e:
         sys.exit(f'miniature: {e}')
     table = format_table(rows, len(args.seeds) > 1)

@@ -109,14 +109,14 @@ def report(command, seeds, supervised, quality, budget, table, total_seconds):
 
 def main():
     from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget,
-                                    command_line, demo_classifier, format_table,
-                                    miniature_parser, write_report)
+                                    command_line, demo_classifier, finetune_and_test,
+                                    format_table, miniature_parser, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'dap')
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR)
     p.add_argument('--workers', type=int, default=1, help='processes for the pseudo boxes')
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
+    from dpt.apis.stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data, cls_root = osp.join(ROOT, args.data), osp.join(ROOT, args.cls_data)
@@ -142,13 +142,10 @@ def main():
                          *args.finetune_options]
             for arm, load_from, sub in ((ARMS[0], 'None', 'a_finetune'),
                                         (ARMS[1], out, 'b_finetune')):
-                rec = train_stage(f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
-                                  [*fine_opts, f'load_from={load_from}'])
-                metrics = test_stage(f'seed {seed}: {arm}: test', FINETUNE, rec['checkpoint'],
-                                     osp.join(work, sub + '_test'), metrics=('bbox', ),
-                                     cfg_options=fine_opts)
+                metrics, seconds = finetune_and_test(f'seed {seed}: {arm}', FINETUNE,
+                                                     osp.join(work, sub), fine_opts, load_from)
                 rows.append((arm, seed, metrics, pre['seconds'] if load_from != 'None' else 0,
-                             rec['seconds']))
+                             seconds))
     except StageFailed as e:
         sys.exit(f'miniature: {e}')
     table = format_table(rows, len(args.seeds) > 1)

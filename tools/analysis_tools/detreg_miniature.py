@@ -98,15 +98,15 @@ def report(command, seeds, supervised, budget, table, total_seconds):
 
 def main():
     from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, command_line,
-                                    demo_classifier, format_table, miniature_parser,
-                                    write_report)
+                                    demo_classifier, finetune_and_test, format_table,
+                                    miniature_parser, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'detreg')
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR,
                    help='where the classifier is trained (shared with the DAP miniature)')
     p.add_argument('--classifier-epochs', type=int, default=40)
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
+    from dpt.apis.stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data = osp.join(ROOT, args.data)
@@ -124,14 +124,12 @@ def main():
                               [*opts, *pretrain_options(supervised), *args.pretrain_options])
             for arm, which, sub in ((ARMS[0], 'backbone', 'a_finetune'),
                                     (ARMS[1], 'detreg_finetune', 'b_finetune')):
-                fine_opts = [*opts, *finetune_options(supervised), *args.finetune_options]
-                rec = train_stage(f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
-                                  [*fine_opts, f'load_from={_extract(pre, work, which)}'])
-                metrics = test_stage(f'seed {seed}: {arm}: test', FINETUNE, rec['checkpoint'],
-                                     osp.join(work, sub + '_test'), metrics=('bbox', ),
-                                     cfg_options=fine_opts)
+                metrics, seconds = finetune_and_test(
+                    f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
+                    [*opts, *finetune_options(supervised), *args.finetune_options],
+                    _extract(pre, work, which))
                 rows.append((arm, seed, metrics, pre['seconds'] if which != 'backbone' else 0,
-                             rec['seconds']))
+                             seconds))
     except StageFailed as e:
         sys.exit(f'miniature: {e}')
     table = format_table(rows, len(args.seeds) > 1)
