@@ -1,187 +1,308 @@
-"""Selective search as SoCo ran it for AlignDet's proposals, with vectorised region features.
+"""SoCo's selective search, box for box, compiled.
 
 Uijlings et al., "Selective Search for Object Recognition" (IJCV 2013): Felzenszwalb-Huttenlocher
-segments are merged greedily, the most similar pair of neighbours first, until one region is
-left; every region of the hierarchy is a proposal. SoCo (hologerry/SoCo,
-``selective_search/selective_search.py``, which follows the AlpacaDB ``selectivesearch``
-package) made AlignDet's proposals this way with ``scale=300, sigma=0.9, min_size=100`` and
-the sum of the colour, texture, size and fill similarities (paper section 3.2).
+segments are merged greedily, the most similar pair of neighbours first; every region of the
+hierarchy is a proposal. AlignDet's proposals came from SoCo's code for it (hologerry/SoCo,
+``selective_search/selective_search.py``, the AlpacaDB ``selectivesearch`` package with LBP
+texture), called by ``selective_search/generate_imagenet_ss_proposals.py`` with ``scale=300,
+sigma=0.9, min_size=100``. :func:`selective_search` returns exactly the boxes of that call, in
+its order; docs/proposals.md has the side-by-side table. What it computes, as SoCo does:
 
-What differs from that code, and why:
+* segments: ``skimage.segmentation.felzenszwalb`` of the image as float (:mod:`.felzenszwalb`
+  gives the same labels, faster), numbered by their first pixel in raster order;
+* per segment: pixel count, box (first and last pixel index), a colour histogram of
+  ``skimage.color.rgb2hsv`` of the 0..255 float image, 25 bins per channel over [0, 255], and a
+  texture histogram of ``skimage.feature.local_binary_pattern(channel, 8, 1.0)`` per RGB
+  channel, 10 bins over [0, 255]; each histogram divided by the pixel count. Original's
+  behaviour, kept: H and S lie in [0, 1], so both always fall into their first bin (colour
+  similarity is 2 + the V intersection), and the LBP codes of the float image are compared
+  after bilinear interpolation, as scikit-image does;
+* neighbours: pairs ``(a, b)``, ``a`` before ``b``, where a corner of ``b``'s box lies strictly
+  inside ``a``'s box (original's behaviour, kept: not symmetric, touching regions can be missed);
+* similarity: colour + texture + size + fill (``(x2 - x1) * (y2 - y1)`` box areas), summed as
+  SoCo's Python code sums them (sequentially, in float64);
+* grouping: repeatedly merge the pair of highest similarity; among equal similarities the pair
+  entered last into SoCo's similarity dict (its stable sort takes the last maximum); the new
+  region's similarities to the neighbours of both are entered in the dict order of the pairs
+  they replace;
+* output: every region, the segments first, then each merged region as it was made.
 
-* region sizes, boxes and histograms come from ``np.bincount`` over the label image instead of
-  a per-pixel Python loop (2/3 of its time, METHODS.md section 3);
-* neighbours are regions that touch (8-connected label adjacency), as in the paper; the
-  original tested whether a corner of one bounding box lies inside the other, which misses
-  touching regions and pairs distant ones;
-* colour is HSV with all three channels over their full range; the original binned H and S
-  (in [0, 1]) over [0, 255], so both always fell into the first bin;
-* texture is the paper's Gaussian derivatives (sigma 1, 8 orientations, 10 bins per channel)
-  instead of the original's local binary patterns.
-
-Boxes keep the original's convention: ``(x1, y1, x2, y2)`` with ``x2``/``y2`` the index of the
-last pixel, so ``x2 - x1`` is the width SoCo's filters and AlignDet's file use (one less than
-the pixel extent).
+Boxes are ``(x1, y1, x2, y2)`` with ``x2``/``y2`` the index of the last pixel (SoCo's ``rect``
+is ``(x1, y1, x2 - x1, y2 - y1)``), so ``x2 - x1`` is the width SoCo's filters test.
 """
-import heapq
-
-import cv2
+import numba
 import numpy as np
-from scipy import ndimage
-from skimage.segmentation import felzenszwalb
-from skimage.util import img_as_float
+from .felzenszwalb import felzenszwalb
 
 SOCO_SEGMENTATION = dict(scale=300, sigma=0.9, min_size=100)  # SoCo's generate script
-COLOUR_BINS = 25  # paper section 3.2
-TEXTURE_BINS = 10
-ORIENTATIONS = 8
+COLOUR_BINS = 25  # SoCo's _calc_colour_hist
+TEXTURE_BINS = 10  # SoCo's _calc_texture_hist
+
+
+def _bin_table(bins):
+    """Bin of each value 0..255 in ``np.histogram(values, bins, (0.0, 255.0))``, computed by
+    numpy itself (its edge rounding decides where e.g. 51.0 falls)."""
+    return np.array([int(np.argmax(np.histogram([float(v)], bins, (0.0, 255.0))[0]))
+                     for v in range(256)], np.int64)
+
+
+_COLOUR_TABLE = _bin_table(COLOUR_BINS)
+_TEXTURE_TABLE = _bin_table(TEXTURE_BINS)
+# skimage.feature.local_binary_pattern's circle of P = 8 points at R = 1, rounded to 5 decimals
+_LBP_ROWS = np.round(-np.sin(2 * np.pi * np.arange(8, dtype=np.float64) / 8), 5)
+_LBP_COLS = np.round(np.cos(2 * np.pi * np.arange(8, dtype=np.float64) / 8), 5)
+
+
+@numba.njit(cache=True)
+def _pixel(image, r, c):
+    h, w = image.shape
+    if r < 0 or r >= h or c < 0 or c >= w:
+        return 0.0
+    return image[r, c]
+
+
+@numba.njit(cache=True)
+def _lbp_codes(image, rows, cols):
+    """``local_binary_pattern(image, 8, 1.0)`` ('default' method) of a float64 image, with
+    scikit-image's bilinear interpolation (constant 0 outside) and comparison, as integers."""
+    h, w = image.shape
+    out = np.empty((h, w), np.int64)
+    for r in range(h):
+        for c in range(w):
+            centre = image[r, c]
+            code = 0
+            for i in range(8):
+                rr = r + rows[i]
+                cc = c + cols[i]
+                minr, minc = np.int64(np.floor(rr)), np.int64(np.floor(cc))
+                maxr, maxc = np.int64(np.ceil(rr)), np.int64(np.ceil(cc))
+                dr, dc = rr - minr, cc - minc
+                top = (1 - dc) * _pixel(image, minr, minc) + dc * _pixel(image, minr, maxc)
+                bottom = (1 - dc) * _pixel(image, maxr, minc) + dc * _pixel(image, maxr, maxc)
+                texture = (1 - dr) * top + dr * bottom
+                if texture - centre >= 0:
+                    code += 1 << i
+            out[r, c] = code
+    return out
+
+
+@numba.njit(cache=True)
+def _region_features(img, labels, n, lbp, colour_table, texture_table):
+    """SoCo's ``_extract_regions``: sizes, boxes, colour (75) and texture (30) histograms."""
+    h, w = labels.shape
+    size = np.zeros(n, np.int64)
+    box = np.empty((n, 4), np.int64)
+    box[:, :2] = 0xffff
+    box[:, 2:] = 0
+    colour = np.zeros((n, 3 * 25))
+    texture = np.zeros((n, 3 * 10))
+    for y in range(h):
+        for x in range(w):
+            k = labels[y, x]
+            size[k] += 1
+            box[k, 0] = min(box[k, 0], x)
+            box[k, 1] = min(box[k, 1], y)
+            box[k, 2] = max(box[k, 2], x)
+            box[k, 3] = max(box[k, 3], y)
+            v = max(img[y, x, 0], img[y, x, 1], img[y, x, 2])  # rgb2hsv's V
+            colour[k, 0] += 1  # H in [0, 1): first bin of [0, 255]
+            colour[k, 25] += 1  # S in [0, 1]: first bin too
+            colour[k, 50 + colour_table[v]] += 1
+            for c in range(3):
+                texture[k, 10 * c + texture_table[lbp[c, y, x]]] += 1
+    for k in range(n):
+        colour[k] = colour[k] / size[k]
+        texture[k] = texture[k] / size[k]
+    return size, box, colour, texture
+
+
+@numba.njit(cache=True)
+def _corner_inside(a, b):
+    """SoCo's ``intersect(a, b)``: a corner of box ``b`` strictly inside box ``a``."""
+    x_lo = a[0] < b[0] < a[2]
+    x_hi = a[0] < b[2] < a[2]
+    y_lo = a[1] < b[1] < a[3]
+    y_hi = a[1] < b[3] < a[3]
+    return (x_lo and y_lo) or (x_hi and y_hi) or (x_lo and y_hi) or (x_hi and y_lo)
+
+
+@numba.njit(cache=True)
+def _similarity(colour, texture, size, box, a, b, image_area):
+    """SoCo's ``_calc_sim``, with its Python sums (left to right, from 0) kept."""
+    sc = 0.0
+    for i in range(colour.shape[1]):
+        sc += min(colour[a, i], colour[b, i])
+    st = 0.0
+    for i in range(texture.shape[1]):
+        st += min(texture[a, i], texture[b, i])
+    s_size = 1.0 - (size[a] + size[b]) / image_area
+    bb = ((max(box[a, 2], box[b, 2]) - min(box[a, 0], box[b, 0]))
+          * (max(box[a, 3], box[b, 3]) - min(box[a, 1], box[b, 1])))
+    s_fill = 1.0 - (bb - size[a] - size[b]) / image_area
+    return sc + st + s_size + s_fill
+
+
+@numba.njit(cache=True)
+def _push(heap_s, heap_q, count, s, q):
+    """Max-heap on (similarity, entry number): the later entry wins a tie."""
+    i = count
+    heap_s[i], heap_q[i] = s, q
+    while i > 0:
+        p = (i - 1) // 2
+        if heap_s[p] > heap_s[i] or (heap_s[p] == heap_s[i] and heap_q[p] > heap_q[i]):
+            break
+        heap_s[p], heap_s[i] = heap_s[i], heap_s[p]
+        heap_q[p], heap_q[i] = heap_q[i], heap_q[p]
+        i = p
+    return count + 1
+
+
+@numba.njit(cache=True)
+def _pop(heap_s, heap_q, count):
+    q = heap_q[0]
+    count -= 1
+    heap_s[0], heap_q[0] = heap_s[count], heap_q[count]
+    i = 0
+    while True:
+        left, best = 2 * i + 1, i
+        for j in (left, left + 1):
+            if j < count and (heap_s[j] > heap_s[best] or
+                              (heap_s[j] == heap_s[best] and heap_q[j] > heap_q[best])):
+                best = j
+        if best == i:
+            break
+        heap_s[best], heap_s[i] = heap_s[i], heap_s[best]
+        heap_q[best], heap_q[i] = heap_q[i], heap_q[best]
+        i = best
+    return q, count
+
+
+@numba.njit(cache=True)
+def _grow(a, n):
+    out = np.empty(max(n, 2 * a.shape[0]), a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+@numba.njit(cache=True)
+def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
+    """SoCo's grouping loop; returns the boxes of all regions in SoCo's order.
+
+    SoCo keeps the similarities in a dict, keyed by region pair in the order the pairs were
+    entered; entry numbers here are that order. A pair is in the dict while both its regions
+    are unmerged, so each region's chain of entries, filtered by that, is its part of the dict.
+    """
+    n = size0.shape[0]
+    total = max(2 * n - 1, 1)
+    size = np.zeros(total, np.int64)
+    box = np.zeros((total, 4), np.int64)
+    colour = np.zeros((total, colour0.shape[1]))
+    texture = np.zeros((total, texture0.shape[1]))
+    size[:n] = size0
+    box[:n] = box0
+    colour[:n] = colour0
+    texture[:n] = texture0
+    alive = np.zeros(total, np.bool_)
+    alive[:n] = True
+    # entries: region pair, and per region a linked list of its entries (newest first)
+    cap = 16 * n + 16
+    ea, eb = np.empty(cap, np.int64), np.empty(cap, np.int64)
+    next_a, next_b = np.empty(cap, np.int64), np.empty(cap, np.int64)
+    head = np.full(total, -1, np.int64)
+    heap_s, heap_q = np.empty(cap), np.empty(cap, np.int64)
+    m = 0
+    count = 0
+    for a in range(n - 1):
+        for b in range(a + 1, n):
+            if _corner_inside(box[a], box[b]):
+                if m == ea.shape[0]:
+                    ea, eb, next_a, next_b = (_grow(ea, 0), _grow(eb, 0), _grow(next_a, 0),
+                                              _grow(next_b, 0))
+                    heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
+                ea[m], eb[m] = a, b
+                next_a[m], next_b[m] = head[a], head[b]
+                head[a] = head[b] = m
+                count = _push(heap_s, heap_q, count,
+                              _similarity(colour, texture, size, box, a, b, image_area), m)
+                m += 1
+    t = n
+    found = np.empty(0, np.int64)
+    seen = np.full(total, -1, np.int64)
+    while count:
+        q, count = _pop(heap_s, heap_q, count)
+        i, j = ea[q], eb[q]
+        if not (alive[i] and alive[j]):
+            continue  # deleted from SoCo's dict when one of its regions merged
+        si, sj = size[i], size[j]
+        size[t] = si + sj
+        box[t, 0] = min(box[i, 0], box[j, 0])
+        box[t, 1] = min(box[i, 1], box[j, 1])
+        box[t, 2] = max(box[i, 2], box[j, 2])
+        box[t, 3] = max(box[i, 3], box[j, 3])
+        colour[t] = (colour[i] * si + colour[j] * sj) / size[t]
+        texture[t] = (texture[i] * si + texture[j] * sj) / size[t]
+        alive[i] = alive[j] = False
+        # the dict's pairs with i or j (both ends alive before this merge), in dict order
+        k = 0
+        for r in (i, j):
+            e = head[r]
+            while e != -1:
+                other = eb[e] if ea[e] == r else ea[e]
+                if alive[other]:
+                    if k == found.shape[0]:
+                        found = _grow(found, 16)
+                    found[k] = e
+                    k += 1
+                e = next_a[e] if ea[e] == r else next_b[e]
+        order = np.sort(found[:k])
+        alive[t] = True
+        for e in order:
+            other = eb[e] if alive[eb[e]] else ea[e]
+            if seen[other] == t:
+                continue  # SoCo sets the same key again: it keeps its first place
+            seen[other] = t
+            if m == ea.shape[0]:
+                ea, eb, next_a, next_b = (_grow(ea, 0), _grow(eb, 0), _grow(next_a, 0),
+                                          _grow(next_b, 0))
+                heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
+            ea[m], eb[m] = t, other
+            next_a[m], next_b[m] = head[t], head[other]
+            head[t] = m
+            head[other] = m
+            count = _push(heap_s, heap_q, count,
+                          _similarity(colour, texture, size, box, t, other, image_area), m)
+            m += 1
+        t += 1
+    return box[:t]
 
 
 def segment(img, scale=300, sigma=0.9, min_size=100):
-    """Felzenszwalb segments of an RGB ``uint8`` image, numbered in raster order of their first
-    pixel (the order the original's pixel scan met them, which fixes the output order)."""
-    labels = felzenszwalb(img_as_float(img), scale=scale, sigma=sigma, min_size=min_size)
-    n = int(labels.max()) + 1
-    first = np.full(n, labels.size, np.int64)
-    np.minimum.at(first, labels.ravel(), np.arange(labels.size))
-    rank = np.empty(n, np.int64)
-    rank[np.argsort(first)] = np.arange(n)
-    return rank[labels]
-
-
-def _region_histograms(labels, n, codes, bins):
-    """Per-region histograms: ``codes`` is (F, H, W) bin indices of F features, each with
-    ``bins`` bins; returns (n, F * bins) pixel counts."""
-    base = labels.ravel() * bins
-    hist = np.empty((n, len(codes) * bins), np.float64)
-    for f, code in enumerate(codes):  # one feature at a time: memory stays O(H * W)
-        counts = np.bincount(base + code.ravel(), minlength=n * bins)
-        hist[:, f * bins:(f + 1) * bins] = counts.reshape(n, bins)
-    return hist
-
-
-def colour_codes(img):
-    """(3, H, W) colour bin of each pixel: HSV, 25 bins per channel over the full range."""
-    hsv = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2HSV_FULL)  # all channels 0..255
-    return ((hsv.astype(np.int32) * COLOUR_BINS) >> 8).astype(np.uint8).transpose(2, 0, 1)
-
-
-def texture_codes(img):
-    """(24, H, W) texture bin of each pixel: the rectified Gaussian derivative (sigma 1) in 8
-    orientations per channel, each quantised into 10 bins over [0, its maximum in the image]."""
-    blur = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
-    gx = np.ascontiguousarray(cv2.Scharr(blur, cv2.CV_32F, 1, 0).transpose(2, 0, 1))
-    gy = np.ascontiguousarray(cv2.Scharr(blur, cv2.CV_32F, 0, 1).transpose(2, 0, 1))
-    codes = np.empty((3 * ORIENTATIONS,) + img.shape[:2], np.uint8)
-    half = ORIENTATIONS // 2
-    for k in range(half):
-        theta = np.pi * k / half
-        d = float(np.cos(theta)) * gx + float(np.sin(theta)) * gy  # (3, H, W), float32
-        # orientation k is the positive part of d, orientation k + 4 the positive part of -d
-        for o, signed in ((k, d), (k + half, np.negative(d, out=d))):
-            for c in range(3):
-                top = max(float(signed[c].max()), 1e-6)
-                q = signed[c] * np.float32(TEXTURE_BINS / top)
-                codes[c * ORIENTATIONS + o] = np.clip(q, 0, TEXTURE_BINS - 1, out=q)
-    return codes
+    """Felzenszwalb segments of an RGB ``uint8`` image as SoCo makes them: labels 0..n-1,
+    numbered by first pixel in raster order (= SoCo's region numbers)."""
+    return felzenszwalb(img, scale=scale, sigma=sigma, min_size=min_size)
 
 
 def region_features(img, labels):
-    """Sizes, boxes (last-pixel convention) and L1-normalised colour / texture histograms of
-    the ``n`` labelled regions, without a per-pixel Python loop."""
+    """SoCo's per-segment sizes, boxes and L1-normalised colour / texture histograms."""
+    img = np.ascontiguousarray(img, np.uint8)
     n = int(labels.max()) + 1
-    sizes = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
-    boxes = np.array([(x.start, y.start, x.stop - 1, y.stop - 1)
-                      for y, x in ndimage.find_objects(labels + 1)], np.float64)
-    colour = _region_histograms(labels, n, colour_codes(img), COLOUR_BINS)
-    texture = _region_histograms(labels, n, texture_codes(img), TEXTURE_BINS)
-    return dict(size=sizes, box=boxes, colour=colour / colour.sum(1, keepdims=True),
-                texture=texture / texture.sum(1, keepdims=True))
-
-
-def neighbour_pairs(labels):
-    """(P, 2) pairs ``a < b`` of regions that touch (8-connected, as Felzenszwalb's graph)."""
-    n = int(labels.max()) + 1
-    found = []
-    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1], labels[1:]),
-                 (labels[:-1, :-1], labels[1:, 1:]), (labels[:-1, 1:], labels[1:, :-1])):
-        m = a != b
-        lo, hi = np.minimum(a[m], b[m]), np.maximum(a[m], b[m])
-        found.append(lo.astype(np.int64) * n + hi)
-    code = np.unique(np.concatenate(found))
-    return np.stack([code // n, code % n], 1)
-
-
-def _similarity(f, a, b, image_area):
-    """Colour + texture + size + fill similarity (paper eq. 1-5, all weights 1)."""
-    colour = np.minimum(f['colour'][a], f['colour'][b]).sum(-1)
-    texture = np.minimum(f['texture'][a], f['texture'][b]).sum(-1)
-    size = f['size'][a] + f['size'][b]
-    ba, bb = f['box'][a], f['box'][b]
-    bw = np.maximum(ba[..., 2], bb[..., 2]) - np.minimum(ba[..., 0], bb[..., 0]) + 1
-    bh = np.maximum(ba[..., 3], bb[..., 3]) - np.minimum(ba[..., 1], bb[..., 1]) + 1
-    return colour + texture + (1 - size / image_area) + (1 - (bw * bh - size) / image_area)
-
-
-def hierarchical_grouping(features, pairs, image_area):
-    """Merge the most similar neighbours until none are left (paper algorithm 1).
-
-    Returns the boxes of all regions in creation order: the initial segments, then each merged
-    region as it is made (``2n - 1`` for a connected image).
-    """
-    n = len(features['size'])
-    total = 2 * n - 1
-    f = {}
-    for key, value in features.items():  # room for the n - 1 merged regions
-        f[key] = np.empty((total,) + value.shape[1:], value.dtype)
-        f[key][:n] = value
-    neighbours = [set() for _ in range(total)]
-    for a, b in pairs.tolist():
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-    sims = _similarity(f, pairs[:, 0], pairs[:, 1], image_area) if len(pairs) else []
-    # Max-heap with lazy deletion: entries naming a merged (dead) region are skipped.
-    heap = [(-s, a, b) for s, (a, b) in zip(np.asarray(sims).tolist(), pairs.tolist())]
-    heapq.heapify(heap)
-    alive = np.zeros(total, bool)
-    alive[:n] = True
-    t = n
-    while heap:
-        _, a, b = heapq.heappop(heap)
-        if not (alive[a] and alive[b]):
-            continue
-        sa, sb = f['size'][a], f['size'][b]
-        for key in ('colour', 'texture'):
-            f[key][t] = (f[key][a] * sa + f[key][b] * sb) / (sa + sb)
-        f['size'][t] = sa + sb
-        f['box'][t, :2] = np.minimum(f['box'][a, :2], f['box'][b, :2])
-        f['box'][t, 2:] = np.maximum(f['box'][a, 2:], f['box'][b, 2:])
-        alive[a] = alive[b] = False
-        alive[t] = True
-        around = (neighbours[a] | neighbours[b]) - {a, b}
-        for k in around:
-            neighbours[k].difference_update((a, b))
-            neighbours[k].add(t)
-        neighbours[t], neighbours[a], neighbours[b] = around, set(), set()
-        if around:
-            ks = np.fromiter(around, np.int64, len(around))
-            for s, k in zip(_similarity(f, t, ks, image_area).tolist(), ks.tolist()):
-                heapq.heappush(heap, (-s, t, k))
-        t += 1
-    return f['box'][:t]
+    lbp = np.stack([_lbp_codes(img[..., c].astype(np.float64), _LBP_ROWS, _LBP_COLS)
+                    for c in range(3)])
+    size, box, colour, texture = _region_features(img, labels, n, lbp, _COLOUR_TABLE,
+                                                  _TEXTURE_TABLE)
+    return dict(size=size, box=box, colour=colour, texture=texture)
 
 
 def selective_search(img, scale=300, sigma=0.9, min_size=100):
-    """Region boxes of selective search on an RGB ``uint8`` image (SoCo's settings by default).
-
-    Returns an (N, 4) float32 array ``(x1, y1, x2, y2)`` (last-pixel convention, see module
-    doc) in the original's order: initial segments in raster order, then merged regions in the
-    order they were made.
-    """
+    """Boxes of SoCo's ``selective_search(img, scale, sigma, min_size)`` for an RGB ``uint8``
+    image, in its order: (N, 4) float32 ``(x1, y1, x2, y2)``, last-pixel convention."""
     img = np.asarray(img)
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f'selective_search needs an (H, W, 3) image, got shape {img.shape}')
+    if img.dtype != np.uint8:
+        raise ValueError(f'selective_search needs a uint8 image, got {img.dtype}')
     labels = segment(img, scale=scale, sigma=sigma, min_size=min_size)
-    features = region_features(img, labels)
-    boxes = hierarchical_grouping(features, neighbour_pairs(labels), float(labels.size))
+    f = region_features(img, labels)
+    boxes = _hierarchical_grouping(f['size'], f['box'], f['colour'], f['texture'],
+                                   float(labels.size))
     return boxes.astype(np.float32)
