@@ -3,29 +3,32 @@
 Each output (one per NMS IoU, ``<prefix>_nms<iou>.json``) holds the set's ``images``
 (``file_name`` relative to the image root, ``width``, ``height``, ``label`` = category id),
 ``categories`` (the classifier's classes, ids from 1) and one annotation per box with the
-image's label as ``category_id`` and a ``score``; ``<prefix>_baseline.json`` holds the
-single-threshold CAM box of each image. Unreadable images are listed under
-``failed_images`` and skipped. Every finished image is appended to
-``<prefix>.partial.jsonl`` (raw boxes before NMS), so a killed run continues where it
-stopped; the outputs are written atomically at the end of each run, and the partial file is
+image's label as ``category_id`` and a ``score`` (DAP's: box area over the image's first
+box's); ``<prefix>_baseline.json`` holds the single-threshold CAM box of each image.
+Unreadable images are listed under ``failed_images`` and skipped.
+
+Every finished image is appended to ``<prefix>.partial.jsonl`` (raw boxes before NMS), whose
+first line records what the boxes were made with (classifier, checkpoint, settings): a
+killed run continues where it stopped, and a rerun with other settings is refused with one
+line. The outputs are written atomically at the end of each run, and the partial file is
 removed once they hold every image.
 """
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import os.path as osp
 import time
-from dataclasses import asdict
 
-import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import ConfigError
 from .cam import CamSettings, class_activation_maps
 from .classifier import build_classifier
-from .fit import baseline_box, boxes_from_cam, nms_boxes
+from .fit import baseline_box, cam_boxes, nms_boxes
 
 PARTIAL_SUFFIX = '.partial.jsonl'
 
@@ -35,11 +38,14 @@ def output_names(prefix, settings=CamSettings()):
 
 
 def _read(path):
-    data = np.fromfile(path, np.uint8) if osp.isfile(path) else None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    if img is None:
-        raise OSError('missing or not a readable image' if data is None else 'corrupt image')
-    return img[..., ::-1].copy()
+    """An RGB PIL image, decoded as DAP's reader does (``Image.open(...).convert('RGB')``)."""
+    if not osp.isfile(path):
+        raise OSError('missing or not a readable image')
+    try:
+        with Image.open(path) as img:
+            return img.convert('RGB')
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise OSError('corrupt image') from None
 
 
 def process_chunk(classifier, img_root, chunk, settings, device='cpu'):
@@ -52,30 +58,34 @@ def process_chunk(classifier, img_root, chunk, settings, device='cpu'):
             results.append(dict(file_name=name, error=str(e)))
     by_size = {}
     for item in loaded:
-        by_size.setdefault(item[2].shape[:2], []).append(item)
-    for (h, w), items in by_size.items():
-        x = torch.from_numpy(np.stack([i[2] for i in items])).permute(0, 3, 1, 2).float()
-        labels = torch.tensor([i[1] for i in items])
-        cams = class_activation_maps(classifier, x.to(device), labels.to(device), settings)
-        cams = cams.cpu().numpy()
-        single = class_activation_maps(classifier, x.to(device), labels.to(device),
-                                       CamSettings(scales=settings.scales[:1], flip=False))
-        single = single.cpu().numpy()
-        for (name, label, _), cam, cam1 in zip(items, cams, single):
-            scale = np.array([w / cam.shape[1], h / cam.shape[0]] * 2 + [1], np.float32)
-            scale1 = np.array([w / cam1.shape[1], h / cam1.shape[0]] * 2 + [1], np.float32)
+        by_size.setdefault(item[2].size, []).append(item)
+    single = CamSettings(scales=settings.scales[:1], flip=False,
+                         size_divisor=settings.size_divisor)
+    for (w, h), items in by_size.items():
+        images, labels = [i[2] for i in items], [i[1] for i in items]
+        if max(labels) >= classifier.num_classes:
+            raise ConfigError(f'class index {max(labels)} of the image list, but the '
+                              f'classifier has {classifier.num_classes} classes')
+        cams, cell = class_activation_maps(classifier, images, labels, settings, device)
+        maps1, cell1 = class_activation_maps(classifier, images, labels, single, device)
+        for (name, label, _), cam, cam1 in zip(items, cams.cpu().numpy(),
+                                               maps1.cpu().numpy()):
+            base = baseline_box(cam1) * cell1
+            base[:, 0::2] = base[:, 0::2].clip(0, w)
+            base[:, 1::2] = base[:, 1::2].clip(0, h)
             results.append(dict(file_name=name, width=w, height=h, label=label,
-                                boxes=(boxes_from_cam(cam, settings) * scale).round(2).tolist(),
-                                baseline=(baseline_box(cam1) * scale1).round(2).tolist()))
+                                boxes=cam_boxes(cam, cell, (w, h), settings).tolist(),
+                                baseline=base.tolist()))
     return results
 
 
 _worker = {}
 
 
-def _init_worker(spec, checkpoint, kwargs, settings):
+def _init_worker(spec, checkpoint, kwargs, settings, num_classes=None):
     torch.set_num_threads(1)
-    _worker.update(classifier=build_classifier(spec, checkpoint, kwargs), settings=settings)
+    _worker.update(classifier=build_classifier(spec, checkpoint, kwargs, num_classes),
+                   settings=settings)
 
 
 def _work(task):
@@ -94,25 +104,93 @@ def _coco(items, classes, done, key, iou=None, meta=None):
             continue
         images.append(dict(id=i + 1, file_name=name, width=r['width'], height=r['height'],
                            label=r['label'] + 1))
-        boxes = np.asarray(r[key], np.float32).reshape(-1, 5)
-        if iou is not None:
-            boxes = nms_boxes(boxes, iou)
+        if key == 'boxes':
+            boxes = np.asarray(r[key], np.float32).reshape(-1, 5)
+            if iou is not None:
+                boxes = nms_boxes(boxes, iou)
+        else:
+            boxes = np.asarray(r[key], np.float32).reshape(-1, 4)
+            boxes = np.concatenate([boxes, np.ones((len(boxes), 1), np.float32)], 1)
         for x0, y0, x1, y1, s in boxes.tolist():
-            if x1 - x0 < 1 or y1 - y0 < 1:
-                continue
             anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=r['label'] + 1,
-                             bbox=[round(x0, 2), round(y0, 2), round(x1 - x0, 2),
-                                   round(y1 - y0, 2)],
-                             area=round((x1 - x0) * (y1 - y0), 2), iscrowd=0,
-                             score=round(s, 4)))
+                             bbox=[x0, y0, x1 - x0, y1 - y0], area=(x1 - x0) * (y1 - y0),
+                             iscrowd=0, score=s))
     cats = [dict(id=i + 1, name=c) for i, c in enumerate(classes)]
     return dict(images=images, annotations=anns, categories=cats, failed_images=failed,
                 pseudo_boxes=dict(meta or {}, boxes=key, nms=iou))
 
 
+def _file_digest(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings):
+    """What a partial file's boxes were made with; a resume must match it."""
+    ck = None if checkpoint is None else dict(
+        path=osp.abspath(str(checkpoint)),
+        sha256=_file_digest(checkpoint) if osp.isfile(str(checkpoint)) else None)
+    return dict(partial_of=osp.basename(prefix), classifier=spec, checkpoint=ck,
+                model_kwargs=dict(model_kwargs or {}), num_classes=num_classes,
+                settings=settings.to_dict())
+
+
+def load_partial(path, header, is_record):
+    """Records of a resumable job's partial file ``path`` (JSON lines after a header line),
+    by ``file_name``. A missing file is started with ``header``; a file whose header differs
+    is refused with one line naming the file and the settings that differ; a line cut by a
+    kill is dropped (and the file rewritten so that new lines start on a clean line)."""
+    if not osp.isfile(path):
+        atomic_write_bytes((json.dumps(header) + '\n').encode(), path)
+        return {}
+    with open(path, encoding='utf-8', errors='replace') as f:
+        lines = f.read().split('\n')
+    try:
+        old = json.loads(lines[0])
+    except json.JSONDecodeError:
+        old = None
+    if not isinstance(old, dict) or 'partial_of' not in old:
+        raise ConfigError(f'{path}: no settings header (left by an older version?); delete it '
+                          'to start afresh')
+    differ = _differences(old, header)
+    if differ:
+        raise ConfigError(f'{path}: left by a run with other settings ({"; ".join(differ)}); '
+                          'rerun with those, or delete it to start afresh')
+    done, clean = {}, True
+    for line in lines[1:]:
+        try:
+            rec = json.loads(line) if line else None
+        except json.JSONDecodeError:
+            rec = None  # the last line of a killed run may be cut short
+        if isinstance(rec, dict) and is_record(rec):
+            done[rec['file_name']] = rec
+        elif line:
+            clean = False
+    if not clean or lines[-1] != '':
+        text = ''.join(json.dumps(r) + '\n' for r in [header, *done.values()])
+        atomic_write_bytes(text.encode(), path)
+    return done
+
+
+def _differences(old, new, where=''):
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if k == 'partial_of' or a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f'{where}{k}.')
+        else:
+            out.append(f'{where}{k} {json.dumps(a)} there, {json.dumps(b)} now')
+    return out
+
+
 def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model_kwargs=None,
                        settings=CamSettings(), workers=1, batch_size=16, device=None,
-                       limit=None, log=print):
+                       limit=None, log=print, num_classes=None):
     """Compute the boxes of ``items`` ([(file_name, class index)]) not yet in the partial
     file, then write the outputs; return a summary dict (computed, failed, files)."""
     if not prefix or prefix.endswith('.json'):
@@ -120,15 +198,10 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
                           f'<prefix>_nms<iou>.json')
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     partial = prefix + PARTIAL_SUFFIX
-    done = {}
-    if osp.isfile(partial):
-        with open(partial) as f:
-            for line in f:
-                try:
-                    r = json.loads(line)
-                    done[r['file_name']] = r
-                except (ValueError, KeyError):
-                    break  # a line cut by a kill: recompute from there
+    os.makedirs(osp.dirname(osp.abspath(prefix)), exist_ok=True)
+    header = job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings)
+    done = load_partial(partial, header, lambda r: 'file_name' in r and (
+        'boxes' in r or 'error' in r))
     todo = [it for it in items if it[0] not in done or 'error' in done[it[0]]]
     log(f'{len(items)} images, {len(items) - len(todo)} done already, '
         f'{len(todo) if limit is None else min(limit, len(todo))} to do in this run '
@@ -136,7 +209,6 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
     if limit is not None:
         todo = todo[:limit]
     chunks = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-    os.makedirs(osp.dirname(osp.abspath(prefix)), exist_ok=True)
     start, count = time.time(), 0
     with open(partial, 'a') as out:
         def record(results):
@@ -153,14 +225,15 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
         if workers > 1 and device == 'cpu':
             ctx = mp.get_context('spawn')
             with ctx.Pool(workers, _init_worker,
-                          (spec, checkpoint, model_kwargs, settings)) as pool:
+                          (spec, checkpoint, model_kwargs, settings, num_classes)) as pool:
                 for results in pool.imap(_work, [(img_root, c) for c in chunks]):
                     record(results)
         else:
-            classifier = build_classifier(spec, checkpoint, model_kwargs).to(device)
+            classifier = build_classifier(spec, checkpoint, model_kwargs,
+                                          num_classes).to(device)
             for chunk in chunks:
                 record(process_chunk(classifier, img_root, chunk, settings, device))
-    meta = dict(classifier=spec, checkpoint=str(checkpoint), settings=asdict(settings))
+    meta = {k: v for k, v in header.items() if k != 'partial_of'}
     files = {}
     for iou, path in output_names(prefix, settings).items():
         data = _coco(items, classes, done, 'boxes', iou, meta)

@@ -9,7 +9,9 @@ by thresholds, connected components and moments, NMS (docs/dap.md).
     # -> data/demo_cls/annotations/train_cam_boxes_nms0.8.json (+ _baseline.json)
 
 IMG_ROOT is an ImageNet-style folder of class sub-folders, or the root that --list's paths
-are relative to. A killed run continues where it stopped (<out>.partial.jsonl).
+are relative to. A killed run continues where it stopped (<out>.partial.jsonl); a rerun
+with another classifier, checkpoint or settings is refused (delete that file to start over).
+Any torchvision or timm classifier with global average pooling works (docs/dap.md).
 """
 import argparse
 import json
@@ -27,6 +29,8 @@ def main(argv=None):
     p.add_argument('--classes', help='class names file (one per line) for --list')
     p.add_argument('--classifier', required=True, help='timm:<model> or torchvision:<model>')
     p.add_argument('--checkpoint', required=True)
+    p.add_argument('--num-classes', type=int, help='classes of the classifier (default: the '
+                   "rows of the checkpoint's final linear layer)")
     p.add_argument('--model-kwargs', default='{}', help='JSON keyword arguments of the model')
     p.add_argument('--out', required=True, help='output prefix: <out>_nms<iou>.json')
     p.add_argument('--nms', type=float, nargs='+', default=[0.8],
@@ -58,11 +62,12 @@ def main(argv=None):
             items, classes = read_list(args.list, classes)
         else:
             items, classes = read_folder(args.img_root)
-        settings = CamSettings(tuple(args.scales), True, tuple(args.thresholds),
+        settings = CamSettings(scales=tuple(args.scales), thresholds=tuple(args.thresholds),
                                nms=tuple(args.nms))
         summary = generate_cam_boxes(args.out, args.img_root, items, classes, args.classifier,
                                      args.checkpoint, kwargs, settings, args.workers,
-                                     args.batch_size, args.device, args.limit)
+                                     args.batch_size, args.device, args.limit,
+                                     num_classes=args.num_classes)
         for what, path in summary['files'].items():
             print(f'wrote {path} ({what})')
         if summary['failed']:
