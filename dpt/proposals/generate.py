@@ -31,8 +31,10 @@ import numpy as np
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import ConfigError, DataError
+from ..utils.image_io import read_rgb
+from ..utils.workers import pool_initializer
 from .propose import ProposalSettings, propose
-from .sources import coco_images, folder_images, read_rgb
+from .sources import coco_images, folder_images
 
 CATEGORY = dict(id=1, name='selective_search', supercategory='selective_search')
 PARTIAL_SUFFIX = '.partial.jsonl'
@@ -185,7 +187,8 @@ class ProposalJob:
             # Ctrl-C reaches every process of the terminal's group: the workers are forked
             # (all of them, at the first submit) with it ignored, so only the parent stops.
             with _sigint_ignored():
-                pool = ProcessPoolExecutor(workers, ctx, _init_worker, (self.settings,))
+                pool = ProcessPoolExecutor(workers, ctx,
+                                           *pool_initializer(_init_worker, self.settings))
                 for task in itertools.islice(tasks, 1):
                     running[pool.submit(_process, task)] = task[0]
             for task in tasks:

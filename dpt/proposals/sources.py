@@ -2,9 +2,8 @@
 import os
 import os.path as osp
 
-import cv2
-
 from ..utils.errors import DataError, load_json
+from ..utils.image_io import read_rgb  # noqa: F401  (the one image reader, as training reads)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
@@ -44,14 +43,3 @@ def folder_images(img_dir):
     if not names:
         raise DataError(f'{img_dir}: no image files ({", ".join(IMAGE_EXTENSIONS)})')
     return [dict(id=i + 1, file_name=n) for i, n in enumerate(sorted(names))]
-
-
-def read_rgb(path):
-    """An (H, W, 3) ``uint8`` RGB image, decoded as mmdet's loader does (OpenCV, EXIF rotation
-    applied, so the boxes fit the image a detector is trained on). Raises ``OSError``."""
-    if not osp.isfile(path):
-        raise OSError('image file not found')
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None or img.size == 0:
-        raise OSError('cannot decode the image (corrupt or not an image)')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)

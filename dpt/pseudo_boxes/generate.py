@@ -26,6 +26,8 @@ from PIL import Image
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import ConfigError
+from ..utils.image_io import read_rgb
+from ..utils.workers import pool_initializer
 from .cam import CamSettings, class_activation_maps
 from .classifier import build_classifier
 from .fit import baseline_box, cam_boxes, nms_boxes
@@ -38,14 +40,11 @@ def output_names(prefix, settings=CamSettings()):
 
 
 def _read(path):
-    """An RGB PIL image, decoded as DAP's reader does (``Image.open(...).convert('RGB')``)."""
-    if not osp.isfile(path):
-        raise OSError('missing or not a readable image')
-    try:
-        with Image.open(path) as img:
-            return img.convert('RGB')
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise OSError('corrupt image') from None
+    """An RGB PIL image (DAP reads with ``Image.open(...).convert('RGB')``), decoded as the
+    detector's loader decodes it (:mod:`dpt.utils.image_io`: EXIF orientation applied, so
+    the boxes fit the image trained on; an image training refuses is refused here too).
+    Raises ``OSError``."""
+    return Image.fromarray(read_rgb(path))
 
 
 def process_chunk(classifier, img_root, chunk, settings, device='cpu'):
@@ -224,8 +223,9 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
 
         if workers > 1 and device == 'cpu':
             ctx = mp.get_context('spawn')
-            with ctx.Pool(workers, _init_worker,
-                          (spec, checkpoint, model_kwargs, settings, num_classes)) as pool:
+            with ctx.Pool(workers, *pool_initializer(_init_worker, spec, checkpoint,
+                                                     model_kwargs, settings,
+                                                     num_classes)) as pool:
                 for results in pool.imap(_work, [(img_root, c) for c in chunks]):
                     record(results)
         else:

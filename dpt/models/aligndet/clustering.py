@@ -274,7 +274,7 @@ class ClusterJob:
         return self._features
 
     def _image_features(self, im):
-        from ...proposals.sources import read_rgb
+        from ...utils.image_io import read_rgb
         path = osp.join(self.img_dir, im['file_name'])
         try:
             rgb = read_rgb(path)
