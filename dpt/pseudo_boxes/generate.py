@@ -19,13 +19,15 @@ import multiprocessing as mp
 import os
 import os.path as osp
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import torch
 from PIL import Image
 
 from ..engine.fileio import atomic_write_bytes
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, DataError
 from ..utils.image_io import read_rgb
 from ..utils.workers import pool_initializer
 from .cam import CamSettings, class_activation_maps
@@ -223,11 +225,25 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
 
         if workers > 1 and device == 'cpu':
             ctx = mp.get_context('spawn')
-            with ctx.Pool(workers, *pool_initializer(_init_worker, spec, checkpoint,
-                                                     model_kwargs, settings,
-                                                     num_classes)) as pool:
-                for results in pool.imap(_work, [(img_root, c) for c in chunks]):
+            # an executor, not mp.Pool: a worker that dies (out of memory) breaks it, where
+            # mp.Pool would wait for that chunk for good
+            pool, finished = ProcessPoolExecutor(workers, ctx, *pool_initializer(
+                _init_worker, spec, checkpoint, model_kwargs, settings, num_classes)), False
+            try:
+                for results in pool.map(_work, [(img_root, c) for c in chunks]):
                     record(results)
+                pool.shutdown()
+                finished = True
+            except BrokenProcessPool:
+                raise DataError(f'{img_root}: a worker process died (out of memory? an image '
+                                f'that crashes the decoder?); the {count} images finished in '
+                                f'this run are kept in {partial}, rerun to continue') from None
+            finally:
+                if not finished:  # an error or Ctrl-C: stop the workers now
+                    procs = list((getattr(pool, '_processes', None) or {}).values())
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for proc in procs:
+                        proc.terminate()
         else:
             classifier = build_classifier(spec, checkpoint, model_kwargs,
                                           num_classes).to(device)
