@@ -1,14 +1,14 @@
-# DAP transfer to PASCAL VOC07+12 trainval -> VOC07 test (Zhong et al., CVPR 2021; METHODS.md
-# section 5): Faster R-CNN R50-FPN from the DAP pre-trained detector without its
-# class-specific predictor (extract_detector_weights.py --preset dap drops fc_cls and fc_reg),
-# short side 640 (max 1066), SGD lr 0.01 at batch 16 (2 x 8), 14 epochs, lr x0.1 after 10;
-# AP50 with VOC07's 11-point metric (DAP reports VOC07 AP50: 77.36 -> 79.93 for IN-1k).
-# Its control, fine-tuning from the classifier alone: --cfg-options load_from=None (the
-# backbone then starts from classifier_backbone, everything else fresh).
-_base_ = ['mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py', '../_base_/dpt_runtime.py']
+# DAP transfer to PASCAL VOC07+12 trainval -> VOC07 test (Zhong et al., CVPR 2021;
+# mikuhatsune/dap configs/imagenet1k/in1k_faster_rcnn_r50fpn_voc0712.yaml): Faster R-CNN
+# R50-FPN from the DAP pre-trained detector without its class-specific predictor
+# (extract_detector_weights.py --preset dap drops fc_cls and fc_reg),
+# short side 640 (max 1066), SGD lr 0.01 at batch 16 (2 x 8), 14 epochs, lr x0.1 after 10,
+# maskrcnn-benchmark's default warm-up (1/3 x lr over 500 iterations); AP50 with VOC07's
+# 11-point metric (DAP reports VOC07 AP50: 77.36 -> 79.93 for IN-1k). Its control, DAP's
+# in1k baseline from the MSRA ResNet-50 alone: --cfg-options load_from=None.
+_base_ = ['mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py', '../_base_/dpt_runtime.py',
+          './_base_/msra-r50-caffe_init.py']
 
-classifier_backbone = 'checkpoints/classifier_r50_backbone.pth'
-model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=classifier_backbone)))
 load_from = 'work_dirs/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet/finetune_init.pth'
 
 scale = (1066, 640)

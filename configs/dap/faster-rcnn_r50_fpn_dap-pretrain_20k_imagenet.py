@@ -1,30 +1,29 @@
-# DAP pre-training (Zhong et al., CVPR 2021; mikuhatsune/dap; METHODS.md section 5): Faster
-# R-CNN R50-FPN trained to detect the CAM pseudo boxes of ImageNet-1k's train images (1000
-# classes + background), initialised from the classifier that made them.
-#   1. the classifier's backbone in mmdet's keys (timm / torchvision ResNet-50 checkpoints):
-#        python tools/model_converters/convert_backbone.py checkpoints/classifier_r50.pth \
-#            checkpoints/classifier_r50_backbone.pth
-#   2. the pseudo boxes (NMS 0.8, as DAP trains with):
-#        python tools/misc/make_cam_boxes.py data/imagenet/train --classifier timm:resnet50 \
-#            --checkpoint checkpoints/classifier_r50.pth \
+# DAP pre-training (Zhong et al., CVPR 2021; mikuhatsune/dap
+# configs/imagenet1k/dap_in1k_faster_rcnn_r50fpn.yaml): Faster R-CNN R50-FPN trained to detect
+# the CAM pseudo boxes of ImageNet-1k's train images (1000 classes + background), started,
+# as DAP's config does, from the MSRA ResNet-50 (./_base_/msra-r50-caffe_init.py); DAP's
+# ImageNet-22k recipe starts from the classifier that made the boxes instead:
+# ./faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet_classifier-init.py.
+#   1. the pseudo boxes (NMS 0.8, as DAP trains with; DAP's script uses torchvision's
+#      ImageNet ResNet-101):
+#        python tools/misc/make_cam_boxes.py data/imagenet/train \
+#            --classifier torchvision:resnet101 --checkpoint checkpoints/resnet101-63fe2227.pth \
 #            --out data/imagenet/annotations/train_cam_boxes
-#   3. tools/dist_train.sh configs/dap/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet.py 8
-#   4. python tools/model_converters/extract_detector_weights.py \
+#   2. tools/dist_train.sh configs/dap/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet.py 8
+#   3. python tools/model_converters/extract_detector_weights.py \
 #        work_dirs/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet --preset dap
-# Recipe: batch 64 (8 x 8), SGD lr 0.008, linear warm-up over 2000 iterations, one epoch of
-# the 1.28 M images = 20k iterations (iteration-based here, so that a checkpoint every 2000
-# iterations lets the run resume), short side drawn from (96, 160, 320, 640); the longer
-# side is capped at 1066 (DAP's transfer cap; its pre-training cap is not published).
-_base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py']
+# Recipe (DAP's yaml): batch 64 (8 x 8), SGD lr 0.008, weight decay 1e-4, linear warm-up from
+# 0.01 x lr over 2000 iterations, then constant for one epoch (MAX_EPOCH 1: 1,281,167 / 64 =
+# 20018 iterations; iteration-based here so that a checkpoint every 2000 iterations lets the
+# run resume), short side drawn from (96, 160, 320, 640), the long side capped at
+# maskrcnn-benchmark's default MAX_SIZE_TRAIN 1333, padding to 32.
+_base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', './_base_/msra-r50-caffe_init.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
-classifier_backbone = 'checkpoints/classifier_r50_backbone.pth'
-model = dict(
-    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=classifier_backbone)),
-    roi_head=dict(bbox_head=dict(num_classes=1000)))
+model = dict(roi_head=dict(bbox_head=dict(num_classes=1000)))
 
 dap_short_sides = (96, 160, 320, 640)
-dap_max_side = 1066
+dap_max_side = 1333
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -45,11 +44,11 @@ val_dataloader = test_dataloader = None
 val_evaluator = test_evaluator = None
 val_cfg = test_cfg = None
 
-max_iters = 20000
+max_iters = 20018
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 optim_wrapper = dict(optimizer=dict(lr=0.008))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=2000),
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=2000),
     dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=2000, end=max_iters),
 ]
 default_hooks = dict(
