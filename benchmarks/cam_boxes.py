@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Pseudo boxes per second: dpt's batched CAM boxes against a per-image loop like DAP's
-script (one image at a time, each scale and its flip a separate forward pass, maps resized
-and averaged in numpy), on the same images with the same classifier and box fit; the boxes
+script (one image at a time, each scale and its flip a separate forward pass), on the
+same images with the same classifier and box fit; the boxes
 of both agree (checked). Images: the classification demo (160 px) and the same images
 scaled to 640x480; classifier: a random timm ResNet-18 at a quarter width (demo) and a full
 ResNet-50, or --checkpoint.
@@ -17,46 +17,40 @@ import time
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
 def per_image_loop(classifier, images, labels, settings, device):
-    """DAP's way: every image, scale and flip alone; numpy map arithmetic."""
-    from dpt.pseudo_boxes import boxes_from_cam
+    """DAP's way: every image, scale and flip alone; the maps fused per image."""
+    from PIL import Image
+
+    from dpt.pseudo_boxes import boxes_from_cam, fuse_scales, network_input
     out = []
     for img, label in zip(images, labels):
-        x = torch.from_numpy(img).permute(2, 0, 1)[None].float().to(device)
+        pil = Image.fromarray(img)
+        lab = torch.tensor([label], device=device)
         maps = []
-        for short in settings.scales:
-            h, w = x.shape[-2:]
-            s = short / min(h, w)
-            xs = F.interpolate(x, size=(round(h * s), round(w * s)), mode='bilinear',
-                               align_corners=False)
+        for short in sorted(settings.scales):
+            x = network_input([pil], short, settings.size_divisor).to(device)
             with torch.no_grad():
-                a = classifier.cams(xs, torch.tensor([label], device=device))[0].cpu().numpy()
-                b = classifier.cams(xs.flip(-1), torch.tensor([label], device=device))
-                b = b[0].flip(-1).cpu().numpy()
-            cam = (a + b) / 2
-            maps.append((cam - cam.min()) / max(cam.max() - cam.min(), 1e-12))
-        size = max((m.shape for m in maps), key=lambda s: s[0] * s[1])
-        cam = np.mean([F.interpolate(torch.from_numpy(m)[None, None], size=size,
-                                     mode='bilinear', align_corners=False)[0, 0].numpy()
-                       for m in maps], 0)
-        cam = (cam - cam.min()) / max(cam.max() - cam.min(), 1e-12)
-        out.append(boxes_from_cam(cam, settings))
+                a = classifier.cams(x, lab)
+                b = classifier.cams(x.flip(-1), lab).flip(-1)
+            maps.append(((a + b) * 0.5).cpu())
+        out.append(boxes_from_cam(fuse_scales(maps)[0].numpy(), settings))
     return out
 
 
 def batched(classifier, images, labels, settings, device, batch=16):
+    from PIL import Image
+
     from dpt.pseudo_boxes import boxes_from_cam, class_activation_maps
     out = []
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(np.stack(images[i:i + batch])).permute(0, 3, 1, 2).float()
-        cams = class_activation_maps(classifier, x.to(device),
-                                     torch.tensor(labels[i:i + batch], device=device), settings)
+        pils = [Image.fromarray(im) for im in images[i:i + batch]]
+        cams, _ = class_activation_maps(classifier, pils, labels[i:i + batch], settings,
+                                        device)
         out += [boxes_from_cam(c, settings) for c in cams.cpu().numpy()]
     return out
 
