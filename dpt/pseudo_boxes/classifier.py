@@ -68,9 +68,10 @@ class CamClassifier(nn.Module):
 
     # ------------------------------------------------------------------ structure
     def _trace(self, x, names=None):
-        """[(module name, module, input, output)] in execution order, of every module (or
-        of ``names`` and the final linear layer, where the pass stops). Inputs are copied
-        before the module runs (in-place activations would overwrite them)."""
+        """([(module name, module, input, output)] in execution order, the output, {module
+        name: entry order}) of every module (or of ``names`` and the final linear layer,
+        where the pass stops). Inputs are copied before the module runs (in-place
+        activations would overwrite them)."""
         calls, inputs, entered = [], {}, {}
         stop = None if names is None else self.fc_name
 
@@ -102,14 +103,12 @@ class CamClassifier(nn.Module):
         finally:
             for h in handles:
                 h.remove()
-        self._entered = entered
-        return calls, out
+        return calls, out, entered
 
     def _analyse(self, size):
         x = torch.randn(2, 3, size, size)
         try:
-            calls, logits = self._trace(x)
-            entered = self._entered
+            calls, logits, entered = self._trace(x)
         except Exception as e:  # noqa: BLE001 - any model's own complaint, as one line
             raise ConfigError(f'the classifier does not run on a {size} px probe image '
                               f'({type(e).__name__}: {e}): no class activation maps') from None
@@ -221,7 +220,7 @@ class CamClassifier(nn.Module):
 
     def cams(self, x, labels):
         """(N, h, w) class activation maps of ``labels`` (N,) for a normalised input."""
-        calls, _ = self._trace(x, [self.feat_name, *(n for n, _ in self.head)])
+        calls, _, _ = self._trace(x, [self.feat_name, *(n for n, _ in self.head)])
         feat_at = max(i for i, c in enumerate(calls) if c[0] == self.feat_name)
         return self._cams_from(calls, feat_at, labels)
 
