@@ -1,5 +1,7 @@
 """AlignDet's two views of an image and its proposals (configs/aligndet/_base_/pretrain.py):
-both hold every proposal, in file order, at their own scale and flip; KeepFirstProposals."""
+both hold every proposal, in file order, at their own scale and flip, zero-padded to a
+multiple of 32 with `img_shape` the content's; KeepFirstProposals. (Parity with AlignDet's
+own pipeline: test_aligndet_views_parity.py.)"""
 import json
 import os
 
@@ -69,8 +71,9 @@ def test_views_hold_the_same_boxes(demo_data_root, proposals):
         for view in ('online', 'target'):
             sample = item['data_samples'][view]
             image = item['inputs'][view]
-            assert tuple(image.shape[1:]) == sample.img_shape
-            assert 128 <= min(sample.img_shape) <= 160
+            h, w = sample.img_shape
+            assert tuple(image.shape[1:]) == (-(-h // 32) * 32, -(-w // 32) * 32)
+            assert 128 <= min(h, w) <= 160
             # every proposal, in file order: box j is proposal j in both views
             assert len(sample.gt_instances) == len(expected)
             torch.testing.assert_close(_in_image_coords(sample), expected.float(),

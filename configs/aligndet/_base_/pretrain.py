@@ -8,25 +8,29 @@
 aligndet_frozen_backbone = dict(frozen_stages=4, norm_eval=True,
                                 norm_cfg=dict(type='BN', requires_grad=False))
 
-# Two views of each image and its proposals, each with its own resize, flip and ONE
-# photometric op (AlignDet's `OneOf`, from Soft Teacher: identity, auto-contrast, equalize,
-# sharpness, posterize, solarize, colour, contrast, brightness; mmdet's `ColorTransform`
-# base class leaves the image as it is, i.e. it is the identity). No crop and no box
-# filter, so both views hold every proposal in file order: proposal j of an image is the
-# same instance in both.
-aligndet_color_space = [
-    [dict(type='ColorTransform')], [dict(type='AutoContrast')], [dict(type='Equalize')],
-    [dict(type='Sharpness')], [dict(type='Posterize')], [dict(type='Solarize')],
-    [dict(type='Color')], [dict(type='Contrast')], [dict(type='Brightness')],
-]
+# Two views of each image and its proposals (AlignDet's configs/_base_/datasets/
+# coco_soft-teacher.py, train_pipeline1 / 2, the same for both views), each with its own
+# draws: resize, flip, zero padding to a multiple of 32, then ONE colour op at a random
+# magnitude (AlignDet's `OneOf` of its RandAug ops, dpt.datasets.transforms.color_ops).
+# AlignDet padded before flipping, which shifted flipped boxes off their content by the
+# padding (mmdet 2's RandomFlip flips boxes over `img_shape`, the image over its padded
+# width); dpt flips first (docs/aligndet.md). The op sees the padding as AlignDet's did, and
+# `img_shape` stays the content's, as in mmdet 2. No crop and no box filter (AlignDet's
+# FilterAnnotations drops boxes under 0.01 px after resizing: no proposal inside its image),
+# so both views hold every proposal in file order: proposal j is the same instance in both.
 aligndet_views = ['online', 'target']  # BoxDomainPretrainer's `views`
+# AlignDet's own order, to reproduce it: put these in place of view[1:3] (RandomFlip,
+# PadKeepingImgShape) of both views (docs/aligndet.md, "Two views")
+aligndet_flip_after_pad = [dict(type='PadKeepingImgShape', size_divisor=32),
+                           dict(type='RandomFlipAfterPad', prob=0.5)]
 
 
 def _train_pipeline(scales):
     view = [
         dict(type='RandomChoiceResize', scales=scales, keep_ratio=True),
         dict(type='RandomFlip', prob=0.5),
-        dict(type='RandAugment', aug_space=aligndet_color_space, aug_num=1),
+        dict(type='PadKeepingImgShape', size_divisor=32),
+        dict(type='RandomColorOp'),  # AlignDet's nine ops, magnitude 1..9 of 10, prob 1
         dict(type='PackDetInputs'),
     ]
     return [

@@ -1,5 +1,8 @@
 """Data transforms of dpt's pre-training strategies, registered into mmdet's TRANSFORMS."""
+from .color_ops import ALIGNDET_COLOR_OPS, RandomColorOp, color_op
+from .padding import PadKeepingImgShape, RandomFlipAfterPad
 from .proposals import KeepFirstProposals
 from . import region_priors  # noqa: F401  (registers RegionPriors, PackRegionPriors)
 
-__all__ = ['KeepFirstProposals']
+__all__ = ['ALIGNDET_COLOR_OPS', 'KeepFirstProposals', 'PadKeepingImgShape', 'RandomColorOp',
+           'RandomFlipAfterPad', 'color_op']
