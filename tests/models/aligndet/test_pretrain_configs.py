@@ -91,8 +91,8 @@ def test_coco_recipe(path):
     view = dataset.pipeline[-1].online
     assert view[0].scales == [(1333, s) for s in range(640, 801, 32)]
     assert view[1] == dict(type='RandomFlip', prob=0.5)
-    assert view[2].type == 'RandAugment' and view[2].aug_num == 1
-    assert len(view[2].aug_space) == 9
+    assert view[2] == dict(type='PadKeepingImgShape', size_divisor=32)
+    assert view[3] == dict(type='RandomColorOp')  # AlignDet's nine ops (color_ops.py)
 
     train_cfg = model.detector.get('train_cfg')
     if det in ('faster-rcnn', 'mask-rcnn'):
