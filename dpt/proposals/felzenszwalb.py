@@ -51,18 +51,69 @@ def _edge_ends(e, h, w):
     """The two pixels (flat indices) of edge ``e`` in scikit-image's edge order."""
     n_right, n_down, n_diag = h * (w - 1), (h - 1) * w, (h - 1) * (w - 1)
     if e < n_right:
-        y, x = e // (w - 1), e % (w - 1)
-        return y * w + x + 1, y * w + x
+        y = e // (w - 1)
+        return e + y + 1, e + y
     e -= n_right
     if e < n_down:
         return e + w, e
     e -= n_down
-    if e < n_diag:
-        y, x = e // (w - 1), e % (w - 1)
-        return (y + 1) * w + x + 1, y * w + x
-    e -= n_diag
-    y, x = e // (w - 1), e % (w - 1)
-    return y * w + x + 1, (y + 1) * w + x
+    if e >= n_diag:  # up-right: (y, x + 1) - (y + 1, x)
+        e -= n_diag
+        y = e // (w - 1)
+        return e + y + 1, e + y + w
+    y = e // (w - 1)  # down-right: (y + 1, x + 1) - (y, x)
+    return e + y + w + 1, e + y
+
+
+@numba.njit(cache=True)
+def _bucket_order(costs):
+    """An ascending order of the (non-negative) costs and the sorted costs; equal costs in
+    any order. Zeros first, then buckets by the float64 bit pattern (which orders non-negative
+    floats as their values, on a roughly logarithmic scale), each bucket sorted."""
+    n = costs.size
+    keys = costs.view(np.uint64)
+    lo, hi = np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0)
+    for i in range(n):
+        if keys[i] != 0:
+            lo, hi = min(lo, keys[i]), max(hi, keys[i])
+    n_buckets = 1 << 10
+    while n_buckets < n // 8 and n_buckets < (1 << 20):
+        n_buckets *= 2
+    shift = np.uint64(0)
+    if hi > lo:
+        while ((hi - lo) >> shift) >= np.uint64(n_buckets - 1):
+            shift += np.uint64(1)
+    bucket = np.empty(n, np.int64)
+    start = np.zeros(n_buckets + 1, np.int64)
+    for i in range(n):
+        b = 0 if keys[i] == 0 else 1 + np.int64((keys[i] - lo) >> shift)
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(n_buckets):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    order = np.empty(n, np.int64)
+    sorted_keys = np.empty(n, np.uint64)
+    for i in range(n):
+        pos = fill[bucket[i]]
+        fill[bucket[i]] = pos + 1
+        order[pos] = i
+        sorted_keys[pos] = keys[i]
+    for b in range(1, n_buckets):
+        s, e = start[b], start[b + 1]
+        if e - s <= 24:  # insertion sort
+            for i in range(s + 1, e):
+                k, o = sorted_keys[i], order[i]
+                j = i - 1
+                while j >= s and sorted_keys[j] > k:
+                    sorted_keys[j + 1], order[j + 1] = sorted_keys[j], order[j]
+                    j -= 1
+                sorted_keys[j + 1], order[j + 1] = k, o
+        else:
+            perm = np.argsort(sorted_keys[s:e])
+            sorted_keys[s:e] = sorted_keys[s:e][perm]
+            order[s:e] = order[s:e][perm]
+    return order, sorted_keys.view(np.float64)
 
 
 @numba.njit(cache=True)
@@ -78,38 +129,89 @@ def _find(parent, p):
 
 
 @numba.njit(cache=True)
-def _merge(order, costs, h, w, scale, min_size):
-    """Both passes of the segmentation over the edges in ``order``; returns the labels."""
+def _first_pass(order, sorted_costs, h, w, scale):
+    """Join along the edges in ``order`` when the cost is below both components' internal
+    difference plus ``scale / size``. Returns the union-find forest (each root its component's
+    first pixel, as scikit-image's union keeps the smaller root) and the sizes by root.
+
+    Runs of equal cost c may come in any order: a component that took part in a join at cost
+    c has internal difference c and bound float32(c + scale / size) > c (the caller checks that
+    the smallest ``scale / size`` exceeds float32's spacing there), so it accepts every further
+    edge of cost c, and a component that rejects c is not joined during the run; the run joins
+    the connected parts of its accepting components, whatever the order.
+    """
     n = h * w
-    parent = np.arange(n)
-    size = np.ones(n, np.int64)
-    cint = np.zeros(n)
-    for k in range(order.size):
-        e = order[k]
-        a, b = _edge_ends(e, h, w)
-        ra, rb = _find(parent, a), _find(parent, b)
-        if ra == rb:
-            continue
-        # scikit-image keeps these bounds in C floats (float32)
-        bound_a = np.float32(cint[ra] + scale / size[ra])
-        bound_b = np.float32(cint[rb] + scale / size[rb])
-        if costs[e] < min(bound_a, bound_b):
-            lo, hi = min(ra, rb), max(ra, rb)
-            parent[hi] = lo
-            size[lo] = size[ra] + size[rb]
-            cint[lo] = costs[e]
+    parent = np.arange(n).astype(np.int32)
+    # per root: internal difference and size side by side (one cache line per look-up)
+    state = np.zeros((n, 2))
+    state[:, 1] = 1.0
     for k in range(order.size):
         a, b = _edge_ends(order[k], h, w)
         ra, rb = _find(parent, a), _find(parent, b)
         if ra == rb:
             continue
-        if size[ra] < min_size or size[rb] < min_size:
+        # scikit-image keeps these bounds in C floats (float32)
+        bound_a = np.float32(state[ra, 0] + scale / state[ra, 1])
+        bound_b = np.float32(state[rb, 0] + scale / state[rb, 1])
+        c = sorted_costs[k]
+        if c < min(bound_a, bound_b):
             lo, hi = min(ra, rb), max(ra, rb)
             parent[hi] = lo
-            size[lo] = size[ra] + size[rb]
+            state[lo, 1] = state[ra, 1] + state[rb, 1]
+            state[lo, 0] = c
+    return parent, state[:, 1].copy()
+
+
+@numba.njit(cache=True)
+def _small_pass(order, sorted_costs, h, w, min_size, parent, size, check_ties):
+    """Join components smaller than ``min_size`` along the edges in ``order`` (in place).
+
+    With ``check_ties`` the order of equal costs may differ from numpy's argsort: a run of
+    equal cost is order-free when no component is an end of two of its edges that can still
+    join (one end small); otherwise this returns False at once (the forest is then partly
+    changed) and the caller repeats the pass in numpy's order.
+    """
+    n = h * w
+    small = np.empty(n, np.bool_)
+    for p in range(n):  # components only grow: an edge between two large ones never joins
+        small[p] = size[_find(parent, p)] < min_size
+    stamp = np.full(n, -1, np.int64)
+    k = 0
+    while k < order.size:
+        end = k + 1
+        if check_ties and k + 1 < order.size and sorted_costs[k + 1] == sorted_costs[k]:
+            while end < order.size and sorted_costs[end] == sorted_costs[k]:
+                end += 1
+            for q in range(k, end):
+                a, b = _edge_ends(order[q], h, w)
+                ra, rb = _find(parent, a), _find(parent, b)
+                if ra == rb or (size[ra] >= min_size and size[rb] >= min_size):
+                    continue
+                if stamp[ra] == k or stamp[rb] == k:
+                    return False
+                stamp[ra] = stamp[rb] = k
+        for q in range(k, end):
+            a, b = _edge_ends(order[q], h, w)
+            if not (small[a] or small[b]):
+                continue
+            ra, rb = _find(parent, a), _find(parent, b)
+            if ra == rb:
+                continue
+            if size[ra] < min_size or size[rb] < min_size:
+                lo, hi = min(ra, rb), max(ra, rb)
+                parent[hi] = lo
+                size[lo] = size[ra] + size[rb]
+        k = end
+    return True
+
+
+@numba.njit(cache=True)
+def _labels(parent, h, w):
+    """Components numbered by first pixel in raster order (each root is its first pixel)."""
+    n = h * w
     labels = np.empty(n, np.int64)
     count = 0
-    for p in range(n):  # a root is its component's first pixel: raster numbering
+    for p in range(n):
         r = _find(parent, p)
         if r == p:
             labels[p] = count
@@ -136,5 +238,21 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     if h < 2 or w < 2:
         raise ValueError(f'felzenszwalb needs an image of at least 2x2 pixels, got {h}x{w}')
     costs = _edge_costs(im)
-    order = np.argsort(costs)  # numpy's default sort, as scikit-image: the same tie order
-    return _merge(order, costs, h, w, float(scale) / 255.0, int(min_size))
+    scale = float(scale) / 255.0
+    min_size = int(min_size)
+    # Any ascending order gives scikit-image's first pass when a joined component's float32
+    # bound stays above its cost (see _first_pass): scale / (h w) at least float32's spacing
+    # at the largest bound. Otherwise, numpy's order throughout.
+    if scale / (h * w) >= float(np.spacing(np.float32(costs.max() + scale))):
+        order, sorted_costs = _bucket_order(costs)
+        parent, size = _first_pass(order, sorted_costs, h, w, scale)
+        kept = parent.copy(), size.copy()
+        if _small_pass(order, sorted_costs, h, w, min_size, parent, size, True):
+            return _labels(parent, h, w)
+        parent, size = kept
+        order = np.argsort(costs)  # numpy's default sort, as scikit-image: its tie order
+    else:
+        order = np.argsort(costs)
+        parent, size = _first_pass(order, costs[order], h, w, scale)
+    _small_pass(order, costs[order], h, w, min_size, parent, size, False)
+    return _labels(parent, h, w)

@@ -72,9 +72,12 @@ class BoxFilter:
         return ok
 
     def fallbacks(self):
-        """This filter, then SoCo's fall-backs: without the size limits, then without the
-        ratio limit too (only the side limit left). Repeats are dropped."""
-        chain = [self, replace(self, size_range=None),
+        """This filter, then SoCo's fall-backs: ratio 3 without size limits (SoCo's post script
+        hard-codes ``r=3``), then the side limit alone. Repeats are dropped; a filter with
+        only the side limit has no fall-back (any other would keep a subset)."""
+        if self.max_ratio is None and self.size_range is None:
+            return [self]
+        chain = [self, replace(self, size_range=None, max_ratio=3.0),
                  replace(self, size_range=None, max_ratio=None)]
         return [f for i, f in enumerate(chain) if f not in chain[:i]]
 

@@ -1,8 +1,8 @@
 """One image's proposals: a search, then SoCo's filter with its fall-backs, NMS and a cap.
 
-The two searches and their defaults (METHODS.md sections 3, 4): ``soco``, SoCo's selective
-search as AlignDet used it (:mod:`.selective_search`), and ``opencv_fast``, DETReg's OpenCV
-search on a 128x128 copy (:mod:`.opencv_search`).
+The two searches and their defaults: ``soco``, SoCo's selective search as AlignDet used it
+(:mod:`.selective_search`, box for box), and ``opencv_fast``, DETReg's OpenCV search on a
+128x128 copy (:mod:`.opencv_search`).
 """
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
@@ -15,10 +15,12 @@ from .opencv_search import opencv_fast_search
 from .selective_search import selective_search
 
 METHODS = ('soco', 'opencv_fast')
-# Defaults per method: AlignDet's published file (ratio3size0008, "@0.5" read as NMS at IoU
-# 0.5, unverified), and DETReg's first 30 boxes without filtering (METHODS.md sections 3, 4).
+# Defaults per method. soco: SoCo's pipeline as AlignDet's maintainer says it was run (its
+# search, the filter of AlignDet's file name, ratio3size0008, SoCo's fall-backs, no NMS: SoCo's
+# scripts have none; what "@0.5" in AlignDet's file name means is not known, docs/proposals.md;
+# ``nms_iou=0.5`` is that reading). opencv_fast: DETReg's first 30 boxes, no filter.
 METHOD_DEFAULTS = dict(
-    soco=dict(box_filter='ratio3size0008', nms_iou=0.5, max_per_image=None),
+    soco=dict(box_filter='ratio3size0008', nms_iou=None, max_per_image=None),
     opencv_fast=dict(box_filter='off', nms_iou=None, max_per_image=30))
 
 
@@ -27,7 +29,7 @@ class ProposalSettings:
     """How proposals are made: the search, the filter (with SoCo's fall-backs), NMS, a cap."""
     method: str = 'soco'
     box_filter: BoxFilter = field(default_factory=BoxFilter)
-    nms_iou: Optional[float] = 0.5
+    nms_iou: Optional[float] = None
     max_per_image: Optional[int] = None
 
     @classmethod
@@ -63,7 +65,7 @@ class ProposalSettings:
 
     @property
     def name(self):
-        """``ratio3size0008@0.5`` style, as AlignDet named its file."""
+        """``ratio3size0008`` (SoCo's filter names), ``@0.5`` appended with NMS at 0.5."""
         return self.box_filter.name + ('' if self.nms_iou is None else f'@{self.nms_iou:g}')
 
     def to_dict(self):

@@ -54,33 +54,53 @@ _LBP_COLS = np.round(np.cos(2 * np.pi * np.arange(8, dtype=np.float64) / 8), 5)
 
 
 @numba.njit(cache=True)
-def _pixel(image, r, c):
-    h, w = image.shape
-    if r < 0 or r >= h or c < 0 or c >= w:
-        return 0.0
-    return image[r, c]
-
-
-@numba.njit(cache=True)
 def _lbp_codes(image, rows, cols):
-    """``local_binary_pattern(image, 8, 1.0)`` ('default' method) of a float64 image, with
-    scikit-image's bilinear interpolation (constant 0 outside) and comparison, as integers."""
+    """``local_binary_pattern(image, 8, 1.0)`` ('default' method) of a float64 image, as
+    integers: scikit-image's bilinear interpolation at ``(r + rows[i], c + cols[i])`` (0 outside
+    the image) and its test ``value - centre >= 0``, with the same float operations. The floor,
+    ceil and fractions of the sample positions depend only on the row (column), so they are
+    computed once per row (column); axis-aligned samples fall on a pixel, where the
+    interpolation returns that pixel exactly."""
     h, w = image.shape
+    p = rows.shape[0]
+    r_lo, r_hi, r_f = np.empty((p, h), np.int64), np.empty((p, h), np.int64), np.empty((p, h))
+    c_lo, c_hi, c_f = np.empty((p, w), np.int64), np.empty((p, w), np.int64), np.empty((p, w))
+    for i in range(p):
+        for r in range(h):
+            rr = r + rows[i]
+            r_lo[i, r], r_hi[i, r] = np.int64(np.floor(rr)), np.int64(np.ceil(rr))
+            r_f[i, r] = rr - r_lo[i, r]
+        for c in range(w):
+            cc = c + cols[i]
+            c_lo[i, c], c_hi[i, c] = np.int64(np.floor(cc)), np.int64(np.ceil(cc))
+            c_f[i, c] = cc - c_lo[i, c]
+    on_pixel = np.empty(p, np.bool_)
+    for i in range(p):
+        on_pixel[i] = rows[i] == np.floor(rows[i]) and cols[i] == np.floor(cols[i])
     out = np.empty((h, w), np.int64)
     for r in range(h):
         for c in range(w):
             centre = image[r, c]
             code = 0
-            for i in range(8):
-                rr = r + rows[i]
-                cc = c + cols[i]
-                minr, minc = np.int64(np.floor(rr)), np.int64(np.floor(cc))
-                maxr, maxc = np.int64(np.ceil(rr)), np.int64(np.ceil(cc))
-                dr, dc = rr - minr, cc - minc
-                top = (1 - dc) * _pixel(image, minr, minc) + dc * _pixel(image, minr, maxc)
-                bottom = (1 - dc) * _pixel(image, maxr, minc) + dc * _pixel(image, maxr, maxc)
-                texture = (1 - dr) * top + dr * bottom
-                if texture - centre >= 0:
+            for i in range(p):
+                y0, y1, x0, x1 = r_lo[i, r], r_hi[i, r], c_lo[i, c], c_hi[i, c]
+                inside = y0 >= 0 and y1 < h and x0 >= 0 and x1 < w
+                if on_pixel[i]:
+                    value = image[y0, x0] if inside else 0.0
+                else:
+                    if inside:
+                        tl, tr = image[y0, x0], image[y0, x1]
+                        bl, br = image[y1, x0], image[y1, x1]
+                    else:
+                        tl = image[y0, x0] if 0 <= y0 < h and 0 <= x0 < w else 0.0
+                        tr = image[y0, x1] if 0 <= y0 < h and 0 <= x1 < w else 0.0
+                        bl = image[y1, x0] if 0 <= y1 < h and 0 <= x0 < w else 0.0
+                        br = image[y1, x1] if 0 <= y1 < h and 0 <= x1 < w else 0.0
+                    dr, dc = r_f[i, r], c_f[i, c]
+                    top = (1 - dc) * tl + dc * tr
+                    bottom = (1 - dc) * bl + dc * br
+                    value = (1 - dr) * top + dr * bottom
+                if value - centre >= 0:
                     code += 1 << i
             out[r, c] = code
     return out

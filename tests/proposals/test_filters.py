@@ -60,6 +60,11 @@ def test_fallback_order():
     f = BoxFilter()  # ratio3size0008
     assert [g.name for g in f.fallbacks()] == ['ratio3size0008', 'ratio3', 'none']
     assert [g.name for g in BoxFilter.from_name('none').fallbacks()] == ['none']
+    # SoCo's post script falls back to filter_ratio(r=3) whatever the first filter was
+    assert [g.name for g in BoxFilter.from_name('ratio2size0308').fallbacks()] == [
+        'ratio2size0308', 'ratio3', 'none']
+    assert [g.name for g in BoxFilter.from_name('size03').fallbacks()] == [
+        'size0310', 'ratio3', 'none']
 
     passes_all = boxes_wh((40, 40), (250, 250))
     idx, used = filter_with_fallbacks(passes_all, HW, f)
@@ -88,7 +93,10 @@ def test_nms():
 
 def test_settings_defaults_per_method():
     soco = ProposalSettings.from_options('soco')
-    assert soco.name == 'ratio3size0008@0.5' and soco.max_per_image is None  # AlignDet's file
+    # SoCo's scripts: the filter of AlignDet's file name, no NMS (docs/proposals.md, "@0.5")
+    assert soco.name == 'ratio3size0008' and soco.nms_iou is None
+    assert soco.max_per_image is None
+    assert ProposalSettings.from_options('soco', nms_iou=0.5).name == 'ratio3size0008@0.5'
     detreg = ProposalSettings.from_options('opencv_fast')
     assert (detreg.name, detreg.nms_iou, detreg.max_per_image) == ('off', None, 30)
     s = ProposalSettings.from_options('soco', 'ratio3size0308', min_side=16, nms_iou='off',

@@ -52,7 +52,7 @@ def test_tool_on_demo_data_two_workers(tmp_path, demo_data_root):
     assert data['categories'] == [dict(id=1, name='selective_search',
                                        supercategory='selective_search')]
     assert data['failed_images'] == [] and not osp.exists(f'{out}.partial.jsonl')
-    assert data['info']['settings']['nms_iou'] == 0.5
+    assert data['info']['settings']['nms_iou'] is None  # SoCo's pipeline: no NMS
     anns = data['annotations']
     assert len(anns) >= len(data['images']) and len({a['id'] for a in anns}) == len(anns)
     for a in anns:

@@ -1,16 +1,15 @@
-"""The vectorised selective search, DETReg's OpenCV search, and one image's proposals."""
-import json
-import os.path as osp
-import warnings
-
+"""SoCo's selective search (its parts, against SoCo's formulas written out with scikit-image),
+DETReg's OpenCV search, and one image's proposals. Whole-search parity with SoCo's own code:
+test_soco_parity.py."""
 import cv2
 import numpy as np
-import pytest
+from skimage.color import rgb2hsv
+from skimage.feature import local_binary_pattern
+from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import ProposalSettings, opencv_fast_search, propose, selective_search
-from dpt.proposals.selective_search import (COLOUR_BINS, TEXTURE_BINS, colour_codes,
-                                            neighbour_pairs, region_features, segment,
-                                            texture_codes)
+from dpt.proposals.selective_search import (_LBP_COLS, _LBP_ROWS, _corner_inside, _lbp_codes,
+                                            region_features, segment)
 
 RED = (20, 30, 60, 90)  # x1, y1, x2, y2 (exclusive) of the two flat rectangles
 BLUE = (70, 10, 120, 50)
@@ -47,34 +46,48 @@ def test_finds_two_flat_rectangles():
     assert boxes[-1].tolist() == [0, 0, img.shape[1] - 1, img.shape[0] - 1]
 
 
-def test_vectorised_features_match_per_region_loop():
+def test_region_features_are_socos():
+    """SoCo's _extract_regions: HSV of the 0..255 float image, 25 bins per channel over
+    [0, 255]; LBP (8, 1.0) of each float channel, 10 bins over [0, 255]; divided by the size."""
     rng = np.random.default_rng(1)
     img = rng.integers(0, 256, (40, 52, 3), dtype=np.uint8)
+    img[:8, :13] = 255  # flat patches: LBP ties and H = S = 0
     labels = np.repeat(np.repeat(rng.integers(0, 5, (5, 4)), 8, 0), 13, 1)  # blocky regions
     labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
     f = region_features(img, labels)
-    colour, texture = colour_codes(img), texture_codes(img)
+    fimg = img.astype(np.float64)
+    hsv = rgb2hsv(fimg)
+    lbp = np.stack([local_binary_pattern(fimg[..., c], 8, 1.0) for c in range(3)], -1)
     for r in range(labels.max() + 1):
         m = labels == r
         ys, xs = np.nonzero(m)
         assert f['size'][r] == m.sum()
         assert f['box'][r].tolist() == [xs.min(), ys.min(), xs.max(), ys.max()]
-        hc = np.concatenate([np.bincount(c[m], minlength=COLOUR_BINS) for c in colour])
-        ht = np.concatenate([np.bincount(t[m], minlength=TEXTURE_BINS) for t in texture])
-        np.testing.assert_allclose(f['colour'][r], hc / hc.sum())
-        np.testing.assert_allclose(f['texture'][r], ht / ht.sum())
-    assert colour.max() < COLOUR_BINS and texture.max() < TEXTURE_BINS
-    assert texture.shape[0] == 24  # 8 orientations x 3 channels
+        hc = np.concatenate([np.histogram(hsv[m][:, c], 25, (0.0, 255.0))[0] for c in range(3)])
+        ht = np.concatenate([np.histogram(lbp[m][:, c], 10, (0.0, 255.0))[0] for c in range(3)])
+        np.testing.assert_array_equal(f['colour'][r], hc / m.sum())
+        np.testing.assert_array_equal(f['texture'][r], ht / m.sum())
+        # original's behaviour, kept: H and S (in [0, 1]) always fall into their first bin
+        assert f['colour'][r][0] == f['colour'][r][25] == 1.0
 
 
-def test_neighbours_are_touching_regions():
-    labels = np.array([[0, 0, 1, 1],
-                       [0, 0, 1, 1],
-                       [2, 2, 3, 3],
-                       [4, 4, 4, 4]])
-    pairs = neighbour_pairs(labels).tolist()
-    # 0-3 and 1-2 touch diagonally (8-connected, like Felzenszwalb's graph); 0-4 do not touch
-    assert pairs == [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [2, 4], [3, 4]]
+def test_lbp_codes_are_skimages():
+    img = build_photo(recipes()['astronaut'])[100:300, 150:400]
+    for c in range(3):
+        want = local_binary_pattern(img[..., c].astype(np.float64), 8, 1.0)
+        np.testing.assert_array_equal(_lbp_codes(img[..., c].astype(np.float64), _LBP_ROWS,
+                                                 _LBP_COLS), want.astype(np.int64))
+
+
+def test_neighbours_are_socos_corner_test():
+    """SoCo's intersect(a, b): a corner of b strictly inside a (not symmetric)."""
+    a = np.array([0, 0, 10, 10])
+    assert _corner_inside(a, np.array([5, 5, 20, 20]))  # b's top-left corner inside a
+    assert _corner_inside(a, np.array([-5, 5, 5, 20]))  # b's top-right corner inside a
+    assert not _corner_inside(a, np.array([10, 0, 20, 10]))  # touching, on the border
+    assert not _corner_inside(a, np.array([2, -5, 8, 15]))  # crossing, no corner inside
+    assert not _corner_inside(np.array([2, 2, 8, 8]), a) and _corner_inside(a, np.array(
+        [2, 2, 8, 8]))  # b inside a is a neighbour of a; a is not one of b
 
 
 def test_segments_numbered_in_raster_order():
@@ -100,42 +113,13 @@ def test_opencv_fast_like_detreg():
 
 def test_propose_one_image():
     img = cv2.resize(two_rectangles(), (272, 256), interpolation=cv2.INTER_NEAREST)
-    p = propose(img)  # AlignDet's defaults: ratio3size0008, NMS 0.5
+    p = propose(img)  # SoCo's pipeline: ratio3size0008 with its fall-backs, no NMS
     assert p['filter'] == 'ratio3size0008' and p['raw'] >= len(p['boxes']) > 0
     w, h = (p['boxes'][:, 2:] - p['boxes'][:, :2]).T
     assert (w >= 32).all() and (h >= 32).all() and (w / h <= 3).all() and (h / w <= 3).all()
     assert (np.diff(p['scores']) < 0).all()  # rank order
-    assert (iou(p['boxes'], p['boxes']) - np.eye(len(w)) <= 0.5 + 1e-6).all()
+    n = propose(img, ProposalSettings.from_options('soco', nms_iou=0.5))
+    assert (iou(n['boxes'], n['boxes']) - np.eye(len(n['boxes'])) <= 0.5 + 1e-6).all()
+    assert set(map(tuple, n['boxes'].tolist())) <= set(map(tuple, p['boxes'].tolist()))
     q = propose(img, ProposalSettings.from_options('opencv_fast'))
     assert len(q['boxes']) == 30 and q['filter'] == 'off'
-
-
-def test_same_regions_as_the_original(demo_data_root):
-    """Against the AlpacaDB ``selectivesearch`` 0.4 package SoCo copied (benchmark-only
-    dependency): the same initial segments in the same order, similar recall."""
-    original = pytest.importorskip('selectivesearch')
-    root = demo_data_root
-    with open(osp.join(root, 'annotations', 'instances_val.json')) as f:
-        coco = json.load(f)
-    found = {'ours': 0, 'original': 0}
-    total = 0
-    for im in coco['images'][:4]:
-        img = cv2.imread(osp.join(root, 'val', im['file_name']))[:, :, ::-1].copy()
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            _, regions = original.selective_search(img, scale=300, sigma=0.9, min_size=100)
-        theirs = np.array([(x, y, x + w, y + h) for x, y, w, h in (r['rect'] for r in regions)],
-                          np.float32)
-        ours = selective_search(img)
-        n = int(segment(img).max()) + 1
-        np.testing.assert_array_equal(ours[:n], theirs[:n])  # same Felzenszwalb segments
-        assert len(ours) == 2 * n - 1 and n <= len(theirs) <= 2 * n - 1
-        gt = np.array([a['bbox'] for a in coco['annotations'] if a['image_id'] == im['id']],
-                      np.float32).reshape(-1, 4)
-        gt[:, 2:] += gt[:, :2]
-        total += len(gt)
-        if len(gt):
-            found['ours'] += int((iou(gt, ours).max(1) >= 0.5).sum())
-            found['original'] += int((iou(gt, theirs).max(1) >= 0.5).sum())
-    assert total > 0
-    assert found['ours'] >= found['original'] - max(1, total // 10), found

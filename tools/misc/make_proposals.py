@@ -1,6 +1,6 @@
 """Make unsupervised proposals (selective search) for an image set, as a COCO-style file.
 
-AlignDet's proposals (the default: SoCo's search, ratio3size0008 filter, NMS 0.5):
+AlignDet's proposals (the default: SoCo's search and filter ratio3size0008 with its fall-backs):
     python tools/misc/make_proposals.py --ann-file data/coco/annotations/instances_train2017.json \\
         --img-dir data/coco/train2017 \\
         --out data/coco/annotations/train2017_ratio3size0008@0.5.json --workers 16
@@ -40,7 +40,7 @@ def parse_args(argv=None):
                    'relative to --img-dir); its annotations are not read')
     p.add_argument('--out', required=True, help='output COCO-style .json')
     p.add_argument('--method', choices=['soco', 'opencv_fast'], default='soco',
-                   help="soco: SoCo's selective search (AlignDet); opencv_fast: OpenCV's fast "
+                   help="soco: SoCo's selective search, box for box (AlignDet); opencv_fast: OpenCV's fast "
                    'mode on a 128x128 copy (DETReg). Default: soco')
     p.add_argument('--filter', help="SoCo filter name: 'ratio3size0008' (default for soco), "
                    "'ratio3', 'size03', 'none' (32 px sides only) or 'off' (default for "
@@ -52,8 +52,8 @@ def parse_args(argv=None):
     p.add_argument('--size-range', type=float, nargs=2, metavar=('LO', 'HI'),
                    help='keep sqrt(box area / image area) in [LO, HI] (overrides the filter)')
     p.add_argument('--nms', type=_iou_or_off, metavar='IOU',
-                   help="NMS IoU threshold, or 'off' (default: 0.5 for soco, off for "
-                   'opencv_fast)')
+                   help="NMS IoU threshold, or 'off' (default: off; SoCo's scripts have no NMS, "
+                   'docs/proposals.md)')
     p.add_argument('--max-per-image', type=int, metavar='N',
                    help='keep the first N proposals of each image (default: all for soco, '
                    '30 for opencv_fast; 0 = all)')
