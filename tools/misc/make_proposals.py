@@ -40,8 +40,8 @@ def parse_args(argv=None):
                    'relative to --img-dir); its annotations are not read')
     p.add_argument('--out', required=True, help='output COCO-style .json')
     p.add_argument('--method', choices=['soco', 'opencv_fast'], default='soco',
-                   help="soco: SoCo's selective search, box for box (AlignDet); opencv_fast: OpenCV's fast "
-                   'mode on a 128x128 copy (DETReg). Default: soco')
+                   help="soco: SoCo's selective search, box for box (AlignDet); opencv_fast: "
+                   "OpenCV's fast mode on a 128x128 copy (DETReg). Default: soco")
     p.add_argument('--filter', help="SoCo filter name: 'ratio3size0008' (default for soco), "
                    "'ratio3', 'size03', 'none' (32 px sides only) or 'off' (default for "
                    'opencv_fast)')
