@@ -13,9 +13,17 @@ Two samplers, each reproducing the splits the published results used:
   writes only the subset, ``{stem}.seed{seed}@{percent}.json``.
 
 Annotations follow their images; everything else (categories, info, licenses) is kept.
+
+A third, :func:`few_shot_annotations` (``few-shot``, DETReg's few-shot setting, which takes
+TFA's splits: Wang et al., ICML 2020, ucbdrive/few-shot-object-detection
+``datasets/prepare_coco_few_shot.py``), keeps K annotated instances of every class instead of
+a share of the images; :func:`merge_tfa_split` reads TFA's own per-class files (its seed 0,
+the split DETReg reports, is distributed, not generated).
 """
+import glob
 import json
 import os.path as osp
+import random
 
 import numpy as np
 
@@ -79,6 +87,125 @@ def split_coco(coco, chosen):
         out['annotations'] = [a for a in coco['annotations'] if (a['image_id'] in chosen) == keep]
         return out
     return part(True), part(False)
+
+
+# TFA draws each class's shots in this order, each count extending the one before, from one
+# random stream per seed: a K-shot split depends on the draws of the smaller counts
+TFA_SHOTS = (1, 2, 3, 5, 10, 30)
+
+
+def few_shot_name(stem, shots, seed):
+    """File name of a few-shot split: ``{stem}.seed{seed}@{shots}shot.json``."""
+    return f'{stem}.seed{seed}@{shots}shot.json'
+
+
+def _draw_shots(rng, by_image, shots, picked, picked_imgs, source, cat, max_draws):
+    """TFA's rejection sampler for one shot count: draw ``shots`` images at a time, take each
+    image (all of its instances of the class) unless taken already or over the count, until
+    exactly ``shots`` instances are held."""
+    images = list(by_image)
+    for _ in range(max_draws):
+        for img in rng.sample(images, shots):
+            if img in picked_imgs or len(by_image[img]) + len(picked) > shots:
+                continue
+            picked.extend(by_image[img])
+            picked_imgs.append(img)
+            if len(picked) == shots:
+                return
+        if len(picked) == shots:
+            return
+    raise DataError(f'{source}: category {cat}: no {shots} instances in whole images after '
+                    f'{max_draws} draws; ask for fewer shots')
+
+
+def few_shot_annotations(coco, shots, seed, source='annotations', max_draws=100000):
+    """{category id: the annotations of its ``shots``-shot sample}, as TFA's
+    ``prepare_coco_few_shot.py`` samples seed ``seed``: Python's ``random.seed(seed)``, then
+    for every category in id order (crowd annotations left out) the counts 1, 2, 3, 5, 10,
+    30 in turn, each drawn by :func:`_draw_shots` on top of the smaller one. Images are
+    taken whole per class: all of their instances of that class, so each class ends with
+    exactly ``shots`` instances."""
+    if shots not in TFA_SHOTS:
+        raise ConfigError(f'--shots {shots}: TFA samples {", ".join(map(str, TFA_SHOTS))}')
+    by_cat = {c['id']: {} for c in coco['categories']}
+    for ann in coco['annotations']:
+        if ann.get('iscrowd', 0) == 1:
+            continue
+        by_cat[ann['category_id']].setdefault(ann['image_id'], []).append(ann)
+    rng = random.Random(seed)
+    out = {}
+    for cat in sorted(by_cat):
+        by_image = by_cat[cat]
+        total = sum(len(v) for v in by_image.values())
+        picked, picked_imgs = [], []
+        for count in TFA_SHOTS:
+            if count > total or count > len(by_image):
+                if count <= shots:
+                    raise DataError(f'{source}: category {cat} has {total} instances in '
+                                    f'{len(by_image)} images, fewer than {count} shots need')
+                break  # TFA would loop for ever; nothing of these counts is asked for
+            _draw_shots(rng, by_image, count, picked, picked_imgs, source, cat, max_draws)
+            if count == shots:
+                out[cat] = list(picked)
+    return out
+
+
+def few_shot_coco(coco, per_class):
+    """One COCO dict of a few-shot split: the images of every class's sample, each with only
+    the annotations sampled (an image picked for class A carries no B boxes unless it was
+    also picked for B), as TFA's loader merges its per-class files."""
+    anns = sorted((a for group in per_class.values() for a in group), key=lambda a: a['id'])
+    ids = {a['image_id'] for a in anns}
+    out = {k: v for k, v in coco.items() if k not in ('images', 'annotations')}
+    out['images'] = [img for img in coco['images'] if img['id'] in ids]
+    out['annotations'] = anns
+    return out
+
+
+def merge_tfa_split(folder, shots, categories=None):
+    """One COCO dict from TFA's per-class files ``full_box_{shots}shot_{name}_trainval.json``
+    in ``folder`` (e.g. its ``cocosplit/seed0``): images deduplicated, annotations of every
+    file, categories of the first (or ``categories``)."""
+    paths = sorted(p for p in glob.glob(osp.join(folder, f'full_box_{shots}shot_*_trainval.json')))
+    if not paths:
+        raise DataError(f'{folder}: no full_box_{shots}shot_*_trainval.json (a TFA cocosplit '
+                        'seed folder)')
+    images, anns, out = {}, {}, None
+    for path in paths:
+        data = load_json(path)
+        if out is None:
+            out = {k: v for k, v in data.items() if k not in ('images', 'annotations')}
+        for img in data['images']:
+            images.setdefault(img['id'], img)
+        for ann in data['annotations']:
+            anns.setdefault(ann['id'], ann)
+    if categories is not None:
+        out['categories'] = categories
+    out['images'] = [images[k] for k in sorted(images)]
+    out['annotations'] = [anns[k] for k in sorted(anns)]
+    return out
+
+
+def make_few_shot_splits(ann_file, out_dir, shots=(10, 30), seed=1, tfa_dir=None,
+                         overwrite=False, progress=None):
+    """Write ``{stem}.seed{seed}@{K}shot.json`` for each K of ``shots``: sampled from
+    ``ann_file`` as TFA does (:func:`few_shot_annotations`), or, with ``tfa_dir``, TFA's
+    own files merged (:func:`merge_tfa_split`; the file is then named ``seed`` as given)."""
+    stem = osp.splitext(osp.basename(ann_file))[0]
+    coco = None if tfa_dir else load_coco(ann_file)
+    records = []
+    for k in shots:
+        if tfa_dir:
+            data = merge_tfa_split(tfa_dir, k)
+        else:
+            data = few_shot_coco(coco, few_shot_annotations(coco, k, seed, ann_file))
+        path = osp.join(out_dir, few_shot_name(stem, k, seed))
+        record = dict(path=path, state=_write(data, path, overwrite),
+                      images=len(data['images']), annotations=len(data['annotations']))
+        records.append(record)
+        if progress:
+            progress(record)
+    return records
 
 
 def _write(data, path, overwrite):

@@ -246,6 +246,32 @@ class _Axis:
                       torch.minimum((lower + 1).clamp_(min=0), size_int - 1))
 
 
+def check_levels(num_positions, spatial_shapes, level_start_index=None):
+    """The levels' (H, W) and start offsets as lists, after checking that they tile value's
+    ``num_positions`` (S) rows in level order; ValueError naming the first inconsistency.
+    The same checks and messages as the CUDA binding's (``csrc/ms_deform_attn.cpp``
+    ``check_levels``), where a mismatch would otherwise read out of bounds."""
+    shapes = [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
+    given = None if level_start_index is None else [int(s) for s in level_start_index.tolist()]
+    if given is not None and len(given) != len(shapes):
+        raise ValueError(f'ms_deform_attn: level_start_index has {len(given)} levels, '
+                         f'spatial_shapes {len(shapes)}')
+    starts, total = [], 0
+    for level, (h, w) in enumerate(shapes):
+        if h <= 0 or w <= 0:
+            raise ValueError(f'ms_deform_attn: spatial_shapes level {level} is {h} x {w}; '
+                             'every level needs H, W > 0')
+        if given is not None and given[level] != total:
+            raise ValueError(f'ms_deform_attn: level_start_index[{level}] is {given[level]} '
+                             f'but spatial_shapes put level {level} at {total}')
+        starts.append(total)
+        total += h * w
+    if total != num_positions:
+        raise ValueError(f'ms_deform_attn: value has {num_positions} positions but '
+                         f'spatial_shapes give {total}')
+    return shapes, starts
+
+
 def ms_deform_attn_pytorch(value, spatial_shapes, level_start_index, sampling_locations,
                            attention_weights):
     """Multi-scale deformable attention with the semantics of mmcv's
@@ -262,18 +288,9 @@ def ms_deform_attn_pytorch(value, spatial_shapes, level_start_index, sampling_lo
     Returns:
         (N, Lq, M * D).
     """
-    N, S, M, D = value.shape
-    _, Lq, _, L, P, _ = sampling_locations.shape
-    shapes = [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
-    starts, total = [], 0
-    for h, w in shapes:
-        starts.append(total)
-        total += h * w
-    if total != S or len(shapes) != L:
-        raise ValueError(f'ms_deform_attn: value {tuple(value.shape)} has {S} positions but '
-                         f'spatial_shapes {shapes} give {total} in {len(shapes)} levels '
-                         f'(sampling locations have {L})')
-    if level_start_index is not None and level_start_index.tolist() != starts:
-        raise ValueError(f'ms_deform_attn: level_start_index {level_start_index.tolist()} '
-                         f'does not match spatial_shapes {shapes} (expected {starts})')
+    L = sampling_locations.shape[3]
+    if len(spatial_shapes) != L:
+        raise ValueError(f'ms_deform_attn: spatial_shapes has {len(spatial_shapes)} levels, '
+                         f'sampling_locations {L}')
+    shapes, starts = check_levels(value.shape[1], spatial_shapes, level_start_index)
     return _MSDeformAttn.apply(value, sampling_locations, attention_weights, shapes, starts)

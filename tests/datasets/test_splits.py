@@ -113,7 +113,8 @@ def test_bad_input(tmp_path, ann_file):
         labelled_ids(coco, 10, mode='pairs')
     with pytest.raises(DataError, match='annotation file not found'):
         load_coco(str(tmp_path / 'nope.json'))
-    bad = dict(coco, annotations=coco['annotations'] + [dict(id=999, image_id=12345)])
+    bad = dict(coco, annotations=coco['annotations'] + [
+        dict(coco['annotations'][0], id=999, image_id=12345)])
     (tmp_path / 'bad.json').write_text(json.dumps(bad))
     with pytest.raises(DataError, match=r"annotation 999 names image id 12345"):
         load_coco(str(tmp_path / 'bad.json'))
@@ -140,3 +141,64 @@ def test_cli(ann_file, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f'make_semi_splits: error: {ann_file}: 1% of its 16 images is no image; '
                    f'ask for a larger percent']
+
+
+FEW_SHOT = os.path.join(ROOT, 'tests', 'data', 'parity', 'detreg', 'tfa_few_shot.json')
+
+
+def test_few_shot_samples_as_tfa():
+    """TFA's prepare_coco_few_shot.py (DETReg's few-shot splits) keeps these annotations of
+    the same file, for every seed, category and shot count (tests/data/parity/detreg)."""
+    from dpt.datasets.splits import few_shot_annotations
+    ref = read(FEW_SHOT)
+    for seed in (1, 2):
+        for shots in (1, 2, 3, 5, 10, 30):
+            got = few_shot_annotations(ref['coco'], shots, seed)
+            for cat, anns in got.items():
+                assert [a['id'] for a in anns] == ref['picked'][f'{seed}/{cat}/{shots}']
+                assert len(anns) == shots
+
+
+def test_few_shot_files_and_tfa_merge(tmp_path):
+    from dpt.datasets.splits import (few_shot_annotations, few_shot_coco, make_few_shot_splits,
+                                     merge_tfa_split)
+    ref = read(FEW_SHOT)
+    ann_file = tmp_path / 'instances_train.json'
+    ann_file.write_text(json.dumps(ref['coco']))
+    records = make_few_shot_splits(str(ann_file), str(tmp_path), shots=(10,), seed=2)
+    data = read(tmp_path / 'instances_train.seed2@10shot.json')
+    assert records[0]['annotations'] == 30 == len(data['annotations'])
+    assert {a['id'] for a in data['annotations']} == {
+        i for c in (1, 3, 7) for i in ref['picked'][f'2/{c}/10']}
+    assert {a['image_id'] for a in data['annotations']} == {i['id'] for i in data['images']}
+    assert data['categories'] == ref['coco']['categories']
+    # TFA's own per-class files merged give the same split
+    tfa = tmp_path / 'seed2'
+    tfa.mkdir()
+    per_class = few_shot_annotations(ref['coco'], 10, 2)
+    for cat, name in ((1, 'cat'), (3, 'dog'), (7, 'car')):
+        part = few_shot_coco(ref['coco'], {cat: per_class[cat]})
+        (tfa / f'full_box_10shot_{name}_trainval.json').write_text(json.dumps(part))
+    assert merge_tfa_split(str(tfa), 10) == data
+    with pytest.raises(DataError, match='no full_box_30shot_'):
+        merge_tfa_split(str(tfa), 30)
+    with pytest.raises(ConfigError, match='--shots 4: TFA samples'):
+        few_shot_annotations(ref['coco'], 4, 1)
+    few = dict(ref['coco'], annotations=[a for a in ref['coco']['annotations']
+                                         if a['category_id'] != 3 or a['id'] < 40])
+    with pytest.raises(DataError, match='category 3 has'):
+        few_shot_annotations(few, 30, 1, source='few.json')
+
+
+def test_few_shot_cli(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location('make_semi_splits',
+                                                  f'{ROOT}/tools/misc/make_semi_splits.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    ann_file = tmp_path / 'instances_train.json'
+    ann_file.write_text(json.dumps(read(FEW_SHOT)['coco']))
+    tool.main(['--mode', 'few-shot', '--ann-file', str(ann_file), '--out-dir', str(tmp_path),
+               '--shots', '5', '10'])
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'instances_train.seed1@10shot.json'}" in out
+    assert '30 annotations' in out and '2 files in' in out

@@ -2,6 +2,27 @@
 import pytest
 import torch
 
+# levels that do not tile value's positions, and the message the PyTorch path and the CUDA
+# binding (which would otherwise read out of bounds) both give; value has 5 x 6 + 3 x 3 = 39
+BAD_LEVELS = {
+    'too-few-positions': ([[5, 6], [3, 2]], [0, 30],
+                          'value has 39 positions but spatial_shapes give 36'),
+    'too-many-positions': ([[5, 6], [4, 3]], [0, 30],
+                           'value has 39 positions but spatial_shapes give 42'),
+    'wrong-start': ([[5, 6], [3, 3]], [0, 29],
+                    r'level_start_index\[1\] is 29 but spatial_shapes put level 1 at 30'),
+    'shifted-starts': ([[5, 6], [3, 3]], [1, 31],
+                       r'level_start_index\[0\] is 1 but spatial_shapes put level 0 at 0'),
+    'empty-level': ([[5, 6], [0, 9]], [0, 30],
+                    'spatial_shapes level 1 is 0 x 9; every level needs H, W > 0'),
+    'negative-level': ([[13, 3], [-3, -3]], [0, 39], 'spatial_shapes level 1 is -3 x -3'),
+}
+
+
+def pytest_generate_tests(metafunc):
+    if 'bad_levels' in metafunc.fixturenames:
+        metafunc.parametrize('bad_levels', list(BAD_LEVELS.values()), ids=list(BAD_LEVELS))
+
 
 def make_inputs(levels, queries, heads=3, channels=5, points=2, batch=2, dtype=torch.float64,
                 spread=(-0.3, 1.3), seed=0):

@@ -7,6 +7,7 @@ import torch
 from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch as mmcv_ref
 
 from dpt.ops import ms_deform_attn, ms_deform_attn_pytorch
+from dpt.ops.ms_deform_attn_pytorch import check_levels
 
 # the module, not the function of the same name that dpt.ops exports
 msda_module = importlib.import_module('dpt.ops.ms_deform_attn')
@@ -75,12 +76,25 @@ def test_cpu_dispatch_uses_pytorch_path(msda_inputs, monkeypatch):
     assert torch.equal(ms_deform_attn(*inputs), ms_deform_attn_pytorch(*inputs))
 
 
-def test_bad_shapes_name_what_is_wrong(msda_inputs):
+def test_inconsistent_levels_are_refused(msda_inputs, bad_levels):
+    """Levels that do not tile value's positions (conftest.py BAD_LEVELS) are refused with a
+    message that names the first inconsistency; the CUDA binding gives the same."""
+    shapes, starts, message = bad_levels
+    value, _, _, loc, weights = msda_inputs([(5, 6), (3, 3)], 4)
+    shapes, starts = torch.tensor(shapes), torch.tensor(starts)
+    with pytest.raises(ValueError, match=message):
+        ms_deform_attn_pytorch(value, shapes, starts, loc, weights)
+    with pytest.raises(ValueError, match=message):
+        check_levels(value.shape[1], shapes, starts)
+
+
+def test_level_counts_must_agree(msda_inputs):
     value, shapes, starts, loc, weights = msda_inputs([(5, 6), (3, 3)], 4)
-    with pytest.raises(ValueError, match=r'spatial_shapes \[\(5, 6\), \(3, 2\)\] give 36'):
-        ms_deform_attn_pytorch(value, torch.tensor([[5, 6], [3, 2]]), starts, loc, weights)
-    with pytest.raises(ValueError, match='level_start_index'):
-        ms_deform_attn_pytorch(value, shapes, torch.tensor([0, 29]), loc, weights)
+    with pytest.raises(ValueError, match='spatial_shapes has 1 levels, sampling_locations 2'):
+        ms_deform_attn_pytorch(value, shapes[:1], starts[:1], loc, weights)
+    with pytest.raises(ValueError, match='level_start_index has 1 levels, spatial_shapes 2'):
+        ms_deform_attn_pytorch(value, shapes, starts[:1], loc, weights)
+    assert check_levels(39, shapes, None) == ([(5, 6), (3, 3)], [0, 30])
 
 
 def test_without_toolkit_cuda_tensors_take_pytorch_path_and_say_so_once(monkeypatch):

@@ -96,6 +96,20 @@ def test_cuda_tensors_dispatch_to_the_kernel(extension, msda_inputs):
     assert type(ms_deform_attn(*inputs).grad_fn).__name__ == 'MSDeformAttnFunctionBackward'
 
 
+def test_kernel_refuses_inconsistent_levels(extension, msda_inputs, bad_levels):
+    """The binding's TORCH_CHECKs give the PyTorch path's message (tests/ops/test_ms_deform_attn.py
+    checks that side on CPU) instead of reading out of bounds, forward and backward."""
+    shapes, starts, message = bad_levels
+    value, _, _, loc, weights = cuda(msda_inputs([(5, 6), (3, 3)], 4, dtype=torch.float32))
+    shapes, starts = torch.tensor(shapes).cuda(), torch.tensor(starts).cuda()
+    with pytest.raises(RuntimeError, match=message):
+        extension.forward(value, shapes, starts, loc, weights)
+    grad = torch.zeros(value.shape[0], loc.shape[1], value.shape[2] * value.shape[3],
+                       device='cuda')
+    with pytest.raises(RuntimeError, match=message):
+        extension.backward(value, shapes, starts, loc, weights, grad)
+
+
 def test_detector_train_step_on_cuda(extension):
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper

@@ -5,6 +5,12 @@
     python tools/misc/make_semi_splits.py --percent 1 5 10
     # DETReg-style seeded subsets (seed 42): instances_train2017.seed42@1.json, ...
     python tools/misc/make_semi_splits.py --mode images --percent 1 2 5 10
+    # few-shot (TFA's sampler, as DETReg's few-shot setting): K instances of every class,
+    # instances_train2017.seed1@10shot.json, ...@30shot.json
+    python tools/misc/make_semi_splits.py --mode few-shot --shots 10 30 --seed 1
+    # TFA's distributed seed-0 split (DETReg's), its per-class files merged into one
+    python tools/misc/make_semi_splits.py --mode few-shot --shots 10 30 --seed 0 \
+        --tfa-dir datasets/cocosplit/seed0
 
 Files already there with the same content are left alone; see docs/weights.md.
 """
@@ -29,10 +35,16 @@ def parse_args(argv=None):
                    help="folds to write in semi mode (default: 1; mmdet's five: 1 2 3 4 5)")
     p.add_argument('--seed', type=int,
                    help='semi: added to the fold to seed numpy (default 0); images: the '
-                        'seed (default 42)')
-    p.add_argument('--mode', choices=['semi', 'images'], default='semi',
+                        'seed (default 42); few-shot: TFA\'s seed (default 1)')
+    p.add_argument('--mode', choices=['semi', 'images', 'few-shot'], default='semi',
                    help='semi: labelled + unlabeled files per fold (AlignDet, SoftTeacher, '
-                        'mmdet); images: one seeded subset (DETReg)')
+                        'mmdet); images: one seeded subset (DETReg); few-shot: K instances '
+                        'per class (TFA, DETReg\'s few-shot setting)')
+    p.add_argument('--shots', type=int, nargs='+', default=[10, 30],
+                   help='few-shot: instances per class (default: 10 30; TFA: 1 2 3 5 10 30)')
+    p.add_argument('--tfa-dir',
+                   help="few-shot: merge TFA's per-class files of this folder "
+                        '(cocosplit/seedN) instead of sampling --ann-file')
     p.add_argument('--overwrite', action='store_true',
                    help='replace existing split files that differ')
     return p.parse_args(argv)
@@ -41,7 +53,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
-    from dpt.datasets.splits import make_semi_splits
+    from dpt.datasets.splits import make_few_shot_splits, make_semi_splits
 
     def show(record):
         print(f"{record['state']} {record['path']}: {record['images']} images, "
@@ -49,8 +61,13 @@ def main(argv=None):
 
     start = time.time()
     with cli_errors('make_semi_splits'):
-        records = make_semi_splits(args.ann_file, args.out_dir, args.percent, args.folds,
-                                   args.seed, args.mode, args.overwrite, progress=show)
+        if args.mode == 'few-shot':
+            records = make_few_shot_splits(
+                args.ann_file, args.out_dir, args.shots, 1 if args.seed is None else args.seed,
+                args.tfa_dir, args.overwrite, progress=show)
+        else:
+            records = make_semi_splits(args.ann_file, args.out_dir, args.percent, args.folds,
+                                       args.seed, args.mode, args.overwrite, progress=show)
     print(f'{len(records)} files in {args.out_dir} ({time.time() - start:.1f}s)')
 
 

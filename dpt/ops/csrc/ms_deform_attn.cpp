@@ -18,6 +18,28 @@ std::vector<at::Tensor> ms_deform_attn_cuda_backward(const at::Tensor& value,
 
 namespace {
 
+// The kernels index value with spatial_shapes and level_start_index alone: levels that do not
+// tile value's S positions would read (and, backward, write) out of bounds. The same checks
+// and messages as dpt/ops/ms_deform_attn_pytorch.py check_levels. Costs one copy of the 3 L
+// integers to the host, a synchronisation, per call.
+void check_levels(int64_t num_positions, const at::Tensor& spatial_shapes,
+                  const at::Tensor& level_start_index) {
+  const auto shapes = spatial_shapes.to(at::kCPU);
+  const auto starts = level_start_index.to(at::kCPU);
+  const int64_t* hw = shapes.data_ptr<int64_t>();
+  const int64_t* start = starts.data_ptr<int64_t>();
+  int64_t total = 0;
+  for (int64_t l = 0; l < shapes.size(0); ++l) {
+    TORCH_CHECK(hw[2 * l] > 0 && hw[2 * l + 1] > 0, "ms_deform_attn: spatial_shapes level ", l,
+                " is ", hw[2 * l], " x ", hw[2 * l + 1], "; every level needs H, W > 0");
+    TORCH_CHECK(start[l] == total, "ms_deform_attn: level_start_index[", l, "] is ", start[l],
+                " but spatial_shapes put level ", l, " at ", total);
+    total += hw[2 * l] * hw[2 * l + 1];
+  }
+  TORCH_CHECK(total == num_positions, "ms_deform_attn: value has ", num_positions,
+              " positions but spatial_shapes give ", total);
+}
+
 void check_inputs(const at::Tensor& value, const at::Tensor& spatial_shapes,
                   const at::Tensor& level_start_index, const at::Tensor& sampling_loc,
                   const at::Tensor& attn_weight) {
@@ -49,6 +71,7 @@ void check_inputs(const at::Tensor& value, const at::Tensor& spatial_shapes,
   TORCH_CHECK(sampling_loc.scalar_type() == acc && attn_weight.scalar_type() == acc,
               "ms_deform_attn: sampling_locations and attention_weights must be ", acc,
               " for ", value.scalar_type(), " values");
+  check_levels(value.size(1), spatial_shapes, level_start_index);
 }
 
 at::Tensor forward(const at::Tensor& value, const at::Tensor& spatial_shapes,

@@ -9,10 +9,13 @@
 // bag; each lane owns VEC consecutive channels (16-byte loads) and loops over further chunks
 // when D > G * VEC. Every lane of a group computes the same sampling geometry, which is cheap
 // next to the memory traffic, so the group needs no synchronisation in the forward pass.
-// Backward: grad_value by atomicAdd (float4 atomics on sm_90), the gradients of the sampling
+// Backward: grad_value by atomicAdd (float4 atomics where both the toolkit, CUDA >= 12.1, and
+// the architecture, sm_90 and newer, have them; scalar atomics otherwise), the gradients of the sampling
 // location and attention weight by a shuffle reduction of per-lane partial dot products.
 // Semantics match grid_sample(align_corners=False, padding_mode='zeros'): pixel coordinate
 // x = loc_x * W - 0.5, and neighbours outside the map contribute nothing.
+#include <cuda.h>  // CUDA_VERSION
+
 #include <ATen/ATen.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -64,9 +67,17 @@ __device__ __forceinline__ bool locate(acc_t loc_x, acc_t loc_y, int h, int w, i
   return true;
 }
 
+// atomicAdd(float4*, float4) exists from CUDA 12.1 on, for compute capability 9.0 and newer:
+// built without it elsewhere (CUDA 11.x / 12.0 toolkits, sm_70 - sm_89), not failing the build
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(CUDA_VERSION) && CUDA_VERSION >= 12010
+#define DPT_FLOAT4_ATOMIC_ADD 1
+#else
+#define DPT_FLOAT4_ATOMIC_ADD 0
+#endif
+
 template <int VEC>
 __device__ __forceinline__ void atomic_add_pack(float* dst, const float (&v)[VEC]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#if DPT_FLOAT4_ATOMIC_ADD
   if constexpr (VEC % 4 == 0) {
 #pragma unroll
     for (int k = 0; k < VEC; k += 4) {
