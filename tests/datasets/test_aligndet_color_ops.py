@@ -101,6 +101,7 @@ def test_posterize_never_black():
     so a bright image stays bright; mmdet's Posterize (level drawn in 0..4 bits, rounded)
     keeps 0 bits in about 1 of 80 draws and leaves the view black."""
     from mmdet.registry import TRANSFORMS
+    from dpt.datasets.transforms import color_op
     bright = np.full((8, 8, 3), 200, np.uint8)
     ours = TRANSFORMS.build(dict(type='RandomColorOp', ops=['Posterize']))
     mmdet_posterize = TRANSFORMS.build(dict(type='Posterize', prob=1.0))
@@ -112,7 +113,6 @@ def test_posterize_never_black():
     assert ours_black == 0
     assert mmdet_black > 0  # the behaviour this test guards against exists
     for m in range(1, 10):
-        from dpt.datasets.transforms import color_op
         assert (color_op(bright, 'Posterize', m) >= 128).all()
 
 

@@ -174,3 +174,24 @@ def test_pad_keeping_img_shape():
     # mmdet's own Pad moves img_shape to the padded shape
     mmdet_pad = TRANSFORMS.build(dict(type='Pad', size_divisor=32))
     assert mmdet_pad(dict(img=img, img_shape=(36, 49)))['img_shape'] == (64, 64)
+
+
+def test_flip_after_pad_leaf_config(tmp_path):
+    """The recipe of docs/aligndet.md ("Two views") builds AlignDet's order in both views."""
+    from mmengine.config import Config
+    base = os.path.join(ROOT, 'configs', 'aligndet',
+                        'retinanet_r50_fpn_aligndet-pretrain_1x_coco.py')
+    leaf = tmp_path / 'flip_after_pad.py'
+    leaf.write_text(f"_base_ = [{base!r}]\n"
+                    "train_dataloader = _base_.train_dataloader\n"
+                    "train_dataloader.dataset.pipeline[-1].online[1:3] = "
+                    "_base_.aligndet_flip_after_pad\n"
+                    "train_dataloader.dataset.pipeline[-1].target[1:3] = "
+                    "_base_.aligndet_flip_after_pad\n")
+    pipeline = Config.fromfile(str(leaf)).train_dataloader.dataset.pipeline
+    assert [t.type for t in pipeline[:3]] == ['LoadImageFromFile', 'LoadAnnotations',
+                                              'KeepFirstProposals']
+    for view in ('online', 'target'):
+        assert [t.type for t in pipeline[-1][view]] == [
+            'RandomChoiceResize', 'PadKeepingImgShape', 'RandomFlipAfterPad', 'RandomColorOp',
+            'PackDetInputs']
