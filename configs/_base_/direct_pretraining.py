@@ -14,7 +14,7 @@ def _train_pipeline(with_mask):
              keep_ratio=True),
         dict(type='RandomCrop', crop_size=direct_pretrain_size),
         dict(type='RandomFlip', prob=0.5),
-        dict(type='Pad', size=direct_pretrain_size),
+        # no Pad here: the canvas is padded after normalisation (direct_pretrain_data_preprocessor)
         dict(type='PackDetInputs'),
     ]
 
@@ -36,6 +36,14 @@ def _train_dataloader(with_mask):
 
 direct_det_train_dataloader = _train_dataloader(False)
 direct_instance_train_dataloader = _train_dataloader(True)
+
+# The original pads the 448 canvas AFTER normalising (mmdet 2.x `Normalize`, then
+# `Pad(size=(448, 448))`), so the padding is the mean colour (0 once normalised), not black.
+# mmdet 3 normalises in the data preprocessor, which pads after normalising with pad_value;
+# the crop leaves every image at most 448 px a side, so padding to multiples of 448 gives each
+# image exactly the 448x448 canvas, with pad_shape 448 and img_shape the image's own, as there.
+# Validation images (1333x800) are then padded to multiples of 448 too (896x1344).
+direct_pretrain_data_preprocessor = dict(pad_size_divisor=direct_pretrain_size[0], pad_value=0)
 
 # random init, trainable BN everywhere, no zero-init of residual branches
 direct_pretrain_backbone = dict(frozen_stages=-1, zero_init_residual=False, norm_eval=False,

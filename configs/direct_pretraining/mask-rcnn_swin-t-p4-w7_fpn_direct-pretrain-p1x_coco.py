@@ -6,6 +6,7 @@ _base_ = ['../baselines/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py',
           '../_base_/direct_pretraining.py']
 
 model = dict(
+    data_preprocessor=_base_.direct_pretrain_data_preprocessor,
     backbone=dict(init_cfg=None),
     roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256)))
 train_dataloader = _base_.direct_instance_train_dataloader

@@ -2,7 +2,9 @@
 # trainable BN, 448 px crops of COCO train2017 repeated 4x, 12 epochs, SGD with warm-up then a constant lr.
 _base_ = ['../baselines/retinanet_r50_fpn_1x_coco.py', '../_base_/direct_pretraining.py']
 
-model = dict(backbone=_base_.direct_pretrain_backbone)
+model = dict(
+    data_preprocessor=_base_.direct_pretrain_data_preprocessor,
+    backbone=_base_.direct_pretrain_backbone)
 train_dataloader = _base_.direct_det_train_dataloader
 train_cfg = _base_.direct_pretrain_train_cfg
 # RetinaNet: half the rate (0.04) and a 1000-iteration warm-up

@@ -1,6 +1,7 @@
 from . import fileio
+from .bn_statistics import ReestimateBNStatsHook
 from .runner import DptRunner
 
 fileio.install()
 
-__all__ = ['DptRunner']
+__all__ = ['DptRunner', 'ReestimateBNStatsHook']

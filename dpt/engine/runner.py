@@ -1,16 +1,15 @@
 """dpt's Runner: mmengine's, plus CPU multi-process training and checked checkpoint loading."""
-import re
-
 import torch
 import torch.distributed as torch_dist
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmdet.registry import RUNNERS
 
-from ..utils.state_dict import (adapt_norm_layers, check_fits, compare_state_dicts,
-                                state_dict_of)
+from .bn_statistics import ReestimateBNStatsHook, frozen_norm_layers
+from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, compare_state_dicts,
+                                load_state_dict_checked, revise_state_dict, state_dict_of)
 
 
 @RUNNERS.register_module()
@@ -19,10 +18,13 @@ class DptRunner(Runner):
 
     * Without a GPU, a distributed launch (``torchrun``, ``--launcher pytorch``) runs on CPU
       processes over gloo, so ``dist_train.sh CONFIG N`` works, and is tested, everywhere.
-    * ``load_from`` / ``--resume`` convert norm layers between BN and GN where checkpoint
-      and model differ, and print one summary of what was loaded, converted or skipped, and refuse a checkpoint of another model (config key
-      ``load_from_min_fit``, the share of the checkpoint's tensors that must fit; 0.5 by
-      default) instead of silently training from random init.
+    * ``load_from`` / ``--resume`` take the tensors under ``state_dict``, ``model`` or a bare
+      dict, convert norm layers between BN and GN where checkpoint and model differ, load
+      them, and print one summary of what the model holds afterwards (loaded, converted,
+      skipped); they refuse a checkpoint of another model (config key ``load_from_min_fit``,
+      the share of the checkpoint's tensors that must fit; 0.5 by default) instead of
+      silently training from random init. BN layers loaded from GN that training keeps
+      frozen get their statistics re-estimated before training (ReestimateBNStatsHook).
     * Checkpoints are read with the safe unpickler (see :mod:`dpt.utils.checkpoint`).
     """
 
@@ -44,26 +46,41 @@ class DptRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def load_checkpoint(self, filename, map_location='cpu', strict=False,
-                        revise_keys=[(r'^module.', '')]):
+                        revise_keys=[(r'^module\.', '')]):
         checkpoint = _load_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
 
-        state = state_dict_of(checkpoint)
-        for pattern, repl in revise_keys:
-            state = {re.sub(pattern, repl, k): v for k, v in state.items()}
+        # the tensors, wherever the checkpoint keeps them ('state_dict', 'model' or bare)
+        state = revise_state_dict(state_dict_of(checkpoint), revise_keys)
         state, converted = adapt_norm_layers(state, model)
-        report = compare_state_dicts(state, model.state_dict())
-        report.converted = converted
-        check_fits(report, str(filename), type(model).__name__,
+        planned = compare_state_dicts(state, model.state_dict())
+        check_fits(planned, str(filename), type(model).__name__,
                    float(self.cfg.get('load_from_min_fit', 0.5)))
+        # load them ourselves and report what the model holds afterwards; the rest of the
+        # checkpoint (meta, optimizer, ...) goes back to mmengine as it is
+        report = load_state_dict_checked(model, state, strict)
+        report.converted = converted
         self.logger.info(f'Checkpoint {filename} -> {type(model).__name__}: '
                          f'{report.summary()}')
-
-        # load the adapted tensors; the rest of the checkpoint (meta, optimizer, ...) as is
-        checkpoint = _load_checkpoint_to_model(
-            model, dict(checkpoint, state_dict=state) if converted else checkpoint, strict,
-            revise_keys=revise_keys)
+        self._plan_bn_reestimation(model, [n for n, how in converted if how == GN_TO_BN])
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _plan_bn_reestimation(self, model, gn_to_bn):
+        """BN layers loaded from GN have no statistics; where training keeps them frozen,
+        :class:`ReestimateBNStatsHook` estimates them before the first iteration."""
+        frozen = set(frozen_norm_layers(model))
+        layers = [name for name in gn_to_bn if name in frozen]
+        hook = next((h for h in self.hooks if isinstance(h, ReestimateBNStatsHook)), None)
+        if hook is None and layers:
+            hook = ReestimateBNStatsHook()
+            self.register_hook(hook)
+        if hook is not None:
+            hook.layers = layers
+        if layers:
+            self.logger.info(
+                f'{len(layers)} of the BN layers loaded from GN are frozen in training '
+                f'(e.g. {layers[0]}): their running statistics are re-estimated over '
+                f'{hook.num_batches} training batches before training (ReestimateBNStatsHook)')

@@ -1,6 +1,10 @@
-"""Compare a checkpoint's state dict with a model's, and say what loads, in one summary."""
+"""Compare a checkpoint's state dict with a model's, load it, and say what loaded, in one
+summary computed from the model's tensors after loading."""
+import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+
+import torch
 
 from .errors import CheckpointError
 
@@ -11,16 +15,19 @@ def _group(key: str, depth: int = 1) -> str:
 
 @dataclass
 class LoadReport:
-    """Which checkpoint tensors fit a model: by name and shape."""
+    """Which checkpoint tensors fit a model by name and shape (:func:`compare_state_dicts`),
+    or which the model holds after loading (:func:`load_state_dict_checked`)."""
     loaded: list = field(default_factory=list)          # same name, same shape
     shape_mismatch: list = field(default_factory=list)  # (key, ckpt shape, model shape)
     unexpected: list = field(default_factory=list)      # in the checkpoint only
     missing: list = field(default_factory=list)         # in the model only
     converted: list = field(default_factory=list)       # (module, what was done)
+    not_taken: list = field(default_factory=list)       # fitting, but the model kept its own
 
     @property
     def num_checkpoint(self):
-        return len(self.loaded) + len(self.shape_mismatch) + len(self.unexpected)
+        return (len(self.loaded) + len(self.shape_mismatch) + len(self.unexpected)
+                + len(self.not_taken))
 
     @property
     def fit_fraction(self):
@@ -29,13 +36,14 @@ class LoadReport:
 
     def summary(self, depth: int = 1) -> str:
         """A few readable lines: counts per top-level module, then what did not load."""
-        model_total = len(self.loaded) + len(self.shape_mismatch) + len(self.missing)
+        model_total = (len(self.loaded) + len(self.shape_mismatch) + len(self.missing)
+                       + len(self.not_taken))
         lines = [f'loaded {len(self.loaded)} of the model\'s {model_total} tensors '
                  f'({len(self.shape_mismatch)} shape mismatches, {len(self.missing)} missing, '
                  f'{len(self.unexpected)} unused from the checkpoint, '
                  f'{len(self.converted)} norm layers converted)']
         loaded = Counter(_group(k, depth) for k in self.loaded)
-        total = Counter(_group(k, depth) for k in self.loaded + self.missing
+        total = Counter(_group(k, depth) for k in self.loaded + self.missing + self.not_taken
                         + [k for k, _, _ in self.shape_mismatch])
         for name in sorted(total):
             lines.append(f'  {name:<24} {loaded[name]:>5} / {total[name]:<5} loaded')
@@ -47,7 +55,8 @@ class LoadReport:
         if len(self.shape_mismatch) > 10:
             lines.append(f'  ... and {len(self.shape_mismatch) - 10} more shape mismatches')
         for title, keys in (('missing (kept initialised)', self.missing),
-                            ('unused from checkpoint', self.unexpected)):
+                            ('unused from checkpoint', self.unexpected),
+                            ('fitting, but not taken by the model', self.not_taken)):
             if keys:
                 groups = Counter(_group(k, 2) for k in keys)
                 shown = ', '.join(f'{g} ({n})' for g, n in groups.most_common(8))
@@ -69,6 +78,8 @@ def compare_state_dicts(checkpoint_state: dict, model_state: dict) -> LoadReport
 
 
 _BN_STATS = ('running_mean', 'running_var', 'num_batches_tracked')
+BN_TO_GN = 'BN -> GN (affine kept, running statistics dropped)'
+GN_TO_BN = 'GN -> BN (affine kept, statistics start at mean 0, var 1)'
 
 
 def _other_norm_name(prefix, to_gn):
@@ -87,8 +98,10 @@ def adapt_norm_layers(checkpoint_state: dict, model):
     loaded into a GN layer keeps its affine weight and bias (renamed where mmcv names the
     layer by type, ``bn1`` -> ``gn1``); its running statistics, which GN does not have, are
     dropped. A GN layer loaded into a BN layer gives the affine parameters; the BN statistics
-    keep their initial values (mean 0, var 1) and are re-estimated in training. Returns the
-    adapted state dict and [(module, what was done)].
+    keep their initial values (mean 0, var 1): a BN layer in train mode re-estimates them as
+    it trains; for one frozen in training (``norm_eval``, frozen stages) dpt's runner
+    re-estimates them before training (:class:`dpt.engine.ReestimateBNStatsHook`). Returns
+    the adapted state dict and [(module, what was done)].
     """
     from torch import nn
     state = dict(checkpoint_state)
@@ -108,9 +121,9 @@ def adapt_norm_layers(checkpoint_state: dict, model):
         if is_gn and has_stats:
             for stat in _BN_STATS:
                 state.pop(source + stat, None)
-            how = 'BN -> GN (affine kept, running statistics dropped)'
+            how = BN_TO_GN
         elif is_bn and not has_stats and module.track_running_stats:
-            how = 'GN -> BN (affine kept, statistics start at mean 0, var 1)'
+            how = GN_TO_BN
         else:
             continue
         for param in ('weight', 'bias'):
@@ -128,6 +141,60 @@ def state_dict_of(checkpoint) -> OrderedDict:
         if isinstance(checkpoint.get(key), dict):
             return checkpoint[key]
     return checkpoint
+
+
+def revise_state_dict(state: dict, revise_keys=((r'^module\.', ''),)) -> OrderedDict:
+    """Only the tensors of ``state``, keys renamed by mmengine's ``revise_keys`` rules; the
+    version metadata that torch's loading reads (``_metadata``) is renamed alike."""
+    metadata = getattr(state, '_metadata', None)
+    out = OrderedDict((k, v) for k, v in state.items() if torch.is_tensor(v))
+    for pattern, repl in revise_keys:
+        out = OrderedDict((re.sub(pattern, repl, k), v) for k, v in out.items())
+        if metadata is not None:
+            metadata = OrderedDict((re.sub(pattern, repl, k), v) for k, v in metadata.items())
+    if metadata is not None:
+        out._metadata = metadata
+    return out
+
+
+def _same(loaded: torch.Tensor, source: torch.Tensor) -> bool:
+    return tuple(loaded.shape) == tuple(source.shape) and torch.equal(
+        loaded.detach(), source.detach().to(device=loaded.device, dtype=loaded.dtype))
+
+
+def load_state_dict_checked(model, state: dict, strict: bool = False) -> LoadReport:
+    """Load the tensors of ``state`` that fit ``model`` by name and shape, and report what
+    the model holds afterwards.
+
+    Shape mismatches are left out (the model keeps its own tensor); the rest goes through
+    torch's ``load_state_dict``, whose unexpected keys are reported as unused; a key counts as
+    loaded only if the model's tensor equals the checkpoint's after loading. With ``strict``,
+    any mismatch, missing or unused key raises :class:`CheckpointError` before loading.
+    """
+    planned = compare_state_dicts(state, model.state_dict())
+    mismatched = [k for k, _, _ in planned.shape_mismatch]
+    if strict and (mismatched or planned.missing or planned.unexpected):
+        example = (mismatched + planned.missing + planned.unexpected)[0]
+        raise CheckpointError(
+            f'strict loading: {len(mismatched)} shape mismatches, {len(planned.missing)} '
+            f'missing and {len(planned.unexpected)} unused keys (e.g. {example!r})')
+    mismatched = set(mismatched)
+    fitting = OrderedDict((k, v) for k, v in state.items() if k not in mismatched)
+    if hasattr(state, '_metadata'):
+        fitting._metadata = state._metadata
+    result = model.load_state_dict(fitting, strict=False)
+
+    after = model.state_dict()
+    unexpected = set(result.unexpected_keys)
+    report = LoadReport(shape_mismatch=planned.shape_mismatch,
+                        unexpected=[k for k in state if k in unexpected or k not in after])
+    for key, value in fitting.items():
+        if key in unexpected or key not in after:
+            continue
+        (report.loaded if _same(after[key], value) else report.not_taken).append(key)
+    taken = set(report.loaded) | mismatched | set(report.not_taken)
+    report.missing = [k for k in after if k not in taken and k not in state]
+    return report
 
 
 def check_fits(report: LoadReport, filename: str, model_name: str, min_fit: float):

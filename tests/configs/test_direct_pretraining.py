@@ -38,7 +38,11 @@ def test_coco_recipe(det):
     steps = {t['type']: t for t in loader.dataset.dataset.pipeline}
     assert steps['RandomResize']['scale'] == (448, 448)
     assert steps['RandomResize']['ratio_range'] == (0.8, 1.2)
-    assert steps['RandomCrop']['crop_size'] == (448, 448) and steps['Pad']['size'] == (448, 448)
+    assert steps['RandomCrop']['crop_size'] == (448, 448)
+    # the canvas is padded after normalisation (mean colour), not in the pipeline (black)
+    assert 'Pad' not in steps
+    assert pre.model.data_preprocessor.pad_size_divisor == 448
+    assert pre.model.data_preprocessor.pad_value == 0
     assert pre.train_cfg.max_epochs == 12 and p3x.train_cfg.max_epochs == 36
     # warm-up then a constant rate: no step or cosine scheduler after the warm-up
     assert [s['type'] for s in pre.param_scheduler] == ['LinearLR']
@@ -106,8 +110,15 @@ def test_tiny_variant_trains_one_step(path, demo_data_root):
     model.train()
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     data = pseudo_collate([dataset[i] for i in range(2)])
-    if 'lowres' in path:  # the pre-training pipeline crops to 96 px
-        assert all(tuple(s.img_shape) == (96, 96) for s in data['data_samples'])
+    if 'lowres' in path:  # the pre-training crops to 96 px, padded to 96 with the mean colour
+        assert all(max(s.img_shape) <= 96 for s in data['data_samples'])
+        batch = model.data_preprocessor(data, True)
+        assert tuple(batch['inputs'].shape[-2:]) == (96, 96)
+        for img, sample in zip(batch['inputs'], batch['data_samples']):
+            h, w = sample.img_shape
+            assert sample.pad_shape == (96, 96)
+            assert torch.all(img[:, h:] == 0) and torch.all(img[:, :, w:] == 0)
+            assert tuple(sample.gt_instances.masks.masks.shape[-2:]) == (96, 96)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     losses = model.train_step(data, optim_wrapper)
@@ -117,3 +128,54 @@ def test_tiny_variant_trains_one_step(path, demo_data_root):
     assert any(n.startswith('backbone.') for n in changed)
     if 'finetune' in path:  # BN frozen: no BN parameter is trainable
         assert not any('bn' in n and p.requires_grad for n, p in model.backbone.named_parameters())
+
+
+PARITY = os.path.join(ROOT, 'tests', 'data', 'parity', 'direct_pretraining')
+
+
+@pytest.mark.parametrize('det', DETECTORS)
+def test_canvas_is_padded_as_the_original(det):
+    """The original's Normalize then Pad(size=(448, 448)) (mmdet 2.x, mmcv 1.x; fixture made by
+    make_fixtures.py) against the pre-train config's pipeline end and data preprocessor: the
+    same normalised 448x448 tensor, up to float32 rounding (the original multiplies by 1 / std,
+    mmengine divides by std); the padded area is exactly 0 (the mean colour) in both."""
+    import json
+
+    import numpy as np
+    from mmcv.transforms import Compose
+    from mmdet.registry import MODELS, TRANSFORMS
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.dataset import pseudo_collate
+
+    fixture = np.load(os.path.join(PARITY, 'canvas.npz'))
+    meta = json.load(open(os.path.join(PARITY, 'canvas.json')))
+    cfg = cfg_of(f'{det}_direct-pretrain-p1x_coco.py')
+    pipeline = cfg.train_dataloader.dataset.dataset.pipeline
+    # the steps after the random ones, as the config has them, then its data preprocessor
+    flip = [t['type'] for t in pipeline].index('RandomFlip')
+    pack = Compose([TRANSFORMS.build(t) for t in pipeline[flip + 1:]])
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    samples = []
+    for i, info in enumerate(meta['images']):
+        img = fixture[f'img_{i}']
+        h, w = img.shape[:2]
+        samples.append(pack(dict(
+            img=img, img_shape=(h, w), ori_shape=(h, w), img_id=i, img_path=f'{i}.jpg',
+            scale_factor=(1.0, 1.0), flip=False, flip_direction=None,
+            gt_bboxes=np.array([[1, 1, 8, 8]], np.float32), gt_bboxes_labels=np.array([0]),
+            gt_ignore_flags=np.array([False]),
+            gt_masks=BitmapMasks(np.ones((1, h, w), np.uint8), h, w))))
+    batch = preprocessor(pseudo_collate(samples), True)
+    for i, info in enumerate(meta['images']):
+        expected = torch.from_numpy(fixture[f'padded_{i}']).permute(2, 0, 1)
+        got = batch['inputs'][i]
+        assert got.shape == expected.shape == (3, 448, 448)
+        torch.testing.assert_close(got, expected, rtol=0, atol=2e-6)
+        h, w = info['img_shape'][:2]
+        assert torch.all(got[:, h:] == 0) and torch.all(got[:, :, w:] == 0)
+        sample = batch['data_samples'][i]
+        assert tuple(sample.img_shape) == (h, w)                     # as mmdet 2.x's Pad
+        assert tuple(sample.pad_shape) == tuple(info['pad_shape'][:2])
+        if 'mask' in det:
+            masks = sample.gt_instances.masks.masks
+            assert masks.shape[-2:] == (448, 448) and masks[:, h:].sum() == 0

@@ -68,3 +68,34 @@ def test_bn_checkpoint_into_gn_model_and_back():
 
     # BN -> BN (or SyncBN, same keys): nothing to convert
     assert adapt_norm_layers(bn_model.state_dict(), bn_model)[1] == []
+
+
+def test_revise_state_dict_keeps_tensors_and_renames_metadata():
+    from collections import OrderedDict
+    from dpt.utils.state_dict import revise_state_dict
+    sd = OrderedDict([('module.a.weight', torch.ones(1)), ('epoch', 3)])
+    sd._metadata = OrderedDict([('module.a', {'version': 2})])
+    out = revise_state_dict(sd)
+    assert list(out) == ['a.weight'] and list(out._metadata) == ['a']
+
+
+def test_checked_loading_reports_what_the_model_holds():
+    from torch import nn
+    from dpt.utils.state_dict import load_state_dict_checked
+
+    class Stubborn(nn.Linear):  # a module whose loading keeps its own bias
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            state_dict = {k: v for k, v in state_dict.items() if not k.endswith('bias')}
+            state_dict[prefix + 'bias'] = self.bias.detach().clone()
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    model = nn.Sequential(nn.Linear(2, 3), Stubborn(3, 4))
+    ckpt = {'0.weight': torch.full((3, 2), 2.0), '0.bias': torch.full((3,), 2.0),
+            '1.weight': torch.full((4, 3), 2.0), '1.bias': torch.full((4,), 2.0),
+            '2.weight': torch.ones(1)}
+    report = load_state_dict_checked(model, ckpt)
+    assert sorted(report.loaded) == ['0.bias', '0.weight', '1.weight']
+    assert report.not_taken == ['1.bias'] and report.unexpected == ['2.weight']
+    assert torch.all(model[0].weight == 2.0) and not torch.all(model[1].bias == 2.0)
+    assert "loaded 3 of the model's" in report.summary()
+    assert 'not taken by the model: 1.bias' in report.summary()
