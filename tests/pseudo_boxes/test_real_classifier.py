@@ -62,3 +62,27 @@ def test_cam_boxes_land_on_the_object(classifier, name):
     assert obj[0] <= (x + 0.5) * cell <= obj[2] and obj[1] <= (y + 0.5) * cell <= obj[3]
     # a box elsewhere (the image's opposite corner region) is not what it finds
     assert all(_iou(b, (0, img.size[1] - 60, 60, img.size[1])) < 0.1 for b in boxes[:, :4])
+
+
+def test_the_tool_with_torchvisions_own_checkpoint(tmp_path):
+    """As a new user runs it: torchvision's file, no --num-classes, no --model-kwargs."""
+    import json
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for name in ('chelsea', 'coffee'):
+        _photo(name).save(tmp_path / f'{name}.png')
+    (tmp_path / 'list.txt').write_text('chelsea.png 285\ncoffee.png 967\n')
+    r = subprocess.run([sys.executable, 'tools/misc/make_cam_boxes.py', str(tmp_path),
+                        '--list', str(tmp_path / 'list.txt'), '--classifier',
+                        'torchvision:mobilenet_v2', '--checkpoint', CHECKPOINT,
+                        '--out', str(tmp_path / 'out' / 'cam')],
+                       cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = json.load(open(tmp_path / 'out' / 'cam_nms0.8.json'))
+    assert len(data['categories']) == 968 and len(data['images']) == 2
+    for im in data['images']:
+        obj = PHOTOS[im['file_name'][:-4]][0]
+        boxes = [a['bbox'] for a in data['annotations'] if a['image_id'] == im['id']]
+        assert max(_iou((x, y, x + w, y + h), obj) for x, y, w, h in boxes) >= 0.5
