@@ -1,14 +1,15 @@
 # DETReg fine-tuning of Deformable DETR R50 on COCO, 50 epochs, lr drop at 40 (Bar et al.,
-# CVPR 2022, sec. 4; amirbar/DETReg configs/DETReg_fine_tune_full_coco.sh; METHODS.md
-# section 4): mmdet's Deformable DETR on dpt's deformable-attention op, starting from every
-# pre-trained weight except the class branches. AdamW 2e-4, backbone 2e-5 (lr_mult 0.1),
+# CVPR 2022, sec. 4; amirbar/DETReg configs/DETReg_fine_tune_full_coco.sh): mmdet's
+# Deformable DETR on dpt's deformable-attention op, starting from every pre-trained weight
+# except the class branches. AdamW 2e-4, backbone 2e-5 (lr_mult 0.1),
 # clipping 0.1: the baseline's recipe, restated here because it is DETReg's.
-# load_from: the pre-trained detector as extract_detector_weights.py writes it for a plain
-# (non-AlignDet) checkpoint, next to the pre-training's checkpoints. DETReg keeps the box
-# branches' last layers and drops only the class branches (`class_embed`), so extract with
+# load_from: DETReg's full-COCO script starts from its ImageNet pre-training
+# (configs/DETReg_fine_tune_full_coco.sh: --pretrain exps/DETReg_top30_in/checkpoint.pth),
+# here the detector extract_detector_weights.py writes for a plain (non-AlignDet) checkpoint
+# next to ./deformable-detr_r50_detreg-pretrain_5e_imagenet.py's checkpoints. DETReg keeps
+# the box branches' last layers and drops only the class branches (`class_embed`), so
 #     python tools/model_converters/extract_detector_weights.py \
-#         work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco \
-#         --preset detreg
+#         work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet --preset detreg
 # (docs/detreg.md); another checkpoint with --cfg-options load_from=...
 _base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
@@ -24,4 +25,7 @@ train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[40], gamma=0.1)
 ]
-load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_50e_coco/finetune_init.pth'
+load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet/finetune_init.pth'
+# batch 4 per GPU x 8 GPUs: DETReg's default --batch_size 4 on the README's 8 GPUs
+train_dataloader = dict(batch_size=4)
+auto_scale_lr = dict(base_batch_size=32)

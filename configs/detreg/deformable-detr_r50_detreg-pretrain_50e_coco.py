@@ -1,12 +1,12 @@
 # DETReg pre-training of Deformable DETR R50 on COCO train2017 images, labels unused (Bar et al.,
-# CVPR 2022; amirbar/DETReg configs/DETReg_top30_coco.sh; METHODS.md section 4): the first
+# CVPR 2022; amirbar/DETReg configs/DETReg_top30_coco.sh): the first
 # 30 boxes of OpenCV's fast selective search (128x128 copy) are one-class ground truth, and a
 # `feature_embed` MLP (256 -> 256 -> 512) regresses the frozen SwAV ResNet-50's pooled layer2
 # feature of each matched box's 128x128 crop (L1, weight 1, last decoder layer). Focal x2,
 # L1 x5, GIoU x2 and matching costs 2/5/2 are mmdet's Deformable DETR's. Backbone frozen.
 # Fine-tune from the extracted detector (no class branches, no feature_embed, no encoder):
 #     tools/model_converters/extract_detector_weights.py work_dirs/THIS_CONFIG
-_base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py']
+_base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py', './_base_/pretrain_view.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
 
 # SwAV ResNet-50 (facebookresearch/swav swav_800ep_pretrain.pth.tar): the raw file feeds the
@@ -20,7 +20,10 @@ model = dict(
     type='DETReg', msda_impl='dpt', num_queries=300, freeze_backbone=True,
     backbone=dict(frozen_stages=4, norm_eval=True,
                   init_cfg=dict(type='Pretrained', checkpoint=swav_backbone)),
-    bbox_head=dict(type='DETRegHead', num_classes=1, feature_dims=512,
+    # DETReg's class head keeps its COCO default (--dataset_file coco: 90 + 1 classes,
+    # models/__init__.py) in pre-training too, the priors labelled 1 (RegionPriors label=1);
+    # the 90 others only ever see negatives. Dropped before fine-tuning either way.
+    bbox_head=dict(type='DETRegHead', num_classes=91, feature_dims=512,
                    loss_embed=dict(type='L1Loss', loss_weight=1.0)),
     # SwAV ResNet-50 up to layer2: 512 channels, global-average-pooled (DETReg sec. 3.2)
     region_encoder=dict(
@@ -29,16 +32,9 @@ model = dict(
                       strides=(1, 2), dilations=(1, 1),
                       frozen_stages=2, norm_eval=True, style='pytorch', init_cfg=None)))
 
-# DETReg's view: flip, short side 320-480 (max 600); crops and targets come from the image
-# as loaded (RegionPriors), before the view
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=128),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomChoiceResize', keep_ratio=True,
-         scales=[(600, s) for s in (320, 336, 352, 368, 400, 416, 432, 448, 464, 480)]),
-    dict(type='PackRegionPriors'),
-]
+# DETReg's view (./_base_/pretrain_view.py): crops and targets from the image as loaded,
+# then flip and one of its two resize / crop branches
+train_pipeline = _base_.detreg_train_pipeline
 # batch 24 per GPU x 8 GPUs as DETReg; images without boxes are kept (no labels are read)
 train_dataloader = dict(
     batch_size=24, num_workers=8,

@@ -19,14 +19,8 @@ model = dict(
     region_encoder=dict(checkpoint=None, backbone=dict(depth=18, base_channels=16)),
     test_cfg=dict(max_per_img=50))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=64),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomChoiceResize', keep_ratio=True,
-         scales=[(160, s) for s in (96, 112, 128, 144, 160)]),
-    dict(type='PackRegionPriors'),
-]
+# DETReg's view at 0.3x its sizes (./_base_/pretrain_view.py)
+train_pipeline = _base_.detreg_demo_train_pipeline
 train_dataloader = _base_.demo_det_train_dataloader
 train_dataloader.dataset.update(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline)
 val_dataloader = _base_.demo_det_val_dataloader

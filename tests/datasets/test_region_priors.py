@@ -1,6 +1,8 @@
-"""DETReg's region priors: boxes from the online search or a proposal file, crops, packing."""
+"""DETReg's region priors: boxes from the online search or a proposal file, crops (against
+DETReg's own, tests/data/parity/detreg), the view and its packing."""
 import json
 import os
+import random
 
 import mmcv
 import numpy as np
@@ -8,13 +10,57 @@ import pytest
 import torch
 
 from mmdet.registry import TRANSFORMS
+from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.utils import register_all_modules
 
 import dpt  # noqa: F401  (registers the transforms)
-from dpt.datasets.transforms.region_priors import crop_regions
+from dpt.datasets.transforms.region_priors import crop_box, crop_regions, simclr_augmentation
+from dpt.models.detreg import RegionEncoder
 from dpt.utils.errors import ConfigError, DataError
 
 register_all_modules()
+PARITY = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data', 'parity', 'detreg',
+                      'region_crops.npz')
+
+
+@pytest.fixture(scope='module')
+def parity():
+    return dict(np.load(PARITY))
+
+
+def _normalize(crops):
+    enc = RegionEncoder(dict(type='ResNet', depth=18, num_stages=1, out_indices=(0,),
+                             strides=(1,), dilations=(1,), init_cfg=None))
+    return enc.normalize_patches(crops)
+
+
+def test_crops_as_detreg(parity):
+    """Crops and the encoder's input are DETReg's (PIL crop of the rounded box, PIL bilinear
+    resize to 128, / 255, ImageNet mean / std) exactly; so are the targets of a fixed encoder."""
+    crops = crop_regions(parity['image'], parity['boxes'], 128)
+    x = _normalize(crops)
+    torch.testing.assert_close(x, torch.from_numpy(parity['crops_val']), rtol=0, atol=0)
+    feats = torch.nn.functional.relu(torch.nn.functional.conv2d(
+        x, torch.from_numpy(parity['conv_weight']), torch.from_numpy(parity['conv_bias']),
+        stride=4)).mean(dim=(2, 3))
+    torch.testing.assert_close(feats, torch.from_numpy(parity['targets_val']),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_crop_augmentation_as_detreg(parity):
+    """The SimCLR augmentation draws and applies what DETReg's does: same seeds, same crops."""
+    aug = simclr_augmentation()
+    for seed, want in zip(parity['train_seeds'], parity['crops_train']):
+        box = parity['boxes'][len([s for s in parity['train_seeds'] if s < seed])]
+        torch.manual_seed(int(seed))
+        random.seed(int(seed))
+        crop = crop_regions(parity['image'], box[None], 128, augmentation=aug)
+        torch.testing.assert_close(_normalize(crop)[0], torch.from_numpy(want), rtol=0, atol=0)
+
+
+def test_crop_box_rounds_as_pil():
+    assert crop_box(np.float32([10.5, 3.5, 40.5, 33.5]), 90, 70) == (10, 4, 40, 34)
+    assert crop_box([5.2, 5.2, 5.3, 5.4], 90, 70) == (5, 5, 6, 6)  # never empty
 
 
 @pytest.fixture(scope='module')
@@ -81,7 +127,7 @@ def test_crops_follow_the_view(image, proposal_file):
     """Crops come from the original image; a view crop that drops boxes drops their crops."""
     path, img = image
     boxes = np.array([[0, 0, 40, 20], [100, 100, 160, 160]], np.float32)
-    crops = crop_regions(img[..., ::-1], boxes, 32)
+    crops = crop_regions(np.ascontiguousarray(img[..., ::-1]), boxes, 32)
     assert crops.shape == (2, 3, 32, 32)
     pipeline = [TRANSFORMS.build(c) for c in (
         dict(type='RegionPriors', source='cache', proposal_file=proposal_file, augment=False),
@@ -116,3 +162,59 @@ def test_dataset_resamples(demo_data_root, proposal_file, tmp_path):
     idx = next(i for i in range(len(ds)) if ds.get_data_info(i)['img_id'] == first)
     sample = ds[idx]['data_samples']
     assert sample.img_id != first and len(sample.gt_instances) == 30
+
+
+def test_view_crop_as_detreg(parity):
+    """mmdet's RandomCrop keeps, clips and drops the boxes (and so the crops) of a region as
+    DETReg's view crop does."""
+    boxes = parity['view_boxes']
+    for r, (top, left, h, w) in enumerate(parity['view_regions']):
+        t = TRANSFORMS.build(dict(type='RandomCrop', crop_type='absolute',
+                                  crop_size=(int(w), int(h)), allow_negative_crop=True))
+        t._rand_offset = lambda margin, o=(int(top), int(left)): o
+        results = t(dict(img=np.zeros((500, 600, 3), np.uint8),
+                         gt_bboxes=HorizontalBoxes(boxes),
+                         gt_bboxes_labels=np.zeros(len(boxes), np.int64),
+                         gt_ignore_flags=np.zeros(len(boxes), bool),
+                         gt_instances_ids=np.arange(len(boxes))))
+        assert results['img'].shape[:2] == (h, w)
+        np.testing.assert_array_equal(results['gt_instances_ids'], parity[f'view_kept_{r}'])
+        np.testing.assert_array_equal(results['gt_bboxes'].numpy(), parity[f'view_boxes_{r}'])
+
+
+VIEW = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), 'configs',
+                    'detreg', '_base_', 'pretrain_view.py')
+
+
+def test_view_branches(image, proposal_file):
+    """DETReg's view: both branches are taken (plain resize; resize -> 384-600 crop -> resize),
+    boxes stay in the image, every box keeps its crop, < 2 boxes left -> another image."""
+    from mmengine.config import Config
+    path, img = image
+    view = Config.fromfile(VIEW)
+    big = mmcv.imrescale(img, (800, 640))  # 640 x 640: the crop branch can cut boxes away
+    pipeline = [TRANSFORMS.build(c) for c in (
+        dict(type='RegionPriors', source='online', patch_size=16, augment=False, seed=0),
+        *view.detreg_view, dict(type='PackRegionPriors'))]
+    np.random.seed(0)
+    random.seed(0)
+    sides = set()
+    for _ in range(24):
+        results = dict(img=big.copy(), img_path=path, img_shape=big.shape[:2])
+        for t in pipeline:
+            results = t(results)
+            if results is None:
+                break
+        if results is None:
+            continue
+        h, w = results['data_samples'].img_shape
+        sides.add((min(h, w), max(h, w)))
+        assert min(h, w) <= max(view.detreg_scales) and max(h, w) <= 600
+        gt = results['data_samples'].gt_instances
+        assert len(gt) >= 2 and len(gt.patches) == len(gt)
+        b = gt.bboxes.tensor
+        assert (b[:, 0] >= 0).all() and (b[:, 2] <= w).all() and (b[:, 3] <= h).all()
+    # square input: the plain branch keeps it square, the crop branch mostly not
+    assert any(a == b for a, b in sides) and any(a != b for a, b in sides)
+    few = TRANSFORMS.build(dict(type='MinRegionPriors', min_priors=2))
+    assert few(dict(gt_bboxes=HorizontalBoxes(np.zeros((1, 4), np.float32)))) is None

@@ -1,7 +1,7 @@
 """DETReg's region priors as ground truth: boxes of an unlabelled image and their crops.
 
 Bar et al., "DETReg: Unsupervised Pretraining with Region Priors for Object Detection"
-(CVPR 2022, sec. 3.1-3.2; METHODS.md section 4): the first 30 boxes of OpenCV's fast
+(CVPR 2022, sec. 3.1-3.2): the first 30 boxes of OpenCV's fast
 selective search on a 128x128 copy of the image are one-class pseudo ground truth; each box,
 cropped from the original image, resized to 128x128 and SimCLR-augmented, is embedded by a
 frozen self-supervised encoder (in the model: :class:`dpt.models.detreg.DETReg`), and the
@@ -16,12 +16,13 @@ Crops are taken here, before the view transforms, and follow their boxes through
 drop boxes by the box index in ``gt_instances_ids`` (which mmdet's crops filter with the boxes).
 """
 import os.path as osp
+import random
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
-from torchvision.transforms import v2
+from PIL import Image, ImageFilter
+from torchvision import transforms as T
 
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
@@ -33,33 +34,73 @@ from ...utils.errors import ConfigError, DataError, load_json
 SOURCES = ('online', 'cache')
 
 
+class PILGaussianBlur:
+    """SimCLR's blur as DETReg applies it (``datasets/selfdet.py`` ``GaussianBlur``): PIL's
+    ``ImageFilter.GaussianBlur`` with a radius drawn uniformly from ``sigma``."""
+
+    def __init__(self, sigma=(0.1, 2.0)):
+        self.sigma = sigma
+
+    def __call__(self, img):
+        return img.filter(ImageFilter.GaussianBlur(radius=random.uniform(*self.sigma)))
+
+
 def simclr_augmentation():
-    """SimCLR's colour augmentation of the region crops (Chen et al., 2020, appendix A; DETReg
-    ``datasets/selfdet.py``): colour jitter (0.4, 0.4, 0.4, 0.1) with p 0.8, grayscale
-    p 0.2, Gaussian blur sigma 0.1-2 with p 0.5; on (N, 3, H, W) uint8 tensors, per crop."""
-    return v2.Compose([
-        v2.RandomApply([v2.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
-        v2.RandomGrayscale(p=0.2),
-        v2.RandomApply([v2.GaussianBlur(kernel_size=13, sigma=(0.1, 2.0))], p=0.5),
+    """SimCLR's colour augmentation of the region crops (Chen et al., 2020, appendix A), as
+    DETReg's ``get_query_transforms('train')`` composes it on PIL images after the resize:
+    colour jitter (0.4, 0.4, 0.4, 0.1) with p 0.8, grayscale p 0.2, PIL Gaussian blur radius
+    0.1-2 with p 0.5."""
+    return T.Compose([
+        T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
+        T.RandomGrayscale(p=0.2),
+        T.RandomApply([PILGaussianBlur((0.1, 2.0))], p=0.5),
     ])
 
 
-def crop_regions(img_rgb, boxes, size=128):
-    """(N, 3, size, size) uint8 crops of ``boxes`` (N, 4) xyxy from an (H, W, 3) uint8 image,
-    each resized (bilinear) to ``size`` x ``size``; boxes are clipped to the image and at least
-    one pixel wide."""
+def crop_box(box, width, height):
+    """The integer box PIL's ``Image.crop`` cuts for a float xyxy box (each coordinate
+    rounded, Python's ``round``, half to even), at least one pixel wide and high within the
+    image (PIL would return an empty crop, which DETReg's resize then refuses)."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    x1, y1 = min(max(x1, 0), width - 1), min(max(y1, 0), height - 1)
+    return x1, y1, max(x2, x1 + 1), max(y2, y1 + 1)
+
+
+def crop_regions(img_rgb, boxes, size=128, augmentation=None):
+    """(N, 3, size, size) uint8 RGB crops of ``boxes`` (N, 4) xyxy from an (H, W, 3) uint8
+    RGB image, made as DETReg makes them (``datasets/selfdet.py``): PIL ``Image.crop`` of the
+    rounded box (:func:`crop_box`), PIL bilinear resize to ``size`` x ``size``
+    (torchvision's ``Resize`` on a PIL image; PIL's filter is anti-aliased), then
+    ``augmentation`` (a callable on PIL images), if any."""
     h, w = img_rgb.shape[:2]
-    img = torch.from_numpy(np.ascontiguousarray(img_rgb)).permute(2, 0, 1)
+    img = Image.fromarray(np.ascontiguousarray(img_rgb))
     crops = []
-    for x1, y1, x2, y2 in np.asarray(boxes, np.float32).reshape(-1, 4):
-        x1, y1 = min(max(int(x1), 0), w - 1), min(max(int(y1), 0), h - 1)
-        x2, y2 = max(min(int(np.ceil(x2)), w), x1 + 1), max(min(int(np.ceil(y2)), h), y1 + 1)
-        patch = img[None, :, y1:y2, x1:x2].float()
-        crops.append(F.interpolate(patch, size=(size, size), mode='bilinear',
-                                   align_corners=False)[0])
+    for box in np.asarray(boxes, np.float32).reshape(-1, 4):
+        patch = img.crop(crop_box(box, w, h)).resize((size, size), Image.BILINEAR)
+        if augmentation is not None:
+            patch = augmentation(patch)
+        crops.append(torch.from_numpy(np.asarray(patch, np.uint8).copy()).permute(2, 0, 1))
     if not crops:
         return torch.zeros((0, 3, size, size), dtype=torch.uint8)
-    return torch.stack(crops).round().clamp(0, 255).to(torch.uint8)
+    return torch.stack(crops)
+
+
+@TRANSFORMS.register_module()
+class MinRegionPriors(BaseTransform):
+    """``None`` (mmengine's dataset then loads another image, in training) when fewer than
+    ``min_priors`` boxes are left after the view transforms: DETReg draws another image when
+    its view (``datasets/selfdet.py``, after ``detection_transform``) leaves < 2 boxes."""
+
+    def __init__(self, min_priors=2):
+        self.min_priors = min_priors
+
+    def transform(self, results):
+        if len(results['gt_bboxes']) < self.min_priors:
+            return None
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(min_priors={self.min_priors})'
 
 
 class ProposalCache:
@@ -112,13 +153,15 @@ class RegionPriors(BaseTransform):
         augment: SimCLR colour augmentation of the crops (DETReg: on).
         seed: seed of the online search's ranking; None draws one per call (DETReg's search
             ranks differently each time), an int makes the boxes a function of the image.
+        label: class index of every box. DETReg labels them 1 of its COCO head's 91 classes
+            (``datasets/selfdet.py``, ``models/__init__.py``); with a one-class head, 0.
 
-    Adds ``gt_bboxes`` (HorizontalBoxes), ``gt_bboxes_labels`` (0), ``gt_ignore_flags``,
+    Adds ``gt_bboxes`` (HorizontalBoxes), ``gt_bboxes_labels`` (``label``), ``gt_ignore_flags``,
     ``gt_instances_ids`` (box index) and ``region_patches`` ((N, 3, S, S) uint8 RGB).
     """
 
     def __init__(self, source='online', proposal_file=None, num_priors=30, min_priors=2,
-                 search_size=128, patch_size=128, augment=True, seed=None):
+                 search_size=128, patch_size=128, augment=True, seed=None, label=0):
         if source not in SOURCES:
             raise ConfigError(f'RegionPriors.source: {source!r} is not one of {SOURCES}')
         if source == 'cache' and not proposal_file:
@@ -126,7 +169,7 @@ class RegionPriors(BaseTransform):
         self.source, self.proposal_file = source, proposal_file
         self.num_priors, self.min_priors = num_priors, min_priors
         self.search_size, self.patch_size = search_size, patch_size
-        self.augment, self.seed = augment, seed
+        self.augment, self.seed, self.label = augment, seed, label
         self.cache = ProposalCache(proposal_file) if source == 'cache' else None
         self.augmentation = simclr_augmentation() if augment else None
 
@@ -150,14 +193,12 @@ class RegionPriors(BaseTransform):
             return None
         n = len(boxes)
         results['gt_bboxes'] = HorizontalBoxes(boxes)
-        results['gt_bboxes_labels'] = np.zeros(n, np.int64)
+        results['gt_bboxes_labels'] = np.full(n, self.label, np.int64)
         results['gt_ignore_flags'] = np.zeros(n, bool)
         results['gt_instances_ids'] = np.arange(n, dtype=np.int64)
         if self.patch_size:
-            patches = crop_regions(img_rgb, boxes, self.patch_size)
-            if self.augmentation is not None:
-                patches = torch.stack([self.augmentation(p) for p in patches])
-            results['region_patches'] = patches
+            results['region_patches'] = crop_regions(img_rgb, boxes, self.patch_size,
+                                                     self.augmentation)
         return results
 
     def __repr__(self):

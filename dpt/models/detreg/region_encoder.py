@@ -19,9 +19,10 @@ from ...utils.errors import CheckpointError
 from ...weights.backbone import _container as checkpoint_container
 from ...weights.backbone import import_backbone, load_weights_file
 
-# ImageNet RGB statistics on the 0-255 scale, as SwAV / torchvision normalise their inputs
-IMAGENET_MEAN = (123.675, 116.28, 103.53)
-IMAGENET_STD = (58.395, 57.12, 57.375)
+# ImageNet RGB statistics on the 0-1 scale: DETReg's crops are ToTensor (/ 255) then
+# Normalize(mean, std), in that order, so the targets come out bit for bit the same
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @MODELS.register_module()
@@ -33,6 +34,7 @@ class RegionEncoder(BaseModule):
         checkpoint: its weights, any layout :func:`dpt.weights.import_backbone` reads (SwAV,
             MoCo, torchvision, mmselfsup ...); None keeps the random init (tests, demo).
         checkpoint_format: ``'auto'`` or a name of :data:`dpt.weights.FORMATS`.
+        mean, std: RGB input statistics on the 0-1 scale (ImageNet's, as DETReg).
         chunk: crops per forward pass, to bound memory.
         projection: None (the pooled feature of the backbone's last stage is the target), or
             ``dict(hidden_channels=2048, out_channels=128, normalize=True)``: SwAV's
@@ -99,12 +101,16 @@ class RegionEncoder(BaseModule):
         # frozen: BN keeps its statistics whatever the detector's mode
         return super().train(False)
 
+    def normalize_patches(self, patches):
+        """uint8 RGB crops -> the encoder's input: ``/ 255``, then ``(x - mean) / std``."""
+        return (patches.to(self.mean.device).float().div(255) - self.mean) / self.std
+
     @torch.no_grad()
     def forward(self, patches):
         """(N, 3, S, S) uint8 RGB crops -> (N, C) float features."""
         feats = []
         for part in patches.split(self.chunk):
-            x = (part.to(self.mean.device).float() - self.mean) / self.std
+            x = self.normalize_patches(part)
             out = self.backbone(x)[-1]
             feat = nn.functional.adaptive_avg_pool2d(out, 1).flatten(1)
             if self.projection_head is not None:

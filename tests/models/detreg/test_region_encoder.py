@@ -38,7 +38,7 @@ def test_projection_target_matches_swav_forward(tmp_path):
     assert enc.out_channels == 16
     crops = torch.randint(0, 255, (4, 3, 64, 64), dtype=torch.uint8)
     feats = enc(crops)
-    x = (crops.float() - enc.mean) / enc.std
+    x = (crops.float() / 255 - enc.mean) / enc.std
     with torch.no_grad():
         want = nn.functional.normalize(head(ref(x)[-1].mean(dim=(2, 3))), dim=1)
     assert feats.shape == (4, 16)
@@ -60,6 +60,6 @@ def test_no_projection_keeps_the_pooled_feature(tmp_path):
     enc = RegionEncoder(FULL_R18, checkpoint=str(path))
     enc.init_weights()
     crops = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
-    x = (crops.float() - enc.mean) / enc.std
+    x = (crops.float() / 255 - enc.mean) / enc.std
     with torch.no_grad():
         torch.testing.assert_close(enc(crops), ref(x)[-1].mean(dim=(2, 3)))
