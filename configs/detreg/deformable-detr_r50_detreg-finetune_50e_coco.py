@@ -26,6 +26,34 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[40], gamma=0.1)
 ]
 load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet/finetune_init.pth'
+# DETReg's fine-tuning view (datasets/coco.py make_coco_transforms, Deformable DETR's): mmdet's
+# Deformable DETR pipeline, its resizes with PIL's filter as DETReg's torchvision resizes of
+# PIL images (mmdet's default is OpenCV's)
+ft_resize = dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
+                 scales=[(1333, s) for s in range(480, 801, 32)])
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomChoice', transforms=[
+        [ft_resize],
+        [dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
+              scales=[(4200, s) for s in (400, 500, 600)]),
+         dict(type='RandomCrop', crop_type='absolute_range', crop_size=(384, 600),
+              allow_negative_crop=True),
+         ft_resize],
+    ]),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='Resize', scale=(1333, 800), keep_ratio=True, backend='pillow'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
 # batch 4 per GPU x 8 GPUs: DETReg's default --batch_size 4 on the README's 8 GPUs
-train_dataloader = dict(batch_size=4)
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 auto_scale_lr = dict(base_batch_size=32)

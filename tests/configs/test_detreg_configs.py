@@ -70,6 +70,10 @@ def test_r50_recipe(path):
     data = cfg.train_dataloader.dataset
     epochs = cfg.train_cfg.max_epochs
     batch = (cfg.train_dataloader.batch_size, cfg.auto_scale_lr.base_batch_size)
+    # DETReg's resizes are PIL's (torchvision on PIL images)
+    resizes = [cfg.train_dataloader.dataset.pipeline[3].transforms[1][0],
+               cfg.test_dataloader.dataset.pipeline[1]]
+    assert all(r.backend == 'pillow' for r in resizes)
     # DETReg's configs/*.sh: full COCO and VOC start from the ImageNet pre-training, the
     # low-data COCO runs from the COCO one; batches as its README runs them
     if name.endswith('_50e_coco.py') or name.endswith('-base60.py'):
