@@ -5,12 +5,15 @@ Bar et al., "DETReg: Unsupervised Pretraining with Region Priors for Object Dete
 selective search on a 128x128 copy of the image are one-class pseudo ground truth; each box,
 cropped from the original image, resized to 128x128 and SimCLR-augmented, is embedded by a
 frozen self-supervised encoder (in the model: :class:`dpt.models.detreg.DETReg`), and the
-detector regresses that embedding. Images with fewer than 2 boxes are resampled.
+detector regresses that embedding. Images with fewer than 2 boxes, before or after the
+view, are resampled.
 
 Pipeline::
 
-    LoadImageFromFile -> RegionPriors -> RandomFlip / RandomChoiceResize / RandomCrop ...
-    -> PackRegionPriors
+    LoadImageFromFile -> RegionPriors -> RandomFlip / RandomChoice(RandomChoiceResize,
+    RandomCrop ...) -> MinRegionPriors -> PackRegionPriors
+
+(DETReg's view: ``configs/detreg/_base_/pretrain_view.py``.)
 
 Crops are taken here, before the view transforms, and follow their boxes through crops that
 drop boxes by the box index in ``gt_instances_ids`` (which mmdet's crops filter with the boxes).
