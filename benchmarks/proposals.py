@@ -1,23 +1,23 @@
 #!/usr/bin/env python
 """Speed and recall of the unsupervised proposal searches (docs/proposals.md).
 
-Compares, on the same images, single process:
-  * original: the ``selectivesearch`` 0.4 package (AlpacaDB), the code SoCo copied for
-    AlignDet's proposals, per-pixel Python loops (benchmark-only dependency, see
-    benchmarks/README.md; its rows are skipped with a message when it is not installed);
-  * soco: dpt's vectorised version (dpt.proposals.selective_search), same settings;
-  * opencv_fast: DETReg's OpenCV fast search on a 128x128 copy (all boxes, in OpenCV's order).
-Each search's boxes then go through two post-processings: ``raw`` (the search's order, no
-filter) and AlignDet's ``ratio3size0008@0.5`` (SoCo's filter with its fall-backs, NMS 0.5).
-Recall is the fraction of ground-truth boxes that one of the first 30 / 100 proposals covers
-at IoU >= 0.5. Images: the demo data (160x160) and the same generator at 640x640, or a
-COCO-style set (--ann-file, --img-dir).
+1. Speed on photos, single process, one core: SoCo's own ``selective_search`` (hologerry/SoCo,
+   ``selective_search/selective_search.py``, imported from a checkout given with ``--soco``;
+   without one its rows are skipped with a message) against dpt's ``soco`` search, on the
+   photos of the parity fixtures (tests/data/parity/soco/photos.json, rebuilt from
+   skimage.data, 300-1300 px). Per photo: CPU seconds of each (the smallest of ``--repeats``
+   runs, the two alternating), the ratio, and whether the boxes are identical.
+2. Recall on the demo data: dpt's ``soco`` and ``opencv_fast`` searches, raw and after SoCo's
+   filter ``ratio3size0008`` (with and without NMS 0.5): the fraction of ground-truth boxes that
+   one of the first 30 / 100 / all proposals covers at IoU >= 0.5. Images: the demo data
+   (160x160) and the same generator at 640x640, or a COCO-style set (--ann-file, --img-dir).
 
-    python benchmarks/proposals.py                       # demo data, 16 + 4 images
+    python benchmarks/proposals.py --soco /path/to/SoCo
     python benchmarks/proposals.py --ann-file A.json --img-dir D --num-images 50
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -31,13 +31,98 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-POST = ('raw', 'ratio3size0008@0.5')
-TOPK = (30, 100)
+PHOTOS = osp.join(ROOT, 'tests', 'data', 'parity', 'soco', 'photos.json')
+POST = ('raw', 'ratio3size0008', 'ratio3size0008@0.5')
+TOPK = (30, 100, None)
+
+
+def build_photo(recipe):
+    """A photo of photos.json: a skimage.data image, optional crop, optional integer upscale."""
+    import skimage.data
+    img = getattr(skimage.data, recipe['source'])()
+    if 'crop' in recipe:
+        y0, y1, x0, x1 = recipe['crop']
+        img = img[y0:y1, x0:x1]
+    k = recipe.get('repeat', 1)
+    return np.ascontiguousarray(np.repeat(np.repeat(img, k, 0), k, 1)[..., :3], np.uint8)
+
+
+def load_soco(path):
+    """SoCo's ``selective_search`` module from a checkout, or None with the reason printed."""
+    if not path:
+        print('no SoCo checkout given (--soco PATH or SOCO_ROOT): its rows are skipped')
+        return None
+    file = osp.join(path, 'selective_search', 'selective_search.py')
+    if not osp.isfile(file):
+        print(f'{file} not found: SoCo rows skipped')
+        return None
+    spec = importlib.util.spec_from_file_location('soco_selective_search', file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def soco_boxes(soco, img):
+    """SoCo's call of its generate script; its ``rect`` (x, y, w, h) as dpt's xyxy boxes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # scikit-image: LBP of a float image
+        _, regions, _ = soco.selective_search(img, scale=300, sigma=0.9, min_size=100)
+    r = np.array([reg['rect'] for reg in regions], np.float32).reshape(-1, 4)
+    return np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], 1)
+
+
+def cpu_seconds(fn, img):
+    t = time.process_time()
+    out = fn(img)
+    return time.process_time() - t, out
+
+
+def speed_on_photos(soco, repeats):
+    from dpt.proposals import selective_search
+    with open(PHOTOS) as f:
+        photos = json.load(f)
+    selective_search(build_photo(photos['chelsea'])[:64, :64])  # compile (cached on disk)
+    rows = []
+    for name, recipe in photos.items():
+        img = build_photo(recipe)
+        ours, theirs, same = [], [], None
+        for _ in range(repeats):  # alternate, so both see the same load
+            t, boxes = cpu_seconds(selective_search, img)
+            ours.append(t)
+            if soco is not None:
+                t, want = cpu_seconds(lambda im: soco_boxes(soco, im), img)
+                theirs.append(t)
+                same = boxes.shape == want.shape and bool(np.array_equal(boxes, want))
+        row = dict(photo=name, size=f'{img.shape[1]}x{img.shape[0]}', boxes=len(boxes),
+                   dpt_s=min(ours), soco_s=min(theirs) if theirs else None, identical=same)
+        rows.append(row)
+        print(f"{name} {row['size']}: dpt {row['dpt_s']:.3f} s" +
+              (f", SoCo {row['soco_s']:.2f} s, {row['soco_s'] / row['dpt_s']:.1f}x, "
+               f"boxes identical: {same}" if theirs else ''), flush=True)
+    return rows
+
+
+def speed_table(rows):
+    head = ['photo', 'W x H', 'boxes', 'SoCo s (CPU)', 'dpt s (CPU)', 'SoCo / dpt',
+            'identical boxes']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for r in rows:
+        soco = r['soco_s'] is not None
+        lines.append('| ' + ' | '.join([
+            r['photo'], r['size'], str(r['boxes']), f"{r['soco_s']:.2f}" if soco else '-',
+            f"{r['dpt_s']:.3f}", f"{r['soco_s'] / r['dpt_s']:.1f}x" if soco else '-',
+            ('yes' if r['identical'] else 'NO') if soco else '-']) + ' |')
+    if rows and rows[0]['soco_s'] is not None:
+        ts, td = sum(r['soco_s'] for r in rows), sum(r['dpt_s'] for r in rows)
+        n_same = sum(r['identical'] for r in rows)
+        lines.append(f"| all {len(rows)} | | {sum(r['boxes'] for r in rows)} | {ts:.2f} | "
+                     f"{td:.3f} | {ts / td:.1f}x | {n_same} of {len(rows)} |")
+    return '\n'.join(lines)
 
 
 def load_set(ann_file, img_dir, num):
     """[(RGB image, (G, 4) xyxy ground truth)] for the first ``num`` images of a COCO file."""
-    from dpt.proposals.sources import read_rgb
+    import cv2
     with open(ann_file) as f:
         coco = json.load(f)
     gt = {}
@@ -45,40 +130,9 @@ def load_set(ann_file, img_dir, num):
         if not a.get('iscrowd', 0):
             x, y, w, h = a['bbox']
             gt.setdefault(a['image_id'], []).append([x, y, x + w, y + h])
-    return [(read_rgb(osp.join(img_dir, im['file_name'])),
+    return [(cv2.imread(osp.join(img_dir, im['file_name']))[:, :, ::-1].copy(),
              np.array(gt.get(im['id'], []), np.float32).reshape(-1, 4))
             for im in coco['images'][:num]]
-
-
-def searches():
-    """name -> function(RGB image) -> (N, 4) xyxy boxes in the search's order."""
-    from dpt.proposals import opencv_fast_search, selective_search
-    out = {}
-    try:
-        import selectivesearch
-
-        def original(img):
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')  # skimage's LBP warns about float images
-                _, regions = selectivesearch.selective_search(img, scale=300, sigma=0.9,
-                                                              min_size=100)
-            return np.array([(x, y, x + w, y + h) for x, y, w, h in
-                             (r['rect'] for r in regions)], np.float32).reshape(-1, 4)
-        out['original (selectivesearch 0.4)'] = original
-    except ImportError:
-        print('selectivesearch is not installed: no "original" rows '
-              '(pip install selectivesearch==0.4, see benchmarks/README.md)')
-    out['soco (dpt, vectorised)'] = selective_search
-    out['opencv_fast (DETReg, 128 px)'] = lambda img: opencv_fast_search(img, topk=None)
-    return out
-
-
-def post_process(boxes, image_hw, how):
-    """``raw``: the search's order; else AlignDet's filter + NMS, as the generator does."""
-    from dpt.proposals import ProposalSettings, select
-    if how == 'raw':
-        return boxes
-    return boxes[select(boxes, image_hw, ProposalSettings.from_options('soco'))[0]]
 
 
 def covered(gt, boxes, thr=0.5):
@@ -93,53 +147,56 @@ def covered(gt, boxes, thr=0.5):
     return int((iou.max(1) >= thr).sum())
 
 
-def measure(images, name, fn):
-    wall = cpu = 0.0
-    raw = []
-    for img, _ in images:
-        w0, c0 = time.perf_counter(), time.process_time()
-        raw.append(fn(img))
-        wall += time.perf_counter() - w0
-        cpu += time.process_time() - c0
+def recall_rows(images, title):
+    from dpt.proposals import ProposalSettings, opencv_fast_search, select, selective_search
+    searches = {'soco': selective_search,
+                'opencv_fast': lambda img: opencv_fast_search(img, topk=None)}
     n_gt = sum(len(g) for _, g in images)
     rows = []
-    for how in POST:
-        kept = [post_process(b, img.shape[:2], how) for b, (img, _) in zip(raw, images)]
-        rec = {k: sum(covered(g, b[:k]) for b, (_, g) in zip(kept, images)) / max(n_gt, 1)
-               for k in TOPK}
-        rows.append(dict(method=name, post=how, img_s_wall=len(images) / wall,
-                         img_s_cpu=len(images) / cpu if cpu else float('nan'),
-                         raw=np.mean([len(b) for b in raw]), kept=np.mean([len(b) for b in kept]),
-                         **{f'recall@{k}': v for k, v in rec.items()}, gt=n_gt))
-    return rows
-
-
-def table(rows, title):
-    head = ['images', 'method', 'post-processing', 'img/s (wall)', 'img/s (CPU time)',
-            'boxes/img raw', 'kept', 'recall@30', 'recall@100']
+    for name, fn in searches.items():
+        fn(images[0][0])  # warm-up
+        raw, cpu = [], 0.0
+        for img, _ in images:
+            t, boxes = cpu_seconds(fn, img)
+            raw.append(boxes)
+            cpu += t
+        for post in POST:
+            if post == 'raw':
+                kept = raw
+            else:
+                s = ProposalSettings.from_options('soco', 'ratio3size0008',
+                                                  nms_iou=0.5 if '@' in post else 'off')
+                kept = [b[select(b, img.shape[:2], s)[0]] for b, (img, _) in zip(raw, images)]
+            rec = {k: sum(covered(g, b[:k]) for b, (_, g) in zip(kept, images)) / max(n_gt, 1)
+                   for k in TOPK}
+            rows.append([title, name, post, f'{len(images) / cpu:.3g}',
+                         f'{np.mean([len(b) for b in kept]):.1f}'] +
+                        [f'{rec[k]:.3f}' for k in TOPK])
+    head = ['images', 'search', 'post-processing', 'img/s (CPU)', 'boxes/img', 'recall@30',
+            'recall@100', 'recall@all']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    for r in rows:
-        lines.append('| ' + ' | '.join([
-            title, r['method'], r['post'], f"{r['img_s_wall']:.3g}", f"{r['img_s_cpu']:.3g}",
-            f"{r['raw']:.0f}", f"{r['kept']:.1f}", f"{r['recall@30']:.3f}",
-            f"{r['recall@100']:.3f}"]) + ' |')
-    return '\n'.join(lines)
+    return '\n'.join(lines + ['| ' + ' | '.join(r) + ' |' for r in rows]), n_gt
 
 
 def machine():
     cpu = next((ln.split(':', 1)[1].strip() for ln in open('/proc/cpuinfo')
                 if ln.startswith('model name')), platform.processor() or 'unknown')
-    import cv2
+    import numba
     import skimage
-    return (f'{datetime.date.today()}, {cpu}, {len(os.sched_getaffinity(0))} cores, '
-            f'load average {os.getloadavg()[0]:.1f}; python {platform.python_version()}, '
-            f'numpy {np.__version__}, scikit-image {skimage.__version__}, '
-            f'opencv {cv2.__version__}')
+    return (f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu}, '
+            f'{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.1f}; '
+            f'python {platform.python_version()}, numpy {np.__version__}, '
+            f'scikit-image {skimage.__version__}, numba {numba.__version__}')
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--soco', default=os.environ.get('SOCO_ROOT'),
+                   help='SoCo checkout (holds selective_search/selective_search.py)')
+    p.add_argument('--repeats', type=int, default=2, help='runs per photo and search (min)')
+    p.add_argument('--skip-photos', action='store_true', help='only the recall tables')
+    p.add_argument('--skip-recall', action='store_true', help='only the speed table')
     p.add_argument('--ann-file', help='COCO-style file with ground truth (instead of demo data)')
     p.add_argument('--img-dir', help='its images')
     p.add_argument('--num-images', type=int, default=16, help='images of the set (default 16)')
@@ -148,38 +205,29 @@ def main(argv=None):
     args = p.parse_args(argv)
     import cv2
     cv2.setNumThreads(1)  # single process, single thread: what one worker of the tool does
-    import torch
-    torch.set_num_threads(1)
+    print(machine())
+    if not args.skip_photos:
+        rows = speed_on_photos(load_soco(args.soco), args.repeats)
+        print(f'\nSoCo selective_search vs dpt, CPU seconds per photo\n\n{speed_table(rows)}\n')
+    if args.skip_recall:
+        return
     from dpt.datasets import make_demo_dataset
-
     sets = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.ann_file:
             sets.append((f'{args.num_images} of {osp.basename(args.ann_file)}',
                          load_set(args.ann_file, args.img_dir, args.num_images)))
         else:
-            root = make_demo_dataset(osp.join(tmp, 'demo'), num_train=args.num_images,
-                                     num_val=0, seed=0)['out_dir']
-            sets.append((f'{args.num_images} demo 160x160', load_set(
-                osp.join(root, 'annotations', 'instances_train.json'),
-                osp.join(root, 'train'), args.num_images)))
-            if args.num_large:
-                root = make_demo_dataset(osp.join(tmp, 'large'), num_train=args.num_large,
-                                         num_val=0, image_size=640, seed=1)['out_dir']
-                sets.append((f'{args.num_large} demo 640x640', load_set(
-                    osp.join(root, 'annotations', 'instances_train.json'),
-                    osp.join(root, 'train'), args.num_large)))
-    print(machine())
-    fns = searches()
+            for size, num, seed in ((160, args.num_images, 0), (640, args.num_large, 1)):
+                if num:
+                    root = make_demo_dataset(osp.join(tmp, str(size)), num_train=num,
+                                             num_val=0, image_size=size, seed=seed)['out_dir']
+                    sets.append((f'{num} demo {size}x{size}', load_set(
+                        osp.join(root, 'annotations', 'instances_train.json'),
+                        osp.join(root, 'train'), num)))
     for title, images in sets:
-        rows = []
-        for name, fn in fns.items():
-            fn(images[0][0])  # warm-up: imports, OpenCV's first call
-            rows += measure(images, name, fn)
-            r = rows[-1]
-            print(f"{title}: {name}: {r['img_s_wall']:.3g} img/s, {r['raw']:.0f} boxes/img",
-                  flush=True)
-        print(f"\n{title}, {rows[0]['gt']} ground-truth boxes\n\n{table(rows, title)}\n")
+        table, n_gt = recall_rows(images, title)
+        print(f'\n{title}, {n_gt} ground-truth boxes\n\n{table}\n')
 
 
 if __name__ == '__main__':

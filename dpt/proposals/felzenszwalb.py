@@ -46,7 +46,7 @@ def _edge_costs(im):
     return costs
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline='always')
 def _edge_ends(e, h, w):
     """The two pixels (flat indices) of edge ``e`` in scikit-image's edge order."""
     n_right, n_down, n_diag = h * (w - 1), (h - 1) * w, (h - 1) * (w - 1)
@@ -66,57 +66,43 @@ def _edge_ends(e, h, w):
 
 
 @numba.njit(cache=True)
-def _bucket_order(costs):
-    """An ascending order of the (non-negative) costs and the sorted costs; equal costs in
-    any order. Zeros first, then buckets by the float64 bit pattern (which orders non-negative
-    floats as their values, on a roughly logarithmic scale), each bucket sorted."""
-    n = costs.size
-    keys = costs.view(np.uint64)
-    lo, hi = np.uint64(0xFFFFFFFFFFFFFFFF), np.uint64(0)
-    for i in range(n):
-        if keys[i] != 0:
-            lo, hi = min(lo, keys[i]), max(hi, keys[i])
-    n_buckets = 1 << 10
-    while n_buckets < n // 8 and n_buckets < (1 << 20):
-        n_buckets *= 2
-    shift = np.uint64(0)
-    if hi > lo:
-        while ((hi - lo) >> shift) >= np.uint64(n_buckets - 1):
-            shift += np.uint64(1)
-    bucket = np.empty(n, np.int64)
-    start = np.zeros(n_buckets + 1, np.int64)
-    for i in range(n):
-        b = 0 if keys[i] == 0 else 1 + np.int64((keys[i] - lo) >> shift)
-        bucket[i] = b
-        start[b + 1] += 1
-    for b in range(n_buckets):
-        start[b + 1] += start[b]
-    fill = start[:-1].copy()
+def _unpack_order(packed, costs, index_bits):
+    """The indices packed into the low bits of sorted keys, the costs in that order, and an
+    insertion pass that orders the few costs whose truncated keys tied by their full value."""
+    n = packed.size
+    mask = np.uint64((1 << index_bits) - 1)
     order = np.empty(n, np.int64)
-    sorted_keys = np.empty(n, np.uint64)
+    sorted_costs = np.empty(n)
     for i in range(n):
-        pos = fill[bucket[i]]
-        fill[bucket[i]] = pos + 1
-        order[pos] = i
-        sorted_keys[pos] = keys[i]
-    for b in range(1, n_buckets):
-        s, e = start[b], start[b + 1]
-        if e - s <= 24:  # insertion sort
-            for i in range(s + 1, e):
-                k, o = sorted_keys[i], order[i]
-                j = i - 1
-                while j >= s and sorted_keys[j] > k:
-                    sorted_keys[j + 1], order[j + 1] = sorted_keys[j], order[j]
-                    j -= 1
-                sorted_keys[j + 1], order[j + 1] = k, o
-        else:
-            perm = np.argsort(sorted_keys[s:e])
-            sorted_keys[s:e] = sorted_keys[s:e][perm]
-            order[s:e] = order[s:e][perm]
-    return order, sorted_keys.view(np.float64)
+        order[i] = np.int64(packed[i] & mask)
+        sorted_costs[i] = costs[order[i]]
+    for i in range(1, n):
+        c, o = sorted_costs[i], order[i]
+        j = i - 1
+        while j >= 0 and sorted_costs[j] > c:
+            sorted_costs[j + 1], order[j + 1] = sorted_costs[j], order[j]
+            j -= 1
+        sorted_costs[j + 1], order[j + 1] = c, o
+    return order, sorted_costs
 
 
-@numba.njit(cache=True)
+def _sort_order(costs):
+    """An ascending order of the (non-negative) costs and the sorted costs; equal costs in any
+    order. Non-negative float64 bit patterns order as their values; each cost's pattern, its low
+    bits replaced by the cost's index, is still a non-negative float, so numpy's (vectorised)
+    value sort orders costs and indices at once; the few costs that only the dropped bits
+    told apart are then put in order."""
+    n = costs.size
+    index_bits = max(1, int(n - 1).bit_length())
+    bits = costs.view(np.uint64)
+    packed = (bits >> np.uint64(index_bits)) << np.uint64(index_bits)
+    packed |= np.arange(n, dtype=np.uint64)
+    keys = packed.view(np.float64)
+    keys.sort()
+    return _unpack_order(packed, costs, index_bits)
+
+
+@numba.njit(cache=True, inline='always')
 def _find(parent, p):
     root = p
     while parent[root] != root:
@@ -147,6 +133,8 @@ def _first_pass(order, sorted_costs, h, w, scale):
     state[:, 1] = 1.0
     for k in range(order.size):
         a, b = _edge_ends(order[k], h, w)
+        if parent[a] == parent[b]:
+            continue  # the same parent, the same component
         ra, rb = _find(parent, a), _find(parent, b)
         if ra == rb:
             continue
@@ -244,7 +232,7 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     # bound stays above its cost (see _first_pass): scale / (h w) at least float32's spacing
     # at the largest bound. Otherwise, numpy's order throughout.
     if scale / (h * w) >= float(np.spacing(np.float32(costs.max() + scale))):
-        order, sorted_costs = _bucket_order(costs)
+        order, sorted_costs = _sort_order(costs)
         parent, size = _first_pass(order, sorted_costs, h, w, scale)
         kept = parent.copy(), size.copy()
         if _small_pass(order, sorted_costs, h, w, min_size, parent, size, True):

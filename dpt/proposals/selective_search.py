@@ -53,56 +53,60 @@ _LBP_ROWS = np.round(-np.sin(2 * np.pi * np.arange(8, dtype=np.float64) / 8), 5)
 _LBP_COLS = np.round(np.cos(2 * np.pi * np.arange(8, dtype=np.float64) / 8), 5)
 
 
+@numba.njit(cache=True, inline='always')
+def _sample(image, y, x, h, w, c):
+    if 0 <= y < h and 0 <= x < w:
+        return np.float64(image[y, x, c])
+    return 0.0
+
+
 @numba.njit(cache=True)
 def _lbp_codes(image, rows, cols):
-    """``local_binary_pattern(image, 8, 1.0)`` ('default' method) of a float64 image, as
-    integers: scikit-image's bilinear interpolation at ``(r + rows[i], c + cols[i])`` (0 outside
-    the image) and its test ``value - centre >= 0``, with the same float operations. The floor,
-    ceil and fractions of the sample positions depend only on the row (column), so they are
-    computed once per row (column); axis-aligned samples fall on a pixel, where the
-    interpolation returns that pixel exactly."""
-    h, w = image.shape
+    """``local_binary_pattern(image[..., c].astype(float), 8, 1.0)`` ('default' method) of each
+    channel of a uint8 image, as integers (C, H, W): scikit-image's bilinear interpolation at
+    ``(r + rows[i], c + cols[i])`` (0 outside the image) and its test ``value - centre >= 0``,
+    with the same float operations. The floors, ceils and fractions of the sample positions
+    depend only on the row (column), so they are computed once per row (column)."""
+    h, w, nc = image.shape
     p = rows.shape[0]
-    r_lo, r_hi, r_f = np.empty((p, h), np.int64), np.empty((p, h), np.int64), np.empty((p, h))
-    c_lo, c_hi, c_f = np.empty((p, w), np.int64), np.empty((p, w), np.int64), np.empty((p, w))
+    r_lo, r_hi, r_f = np.empty((h, p), np.int64), np.empty((h, p), np.int64), np.empty((h, p))
+    c_lo, c_hi, c_f = np.empty((w, p), np.int64), np.empty((w, p), np.int64), np.empty((w, p))
     for i in range(p):
         for r in range(h):
             rr = r + rows[i]
-            r_lo[i, r], r_hi[i, r] = np.int64(np.floor(rr)), np.int64(np.ceil(rr))
-            r_f[i, r] = rr - r_lo[i, r]
+            r_lo[r, i], r_hi[r, i] = np.int64(np.floor(rr)), np.int64(np.ceil(rr))
+            r_f[r, i] = rr - r_lo[r, i]
         for c in range(w):
             cc = c + cols[i]
-            c_lo[i, c], c_hi[i, c] = np.int64(np.floor(cc)), np.int64(np.ceil(cc))
-            c_f[i, c] = cc - c_lo[i, c]
-    on_pixel = np.empty(p, np.bool_)
-    for i in range(p):
-        on_pixel[i] = rows[i] == np.floor(rows[i]) and cols[i] == np.floor(cols[i])
-    out = np.empty((h, w), np.int64)
+            c_lo[c, i], c_hi[c, i] = np.int64(np.floor(cc)), np.int64(np.ceil(cc))
+            c_f[c, i] = cc - c_lo[c, i]
+    row_in = np.empty(h, np.bool_)  # every sample of the row (column) inside the image
     for r in range(h):
-        for c in range(w):
-            centre = image[r, c]
-            code = 0
-            for i in range(p):
-                y0, y1, x0, x1 = r_lo[i, r], r_hi[i, r], c_lo[i, c], c_hi[i, c]
-                inside = y0 >= 0 and y1 < h and x0 >= 0 and x1 < w
-                if on_pixel[i]:
-                    value = image[y0, x0] if inside else 0.0
-                else:
+        row_in[r] = r_lo[r].min() >= 0 and r_hi[r].max() < h
+    col_in = np.empty(w, np.bool_)
+    for c in range(w):
+        col_in[c] = c_lo[c].min() >= 0 and c_hi[c].max() < w
+    out = np.empty((nc, h, w), np.int64)
+    for ch in range(nc):
+        for r in range(h):
+            for c in range(w):
+                centre = np.float64(image[r, c, ch])
+                code = 0
+                inside = row_in[r] and col_in[c]
+                for i in range(p):
+                    y0, y1, x0, x1 = r_lo[r, i], r_hi[r, i], c_lo[c, i], c_hi[c, i]
+                    dr, dc = r_f[r, i], c_f[c, i]
                     if inside:
-                        tl, tr = image[y0, x0], image[y0, x1]
-                        bl, br = image[y1, x0], image[y1, x1]
+                        tl, tr = np.float64(image[y0, x0, ch]), np.float64(image[y0, x1, ch])
+                        bl, br = np.float64(image[y1, x0, ch]), np.float64(image[y1, x1, ch])
                     else:
-                        tl = image[y0, x0] if 0 <= y0 < h and 0 <= x0 < w else 0.0
-                        tr = image[y0, x1] if 0 <= y0 < h and 0 <= x1 < w else 0.0
-                        bl = image[y1, x0] if 0 <= y1 < h and 0 <= x0 < w else 0.0
-                        br = image[y1, x1] if 0 <= y1 < h and 0 <= x1 < w else 0.0
-                    dr, dc = r_f[i, r], c_f[i, c]
+                        tl, tr = _sample(image, y0, x0, h, w, ch), _sample(image, y0, x1, h, w, ch)
+                        bl, br = _sample(image, y1, x0, h, w, ch), _sample(image, y1, x1, h, w, ch)
                     top = (1 - dc) * tl + dc * tr
                     bottom = (1 - dc) * bl + dc * br
-                    value = (1 - dr) * top + dr * bottom
-                if value - centre >= 0:
-                    code += 1 << i
-            out[r, c] = code
+                    if (1 - dr) * top + dr * bottom - centre >= 0:
+                        code += 1 << i
+                out[ch, r, c] = code
     return out
 
 
@@ -306,8 +310,7 @@ def region_features(img, labels):
     """SoCo's per-segment sizes, boxes and L1-normalised colour / texture histograms."""
     img = np.ascontiguousarray(img, np.uint8)
     n = int(labels.max()) + 1
-    lbp = np.stack([_lbp_codes(img[..., c].astype(np.float64), _LBP_ROWS, _LBP_COLS)
-                    for c in range(3)])
+    lbp = _lbp_codes(img, _LBP_ROWS, _LBP_COLS)
     size, box, colour, texture = _region_features(img, labels, n, lbp, _COLOUR_TABLE,
                                                   _TEXTURE_TABLE)
     return dict(size=size, box=box, colour=colour, texture=texture)

@@ -7,7 +7,7 @@ from skimage.util import img_as_float
 from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import felzenszwalb
-from dpt.proposals.felzenszwalb import _bucket_order, _edge_costs, _small_pass, smoothed
+from dpt.proposals.felzenszwalb import _sort_order, _edge_costs, _small_pass, smoothed
 
 # rocket_x2 (a 2x nearest upscale) has runs of equal edge costs whose order matters to the
 # small-segment pass: it takes numpy's argsort order, as scikit-image does
@@ -47,7 +47,7 @@ def test_edge_costs_bitwise():
     got = _edge_costs(im)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, want)
-    order, sorted_costs = _bucket_order(got)
+    order, sorted_costs = _sort_order(got)
     np.testing.assert_array_equal(sorted_costs, np.sort(got))
     np.testing.assert_array_equal(got[order], sorted_costs)
     want_smooth = ndimage.gaussian_filter(img_as_float(build_photo(recipes()['chelsea'])),
