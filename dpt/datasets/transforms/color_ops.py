@@ -5,14 +5,10 @@ Soft Teacher's ops, Xu et al., ICCV 2021, after google-research/ssl_detection) g
 ONE op drawn uniformly from nine (its ``OneOf``), applied with probability 1 at a magnitude
 ``m`` drawn uniformly from 1..9 on a 0..10 scale:
 
-=============  ================================================  ====================
-op             parameter from ``m`` (``max_magnitude`` 10)        m = 1 .. 9
-=============  ================================================  ====================
-Solarize       threshold ``min(int(m * 256 / 10), 255)``           25 .. 230
-Color, ...     factor ``m * 1.8 / 10 + 0.1`` (Color, Contrast,     0.28 .. 1.72
-               Brightness, Sharpness; PIL's ImageEnhance)
-Posterize      bits kept ``4 - int(m * 4 / 10)``                   4, 4, 3, 3, 2, 2, 2, 1, 1
-=============  ================================================  ====================
+* Solarize: threshold ``min(int(m * 256 / 10), 255)``, 25 .. 230;
+* Color, Contrast, Brightness, Sharpness (PIL's ImageEnhance): factor ``m * 1.8 / 10 + 0.1``,
+  0.28 .. 1.72;
+* Posterize: bits kept ``4 - int(m * 4 / 10)``, 4, 4, 3, 3, 2, 2, 2, 1, 1.
 
 Identity, AutoContrast and Equalize take no parameter. Posterize keeps at least one bit, so no
 view is ever black (mmdet's ``Posterize`` maps level 0..10 to 0..4 bits and can keep none).
@@ -68,7 +64,7 @@ def color_op(img: np.ndarray, op: str, magnitude: int, max_magnitude: int = 10) 
 @TRANSFORMS.register_module()
 class RandomColorOp(BaseTransform):
     """One colour op of ``ops``, drawn uniformly, at a random magnitude (AlignDet's ``OneOf``
-    of its RandAug ops; the table of ops and magnitudes is in this module's docstring).
+    of its RandAug ops; the ops' magnitudes are in this module's docstring).
 
     The draws are AlignDet's, in its order: the op, then (inside the op) whether it applies
     (``prob``), then the magnitude, ``randint(1, magnitude)`` (1..9 with the defaults).
