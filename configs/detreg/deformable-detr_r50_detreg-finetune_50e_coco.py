@@ -27,18 +27,18 @@ param_scheduler = [
 ]
 load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet/finetune_init.pth'
 # DETReg's fine-tuning view (datasets/coco.py make_coco_transforms, Deformable DETR's): mmdet's
-# Deformable DETR pipeline, its resizes with PIL's filter as DETReg's torchvision resizes of
-# PIL images (mmdet's default is OpenCV's)
-ft_resize = dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-                 scales=[(1333, s) for s in range(480, 801, 32)])
+# Deformable DETR pipeline, its resizes with DETR's size rule (DETRResize) and PIL's filter, as
+# DETReg's torchvision resizes of PIL images (mmdet's Resize rounds sizes, with OpenCV)
+ft_resize = dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+                 backend='pillow', scales=[(1333, s) for s in range(480, 801, 32)])
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomChoice', transforms=[
         [ft_resize],
-        [dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-              scales=[(4200, s) for s in (400, 500, 600)]),
+        [dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+              backend='pillow', scales=[(0, s) for s in (400, 500, 600)]),  # 0: no limit
          dict(type='RandomCrop', crop_type='absolute_range', crop_size=(384, 600),
               allow_negative_crop=True),
          ft_resize],
@@ -47,7 +47,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=(1333, 800), keep_ratio=True, backend='pillow'),
+    dict(type='DETRResize', scale=(1333, 800), keep_ratio=True, backend='pillow'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),

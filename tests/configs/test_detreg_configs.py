@@ -74,6 +74,7 @@ def test_r50_recipe(path):
     resizes = [cfg.train_dataloader.dataset.pipeline[3].transforms[1][0],
                cfg.test_dataloader.dataset.pipeline[1]]
     assert all(r.backend == 'pillow' for r in resizes)
+    assert resizes[0].resize_type == resizes[1].type == 'DETRResize'  # DETR's sizes
     # DETReg's configs/*.sh: full COCO and VOC start from the ImageNet pre-training, the
     # low-data COCO runs from the COCO one; batches as its README runs them
     if name.endswith('_50e_coco.py') or name.endswith('-base60.py'):
@@ -177,6 +178,7 @@ def test_pretrain_recipe():
         assert [t['type'] for t in cropped] == ['RandomChoiceResize', 'RandomCrop',
                                                 'RandomChoiceResize']
         assert cropped[1]['crop_size'] == (384, 600) and plain[0]['backend'] == 'pillow'
+        assert plain[0]['resize_type'] == cropped[0]['resize_type'] == 'DETRResize'
         # DETReg's 91-class COCO head, the priors class 1
         assert cfg.model.bbox_head.num_classes == 91 and pipeline[1]['label'] == 1
         assert cfg.model.positional_encoding.offset == -0.5  # DETReg's, for DETR as well

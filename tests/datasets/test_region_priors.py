@@ -218,3 +218,17 @@ def test_view_branches(image, proposal_file):
     assert any(a == b for a, b in sides) and any(a != b for a, b in sides)
     few = TRANSFORMS.build(dict(type='MinRegionPriors', min_priors=2))
     assert few(dict(gt_bboxes=HorizontalBoxes(np.zeros((1, 4), np.float32)))) is None
+
+
+def test_detr_resize_sizes_as_detreg(parity):
+    """DETRResize gives DETReg's resize sizes and boxes (its datasets/transforms.py resize) for
+    the view's and the fine-tuning's short sides and limits; mmdet's keep-ratio Resize
+    differs by a pixel in about half of these cases."""
+    for w, h, size, max_size, new_w, new_h, *box in parity['view_resize']:
+        w, h, size, max_size = int(w), int(h), int(size), int(max_size)
+        t = TRANSFORMS.build(dict(type='DETRResize', keep_ratio=True, backend='pillow',
+                                  scale=(max(max_size, 0), size)))
+        results = t(dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
+                         gt_bboxes=HorizontalBoxes(np.float32([[1.5, 2.5, w - 3.25, h - 1.75]]))))
+        assert results['img'].shape[:2] == (new_h, new_w) == results['img_shape']
+        np.testing.assert_allclose(results['gt_bboxes'].numpy()[0], box, rtol=1e-6, atol=1e-4)

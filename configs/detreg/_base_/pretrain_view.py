@@ -4,16 +4,17 @@
 # one of 320-480 (long side at most 600) or (b) a resize of the short side to 400 / 500 / 600,
 # a random crop of 384-600 px a side, and (a) again. Boxes are clipped to the crop, those
 # left outside dropped with their crops; an image left with < 2 boxes is replaced by another.
-# Resizes use PIL's bilinear filter, as DETReg's torchvision resize of PIL images does.
+# Resizes use DETR's size rule (dpt's DETRResize: sizes truncated, as mmdet's Resize does
+# not) and PIL's bilinear filter, as DETReg's torchvision resize of PIL images does.
 detreg_scales = (320, 336, 352, 368, 400, 416, 432, 448, 464, 480)
-detreg_resize = dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-                     scales=[(600, s) for s in detreg_scales])
+detreg_resize = dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+                     backend='pillow', scales=[(600, s) for s in detreg_scales])
 detreg_view = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomChoice', transforms=[
         [detreg_resize],
-        [dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-              scales=[(4200, s) for s in (400, 500, 600)]),  # no limit on the long side
+        [dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+              backend='pillow', scales=[(0, s) for s in (400, 500, 600)]),  # 0: no limit
          dict(type='RandomCrop', crop_type='absolute_range', crop_size=(384, 600),
               allow_negative_crop=True),
          detreg_resize],
@@ -31,8 +32,8 @@ detreg_train_pipeline = [
 ]
 
 # the same view at 0.3x DETReg's sizes for the demo data (160 px images), crops of 64 px
-detreg_demo_resize = dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-                          scales=[(180, s) for s in (96, 112, 128, 144)])
+detreg_demo_resize = dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+                          backend='pillow', scales=[(180, s) for s in (96, 112, 128, 144)])
 detreg_demo_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=64,
@@ -40,8 +41,8 @@ detreg_demo_train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomChoice', transforms=[
         [detreg_demo_resize],
-        [dict(type='RandomChoiceResize', keep_ratio=True, backend='pillow',
-              scales=[(1260, s) for s in (120, 150, 180)]),
+        [dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
+              backend='pillow', scales=[(0, s) for s in (120, 150, 180)]),
          dict(type='RandomCrop', crop_type='absolute_range', crop_size=(115, 180),
               allow_negative_crop=True),
          detreg_demo_resize],

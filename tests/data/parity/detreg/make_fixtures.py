@@ -5,10 +5,11 @@ Run in a scratch environment outside dpt, on a checkout of DETReg (see PROVENANC
     python make_fixtures.py /path/to/DETReg OUT_DIR [/path/to/few-shot-object-detection]
 
 Writes ``region_crops.npz`` (DETReg's region crops of given boxes on a given image and
-their embeddings by a small seeded conv encoder; its view crop of given boxes),
-``voc_ap.json`` (DETReg's VOC AP of given detections) and, given TFA's checkout (the
-few-shot splits DETReg's README points to), ``tfa_few_shot.json`` (TFA's sampled annotations of a synthetic annotation file). Nothing of
-the originals' code is copied: it is imported from the checkouts.
+their embeddings by a small seeded conv encoder; its view crop of given boxes; its resize
+sizes), ``voc_ap.json`` (DETReg's VOC AP of given detections) and, given TFA's checkout (the
+few-shot splits DETReg's README points to), ``tfa_few_shot.json`` (TFA's sampled annotations
+of a synthetic annotation file). Nothing of the originals' code is copied: it is imported
+from the checkouts.
 """
 import json
 import os
@@ -92,6 +93,30 @@ def view_crops(detreg_transforms):
         out[f'kept_{r}'] = t['patches'].numpy()
     return dict(view_boxes=boxes, view_regions=regions,
                 **{f'view_{k}': v for k, v in out.items()})
+
+
+def view_sizes(detreg_transforms):
+    """DETReg's ``datasets/transforms.py`` ``resize(image, target, size, max_size)``: the output
+    size and boxes for image sizes x short sides x long-side limits (its view's 320-480 / 600
+    and 400-600 / none, and the fine-tuning's 480-800 / 1333)."""
+    import torch
+    from PIL import Image
+    rng = np.random.RandomState(4)
+    shapes = [(640, 480), (480, 640), (500, 333), (333, 500), (600, 600), (1000, 101),
+              (427, 640), (612, 612), (384, 575), (599, 401)]
+    shapes += [tuple(int(v) for v in rng.randint(100, 1400, 2)) for _ in range(10)]
+    cases = [(s, 600) for s in (320, 336, 352, 368, 400, 416, 432, 448, 464, 480)]
+    cases += [(s, None) for s in (400, 500, 600)]
+    cases += [(s, 1333) for s in (480, 608, 800)]
+    out = []
+    for w, h in shapes:
+        img = Image.fromarray(np.zeros((h, w, 3), np.uint8))
+        boxes = torch.tensor([[1.5, 2.5, w - 3.25, h - 1.75]])
+        for size, max_size in cases:
+            res, t = detreg_transforms.resize(img, dict(boxes=boxes), size, max_size)
+            out.append([w, h, size, -1 if max_size is None else max_size, res.size[0],
+                        res.size[1], *t['boxes'][0].tolist()])
+    return dict(view_resize=np.array(out, np.float64))
 
 
 def voc_ap(voc_eval):
@@ -201,7 +226,7 @@ def main():
             json.dump(tfa_few_shot(sys.argv[3]), f, separators=(',', ':'))
     selfdet, voc_eval, detreg_transforms = _import_detreg(detreg)
     np.savez_compressed(os.path.join(out, 'region_crops.npz'), **region_crops(selfdet),
-                        **view_crops(detreg_transforms))
+                        **view_crops(detreg_transforms), **view_sizes(detreg_transforms))
     with open(os.path.join(out, 'voc_ap.json'), 'w') as f:
         json.dump(voc_ap(voc_eval), f, indent=1)
 
