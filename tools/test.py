@@ -45,6 +45,8 @@ def main(argv=None):
         cfg = load_config(args.config, args.cfg_options)
         prepare_test_config(cfg, args.config, args.checkpoint, args.work_dir, args.eval,
                             args.out, args.show_dir, args.launcher)
+        from dpt.apis.checkpoints import check_testable
+        check_testable(args.checkpoint)  # a pre-training checkpoint detects no classes
         metrics = build_runner(cfg).test()
         if is_main_process():
             print(f'\n{args.checkpoint} on {args.config}:\n{format_metrics(metrics)}')
