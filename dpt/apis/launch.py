@@ -1,4 +1,5 @@
 """What tools/train.py and tools/test.py do, as library functions a test can call."""
+import io
 import os.path as osp
 import sys
 from contextlib import contextmanager
@@ -6,7 +7,8 @@ from contextlib import contextmanager
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from ..utils.errors import ConfigError, DptError, one_line
+from ..utils.errors import (STORAGE_ERRNOS, ConfigError, DptError, one_line,
+                            storage_reason)
 
 COCO_METRICS = ('bbox', 'segm', 'proposal', 'proposal_fast')
 
@@ -122,13 +124,37 @@ def format_metrics(metrics: dict) -> str:
     return '\n'.join(lines)
 
 
+def _file_being_written(tb):
+    """The name of a file open for writing in the innermost frames of ``tb``, or None: a
+    failed ``f.write`` raises an OSError without the file's name."""
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, io.IOBase) and not isinstance(value, io.BytesIO) and any(
+                    m in getattr(value, 'mode', '') for m in 'wax+') \
+                    and isinstance(getattr(value, 'name', None), str):
+                return value.name
+    return None
+
+
 @contextmanager
 def cli_errors(tool):
-    """Print a user mistake as one line (``tool: error: ...``) and exit 2."""
+    """Print a user mistake as one line (``tool: error: ...``) and exit 2; so too a write
+    that fails for want of room (a full disk), naming the file."""
     try:
         yield
     except DptError as e:
         print(f'{tool}: error: {one_line(e)}', file=sys.stderr)
+        sys.exit(2)
+    except OSError as e:
+        if e.errno not in STORAGE_ERRNOS:
+            raise
+        path = e.filename or _file_being_written(e.__traceback__) or 'a file'
+        print(f'{tool}: error: {path}: cannot write ({storage_reason(e)}); the files '
+              f'written before are kept', file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print(f'{tool}: interrupted; rerun with --resume auto to continue', file=sys.stderr)

@@ -2,8 +2,12 @@
 
 Command-line tools print a :class:`DptError` as one line and exit with status 2.
 """
+import errno
 import json
 import os.path as osp
+
+# errnos of a write that failed for want of room
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class DptError(Exception):
@@ -22,21 +26,41 @@ class ConfigError(DptError):
     """A config asks for something that cannot be done."""
 
 
+class StorageError(DptError, OSError):
+    """An output file cannot be written (disk full, file too large, no permission); the
+    message names the file. An ``OSError`` too, with the errno of the failed write."""
+
+
+def storage_reason(exc: OSError) -> str:
+    """Why a write failed, in words (for :class:`StorageError` messages)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return 'no space left on the device'
+    if exc.errno == errno.EFBIG:
+        return 'file too large for this file system or the file size limit (ulimit -f)'
+    return exc.strerror or str(exc)
+
+
 def one_line(exc: BaseException) -> str:
     """The message of ``exc`` as one line.
 
-    Errors raised inside data-loader workers come back wrapped in the worker's traceback;
-    the last line of that text is the original message.
+    Errors raised inside data-loader workers come back wrapped in the worker's traceback
+    (torch re-raises the same type with that text); the original message is what follows
+    the last ``<module>.<type>: `` line, and may itself span lines.
     """
     text = str(exc).strip()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return type(exc).__name__
     if 'Original Traceback' in text:
-        last = lines[-1]
-        # "dpt.utils.errors.DataError: <message>" -> "<message>"
-        return last.split(': ', 1)[1] if ': ' in last else last
-    return ' '.join(ln.strip() for ln in lines)
+        cls = type(exc)
+        heads = (f'{cls.__module__}.{cls.__qualname__}: ', f'{cls.__qualname__}: ')
+        lines = text.splitlines()
+        for i in range(len(lines) - 1, -1, -1):
+            head = next((h for h in heads if lines[i].startswith(h)), None)
+            if head:
+                text = '\n'.join([lines[i][len(head):], *lines[i + 1:]])
+                break
+        else:
+            text = lines[-1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return ' '.join(lines) if lines else type(exc).__name__
 
 
 def load_json(path, what='annotation file'):
@@ -47,5 +71,8 @@ def load_json(path, what='annotation file'):
     try:
         with open(path, 'rb') as f:
             return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        raise DataError(f'{path}: not UTF-8 text (byte {e.start}: {e.reason}); JSON files '
+                        f'must be UTF-8') from None
+    except json.JSONDecodeError as e:
         raise DataError(f'{path}: not valid JSON ({e})') from None

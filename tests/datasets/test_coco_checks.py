@@ -110,3 +110,128 @@ def test_missing_image_file(data):
     (data / 'train' / info['img_path'].split('/')[-1]).unlink()
     with pytest.raises(DataError, match=rf"image id {info['img_id']}\): image file not found"):
         ds.prepare_data(1)
+
+
+TRAIN_FILTER = dict(filter_empty_gt=True, min_size=4)
+
+
+def _warnings(fn):
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        result = fn()
+    finally:
+        logger.removeHandler(handler)
+    return result, [r.getMessage() for r in records if r.levelno == logging.WARNING]
+
+
+def test_empty_annotations_leave_nothing_to_train_on(data):
+    edit(data, lambda coco: coco.update(annotations=[]))
+    with pytest.raises(DataError, match=r"instances_train.json: no image to train on: its "
+                                        r"'annotations' list is empty"):
+        build(data, filter_cfg=TRAIN_FILTER)
+
+
+def test_no_category_of_the_config(data):
+    def labelme(coco):  # a file converted with another class list
+        for i, cat in enumerate(coco['categories']):
+            cat['name'] = f'part_{i}'
+    edit(data, labelme)
+    with pytest.raises(DataError) as e:
+        build(data, filter_cfg=TRAIN_FILTER)
+    msg = str(e.value)
+    assert 'instances_train.json: none of its categories (part_0, part_1' in msg
+    assert "is one of the config's classes (circle, square, triangle" in msg
+
+
+def test_image_without_size(data):
+    coco = edit(data, lambda coco: coco['images'][2].pop('height'))
+    img = coco['images'][2]
+    with pytest.raises(DataError, match=rf"image id {img['id']} \(images\[2\], "
+                                        rf"{img['file_name']}\) has no positive 'height'"):
+        build(data)
+
+
+def test_file_that_is_not_utf8(data):
+    path = data / 'annotations' / 'instances_train.json'
+    path.write_bytes(path.read_bytes().replace(b'"circle"', b'"c\xe9rcle"'))
+    with pytest.raises(DataError, match=r'instances_train.json: not UTF-8 text'):
+        build(data)
+
+
+def test_json_that_is_a_list(data):
+    (data / 'annotations' / 'instances_train.json').write_text('[{"id": 1}]')
+    with pytest.raises(DataError, match=r'instances_train.json: the file holds a JSON list, '
+                                        r"not an object with 'images'"):
+        build(data)
+
+
+def test_repeated_image_id(data):
+    def repeat(coco):
+        coco['images'][5]['id'] = coco['images'][1]['id']
+    coco = edit(data, repeat)
+    with pytest.raises(DataError, match=rf"image id {coco['images'][1]['id']} is listed twice "
+                                        r"in 'images' \(images\[1\] and images\[5\]\)"):
+        build(data)
+
+
+def test_repeated_annotation_id(data):
+    def repeat(coco):
+        coco['annotations'][4]['id'] = coco['annotations'][0]['id']
+    coco = edit(data, repeat)
+    with pytest.raises(DataError, match=rf"annotation id {coco['annotations'][0]['id']} is "
+                                        r'used twice \(annotations\[0\] and annotations\[4\]\)'):
+        build(data)
+
+
+def test_image_id_given_as_a_string(data):
+    def stringify(coco):
+        coco['annotations'][0]['image_id'] = str(coco['annotations'][0]['image_id'])
+    coco = edit(data, stringify)
+    iid = coco['annotations'][0]['image_id']
+    with pytest.raises(DataError, match=rf"names image id '{iid}' \(a string; the image id in "
+                                        rf"'images' is the number {iid}\), which is not in"):
+        build(data)
+
+
+def test_unknown_category_is_one_warning_with_the_count(data):
+    def unknown(coco):
+        for ann in coco['annotations'][:3]:
+            ann['category_id'] = 99
+    coco = edit(data, unknown)
+    ds, warnings = _warnings(lambda: build(data, filter_cfg=None))
+    kept = sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds)))
+    assert kept == len(coco['annotations']) - 3
+    mine = [w for w in warnings if 'category_id' in w]
+    assert len(mine) == 1
+    assert ("instances_train.json: dropped 3 annotations whose category_id is not in "
+            "'categories' (category_id 99; first: annotation "
+            f"{coco['annotations'][0]['id']} of image") in mine[0]
+
+
+def test_image_of_another_size_than_the_file_says(data):
+    def wrong(coco):
+        coco['images'][0]['width'] += 40
+    coco = edit(data, wrong)
+    ds = build(data)
+    info = ds.get_data_info(0)
+    assert info['img_id'] == coco['images'][0]['id']
+    with pytest.raises(DataError) as e:
+        ds.prepare_data(0)
+    h, w = coco['images'][0]['height'], coco['images'][0]['width']
+    assert str(e.value) == (f"{info['img_path']} (image id {info['img_id']}): the image is "
+                            f'{w - 40}x{h} px but {ds.ann_file} says {w}x{h} (width x height); '
+                            'its boxes would not fit the image')
+
+
+def test_zero_byte_image(data):
+    ds = build(data)
+    info = ds.get_data_info(0)
+    open(info['img_path'], 'wb').close()
+    with pytest.raises(DataError) as e:
+        ds.prepare_data(0)
+    assert str(e.value) == f"{info['img_path']} (image id {info['img_id']}): empty image file " \
+                           '(0 bytes)'
