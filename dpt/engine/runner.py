@@ -1,12 +1,15 @@
 """dpt's Runner: mmengine's, plus CPU multi-process training and checked checkpoint loading."""
 import torch
 import torch.distributed as torch_dist
+from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
+from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmdet.registry import RUNNERS
 
+from .checkpoint_hook import DptCheckpointHook
+from .loops import ResumableEpochBasedTrainLoop
 from .bn_statistics import ReestimateBNStatsHook, frozen_norm_layers
 from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, compare_state_dicts,
                                 load_state_dict_checked, revise_state_dict, state_dict_of)
@@ -26,6 +29,11 @@ class DptRunner(Runner):
       silently training from random init. BN layers loaded from GN that training keeps
       frozen get their statistics re-estimated before training (ReestimateBNStatsHook).
     * Checkpoints are read with the safe unpickler (see :mod:`dpt.utils.checkpoint`).
+    * A kill never leaves the work dir without a checkpoint, and a resume continues where
+      the checkpoint stopped: ``CheckpointHook`` is built as
+      :class:`~dpt.engine.checkpoint_hook.DptCheckpointHook` (old checkpoints removed only
+      after the new one is complete) and ``EpochBasedTrainLoop`` as
+      :class:`~dpt.engine.loops.ResumableEpochBasedTrainLoop` (resumes mid-epoch).
     """
 
     def setup_env(self, env_cfg):
@@ -44,6 +52,19 @@ class DptRunner(Runner):
                 **(model_wrapper_cfg or {}))
             model_wrapper_cfg['device_ids'] = None
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def register_hook(self, hook, priority=None):
+        if isinstance(hook, dict) and hook.get('type') in ('CheckpointHook', CheckpointHook):
+            hook = dict(hook, type=DptCheckpointHook)
+        super().register_hook(hook, priority)
+
+    def build_train_loop(self, loop):
+        if isinstance(loop, dict) and (loop.get('type') in ('EpochBasedTrainLoop',
+                                                             EpochBasedTrainLoop)
+                                       or loop.get('by_epoch') and 'type' not in loop):
+            loop = {k: v for k, v in loop.items() if k != 'by_epoch'}
+            loop['type'] = ResumableEpochBasedTrainLoop
+        return super().build_train_loop(loop)
 
     def load_checkpoint(self, filename, map_location='cpu', strict=False,
                         revise_keys=[(r'^module\.', '')]):

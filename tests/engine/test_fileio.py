@@ -35,3 +35,36 @@ def test_atomic_write_keeps_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (os.stat(tmp_path / 'shared.json').st_mode & 0o777) == 0o644
+
+
+def test_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    import errno
+    from dpt.utils.errors import DptError, StorageError
+    target = tmp_path / 'epoch_2.pth'
+    atomic_write_bytes(b'old', target)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(os, 'fsync', full)
+    with pytest.raises(StorageError) as e:
+        atomic_write_bytes(b'new' * 1000, target)
+    assert isinstance(e.value, DptError) and isinstance(e.value, OSError)
+    assert e.value.errno == errno.ENOSPC
+    assert str(e.value) == (f'{target}: cannot write (no space left on the device); the file '
+                            'there before, if any, is kept')
+    assert target.read_bytes() == b'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_2.pth']
+
+
+def test_stale_temp_files_of_killed_writes_are_found_by_target(tmp_path):
+    from dpt.engine.fileio import remove_stale_temp_files, stale_temp_files
+    names = ['.epoch_3.pth.k2j_9xq1.tmp', '.last_checkpoint.abcdefgh.tmp',
+             '.metrics.json.abcdefgh.tmp', 'notes.tmp', '.epoch_3.pth.short.tmp', 'epoch_2.pth']
+    for n in names:
+        (tmp_path / n).write_bytes(b'x')
+    found = stale_temp_files(tmp_path)
+    assert sorted(os.path.basename(p) for p in found) == sorted(names[:3])
+    removed = remove_stale_temp_files(
+        tmp_path, lambda target: target.endswith('.pth') or target == 'last_checkpoint')
+    assert sorted(os.path.basename(p) for p in removed) == sorted(names[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
