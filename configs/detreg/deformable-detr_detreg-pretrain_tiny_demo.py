@@ -28,6 +28,8 @@ model = dict(
 train_pipeline = _base_.detreg_demo_train_pipeline
 train_dataloader = _base_.demo_det_train_dataloader
 train_dataloader.dataset.update(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline)
+# the demo loader replaces the full one's (its sampler settings included)
+train_dataloader.update(_delete_=True)
 val_dataloader = _base_.demo_det_val_dataloader
 test_dataloader = _base_.demo_det_test_dataloader
 val_evaluator = _base_.demo_det_val_evaluator

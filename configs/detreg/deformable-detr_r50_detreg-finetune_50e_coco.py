@@ -53,7 +53,10 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 # batch 4 per GPU x 8 GPUs: DETReg's default --batch_size 4 on the README's 8 GPUs
-train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
+# DETReg's batches: torch's BatchSampler over the shuffled images, last incomplete batch
+# dropped (main.py), not mmdet's AspectRatioBatchSampler, which groups by orientation
+train_dataloader = dict(batch_size=4, batch_sampler=None, drop_last=True,
+                        dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 auto_scale_lr = dict(base_batch_size=32)

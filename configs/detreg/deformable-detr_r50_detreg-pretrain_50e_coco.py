@@ -36,8 +36,10 @@ model = dict(
 # then flip and one of its two resize / crop branches
 train_pipeline = _base_.detreg_train_pipeline
 # batch 24 per GPU x 8 GPUs as DETReg; images without boxes are kept (no labels are read)
+# DETReg's batches: torch's BatchSampler over the shuffled images, last incomplete batch
+# dropped (main.py), not mmdet's AspectRatioBatchSampler, which groups by orientation
 train_dataloader = dict(
-    batch_size=24, num_workers=8,
+    batch_size=24, num_workers=8, batch_sampler=None, drop_last=True,
     dataset=dict(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline))
 
 train_cfg = dict(max_epochs=50, val_begin=51)

@@ -32,8 +32,10 @@ model = dict(
 
 train_pipeline = _base_.detreg_train_pipeline
 # batch 24 per GPU x 8 GPUs, as DETReg's README runs DETReg_top30_in_detr.sh
+# DETReg's batches: torch's BatchSampler over the shuffled images, last incomplete batch
+# dropped (main.py), not mmdet's AspectRatioBatchSampler, which groups by orientation
 train_dataloader = dict(
-    batch_size=24, num_workers=8,
+    batch_size=24, num_workers=8, batch_sampler=None, drop_last=True,
     dataset=dict(_delete_=True, type='UnlabelledImageFolder', data_root='data/imagenet/',
                  data_prefix=dict(img='train/'), pipeline=train_pipeline))
 

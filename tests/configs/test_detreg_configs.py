@@ -75,6 +75,8 @@ def test_r50_recipe(path):
                cfg.test_dataloader.dataset.pipeline[1]]
     assert all(r.backend == 'pillow' for r in resizes)
     assert resizes[0].resize_type == resizes[1].type == 'DETRResize'  # DETR's sizes
+    # DETReg's BatchSampler(drop_last=True), not mmdet's AspectRatioBatchSampler
+    assert cfg.train_dataloader.batch_sampler is None and cfg.train_dataloader.drop_last
     # DETReg's configs/*.sh: full COCO and VOC start from the ImageNet pre-training, the
     # low-data COCO runs from the COCO one; batches as its README runs them
     if name.endswith('_50e_coco.py') or name.endswith('-base60.py'):
@@ -181,6 +183,7 @@ def test_pretrain_recipe():
         assert plain[0]['resize_type'] == cropped[0]['resize_type'] == 'DETRResize'
         # DETReg's 91-class COCO head, the priors class 1
         assert cfg.model.bbox_head.num_classes == 91 and pipeline[1]['label'] == 1
+        assert cfg.train_dataloader.batch_sampler is None and cfg.train_dataloader.drop_last
         assert cfg.model.positional_encoding.offset == -0.5  # DETReg's, for DETR as well
     fine = cfg_of('detr_r50_detreg-finetune_150e_coco.py')
     assert fine.model.positional_encoding.offset == -0.5
