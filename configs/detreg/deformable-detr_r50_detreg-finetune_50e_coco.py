@@ -15,7 +15,15 @@ _base_ = ['../baselines/deformable-detr_r50_16xb2-50e_coco.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
 
 # no ImageNet init: load_from replaces every backbone weight (and nothing is downloaded)
-model = dict(type='DptDeformableDETR', msda_impl='dpt', backbone=dict(init_cfg=None))
+# DETReg's matching costs (models/def_matcher.py: focal cost with eps 1e-8, L1 x5, GIoU x2,
+# class x2): mmdet's, with its FocalLossCost eps (1e-12 by default) set to DETReg's
+detreg_match_costs = [
+    dict(type='FocalLossCost', weight=2.0, eps=1e-8),
+    dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
+    dict(type='IoUCost', iou_mode='giou', weight=2.0),
+]
+model = dict(type='DptDeformableDETR', msda_impl='dpt', backbone=dict(init_cfg=None),
+             train_cfg=dict(assigner=dict(match_costs=detreg_match_costs)))
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4),
     clip_grad=dict(max_norm=0.1, norm_type=2),

@@ -16,6 +16,13 @@ custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
 swav = 'checkpoints/swav_800ep_pretrain.pth.tar'
 swav_backbone = 'checkpoints/swav_r50_backbone.pth'
 
+# DETReg's matching costs (models/def_matcher.py: focal cost with eps 1e-8, L1 x5, GIoU x2,
+# class x2): mmdet's, with its FocalLossCost eps (1e-12 by default) set to DETReg's
+detreg_match_costs = [
+    dict(type='FocalLossCost', weight=2.0, eps=1e-8),
+    dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
+    dict(type='IoUCost', iou_mode='giou', weight=2.0),
+]
 model = dict(
     type='DETReg', msda_impl='dpt', num_queries=300, freeze_backbone=True,
     backbone=dict(frozen_stages=4, norm_eval=True,
@@ -30,7 +37,8 @@ model = dict(
         type='RegionEncoder', checkpoint=swav,
         backbone=dict(type='ResNet', depth=50, num_stages=2, out_indices=(1,),
                       strides=(1, 2), dilations=(1, 1),
-                      frozen_stages=2, norm_eval=True, style='pytorch', init_cfg=None)))
+                      frozen_stages=2, norm_eval=True, style='pytorch', init_cfg=None)),
+    train_cfg=dict(assigner=dict(match_costs=detreg_match_costs)))
 
 # DETReg's view (./_base_/pretrain_view.py): crops and targets from the image as loaded,
 # then flip and one of its two resize / crop branches

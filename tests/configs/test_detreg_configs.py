@@ -75,6 +75,8 @@ def test_r50_recipe(path):
                cfg.test_dataloader.dataset.pipeline[1]]
     assert all(r.backend == 'pillow' for r in resizes)
     assert resizes[0].resize_type == resizes[1].type == 'DETRResize'  # DETR's sizes
+    # DETReg's matching costs, its focal-cost eps included
+    assert cfg.model.train_cfg.assigner.match_costs[0].eps == 1e-8
     # DETReg's BatchSampler(drop_last=True), not mmdet's AspectRatioBatchSampler
     assert cfg.train_dataloader.batch_sampler is None and cfg.train_dataloader.drop_last
     # DETReg's configs/*.sh: full COCO and VOC start from the ImageNet pre-training, the
@@ -184,6 +186,8 @@ def test_pretrain_recipe():
         # DETReg's 91-class COCO head, the priors class 1
         assert cfg.model.bbox_head.num_classes == 91 and pipeline[1]['label'] == 1
         assert cfg.train_dataloader.batch_sampler is None and cfg.train_dataloader.drop_last
+        if 'deformable' in name:
+            assert cfg.model.train_cfg.assigner.match_costs[0].eps == 1e-8
         assert cfg.model.positional_encoding.offset == -0.5  # DETReg's, for DETR as well
     fine = cfg_of('detr_r50_detreg-finetune_150e_coco.py')
     assert fine.model.positional_encoding.offset == -0.5
