@@ -1,5 +1,5 @@
-# Fine-tuning RetinaNet R50-FPN after direct pre-training: the whole pre-trained detector is loaded and
-# trained with mmdet's 1333x800 1x schedule, BN frozen (arXiv 2106.03112, Sec. 3).
+# Fine-tuning RetinaNet R50-FPN after direct pre-training: the whole pre-trained detector is
+# loaded and trained with mmdet's 1333x800 1x schedule, BN frozen (arXiv 2106.03112, Sec. 3).
 # load_from: the P1x pre-training's final checkpoint in its default work dir; another
 # with --cfg-options load_from=...
 _base_ = ['../baselines/retinanet_r50_fpn_1x_coco.py', '../_base_/direct_pretraining.py']

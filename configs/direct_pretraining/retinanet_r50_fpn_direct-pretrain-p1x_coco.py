@@ -1,5 +1,6 @@
 # Direct pre-training "P1x" of RetinaNet R50-FPN (arXiv 2106.03112, Table 1): random init,
-# trainable BN, 448 px crops of COCO train2017 repeated 4x, 12 epochs, SGD with warm-up then a constant lr.
+# trainable BN, 448 px crops of COCO train2017 repeated 4x, 12 epochs, SGD with warm-up then a
+# constant lr.
 _base_ = ['../baselines/retinanet_r50_fpn_1x_coco.py', '../_base_/direct_pretraining.py']
 
 model = dict(

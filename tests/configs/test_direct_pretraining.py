@@ -62,7 +62,12 @@ def test_coco_recipe(det):
     # fine-tuning: the usual 1x at 1333x800, loading the pre-training's final checkpoint
     assert ft.train_cfg.max_epochs == 12
     assert ft.load_from == f'work_dirs/{det}_direct-pretrain-p1x_coco/epoch_12.pth'
-    assert cfg_of(f'{det}_direct-finetune-p3x_1x_coco.py').load_from.endswith('p3x_coco/epoch_36.pth')
+    p3x_ft = cfg_of(f'{det}_direct-finetune-p3x_1x_coco.py')
+    assert p3x_ft.load_from.endswith('p3x_coco/epoch_36.pth')
+    # the original's 1x: warm-up over 500 iterations from 0.001, steps at 8 and 11
+    warmup, steps = ft.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR', 0.001, 500)
+    assert steps.milestones == [8, 11]
     # the two models have the same architecture: pre-trained weights all fit
     if 'roi_head' in pre.model:
         assert pre.model.roi_head.bbox_head == ft.model.roi_head.bbox_head
@@ -86,7 +91,8 @@ def test_pretrained_detector_hands_over_to_finetuning():
     assert not report.shape_mismatch and len(report.loaded) == len(ft.state_dict())
 
     # into the GN from-scratch model: BN layers become GN layers, everything else fits
-    gn = build(os.path.join(ROOT, 'configs', 'scratch', 'mask-rcnn_tiny_gn-all_scratch-15e_demo.py'))
+    gn = build(os.path.join(ROOT, 'configs', 'scratch',
+                            'mask-rcnn_tiny_gn-all_scratch-15e_demo.py'))
     state, converted = adapt_norm_layers(pre.state_dict(), gn)
     report = compare_state_dicts(state, gn.state_dict())
     report.converted = converted
