@@ -37,10 +37,13 @@ load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet/finetune_
 # DETReg's fine-tuning view (datasets/coco.py make_coco_transforms, Deformable DETR's): mmdet's
 # Deformable DETR pipeline, its resizes with DETR's size rule (DETRResize) and PIL's filter, as
 # DETReg's torchvision resizes of PIL images (mmdet's Resize rounds sizes, with OpenCV)
+# images decoded by PIL without EXIF rotation, as DETReg's Image.open(...).convert("RGB")
+ft_load = dict(type='LoadImageFromFile', imdecode_backend='pillow',
+               color_type='color_ignore_orientation', backend_args=None)
 ft_resize = dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
                  backend='pillow', scales=[(1333, s) for s in range(480, 801, 32)])
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    ft_load,
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomChoice', transforms=[
@@ -54,7 +57,7 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    ft_load,
     dict(type='DETRResize', scale=(1333, 800), keep_ratio=True, backend='pillow'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',

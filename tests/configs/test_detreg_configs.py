@@ -75,6 +75,10 @@ def test_r50_recipe(path):
                cfg.test_dataloader.dataset.pipeline[1]]
     assert all(r.backend == 'pillow' for r in resizes)
     assert resizes[0].resize_type == resizes[1].type == 'DETRResize'  # DETR's sizes
+    # PIL's decoding without EXIF rotation, as DETReg's Image.open(...).convert('RGB')
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline):
+        assert (pipeline[0].imdecode_backend, pipeline[0].color_type) == (
+            'pillow', 'color_ignore_orientation')
     # DETReg's matching costs, its focal-cost eps included
     assert cfg.model.train_cfg.assigner.match_costs[0].eps == 1e-8
     # DETReg's BatchSampler(drop_last=True), not mmdet's AspectRatioBatchSampler
@@ -185,6 +189,7 @@ def test_pretrain_recipe():
         assert plain[0]['resize_type'] == cropped[0]['resize_type'] == 'DETRResize'
         # DETReg's 91-class COCO head, the priors class 1
         assert cfg.model.bbox_head.num_classes == 91 and pipeline[1]['label'] == 1
+        assert pipeline[0]['imdecode_backend'] == 'pillow'
         assert cfg.train_dataloader.batch_sampler is None and cfg.train_dataloader.drop_last
         if 'deformable' in name:
             assert cfg.model.train_cfg.assigner.match_costs[0].eps == 1e-8

@@ -23,8 +23,12 @@ detreg_view = [
 ]
 # label 1: DETReg's priors are class 1 of its 91-class COCO head (the pre-training configs'
 # num_classes)
+# images decoded by PIL without EXIF rotation, as DETReg's Image.open(...).convert("RGB")
+# (mmcv's default, OpenCV, turns images by their EXIF orientation)
+detreg_load = dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                   color_type='color_ignore_orientation', backend_args=None)
 detreg_train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    detreg_load,
     dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=128,
          label=1),
     *detreg_view,
@@ -35,7 +39,7 @@ detreg_train_pipeline = [
 detreg_demo_resize = dict(type='RandomChoiceResize', resize_type='DETRResize', keep_ratio=True,
                           backend='pillow', scales=[(180, s) for s in (96, 112, 128, 144)])
 detreg_demo_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    detreg_load,
     dict(type='RegionPriors', source='online', num_priors=30, min_priors=2, patch_size=64,
          label=1),
     dict(type='RandomFlip', prob=0.5),
