@@ -39,8 +39,10 @@ val_evaluator = _base_.demo_det_val_evaluator
 test_evaluator = _base_.demo_det_test_evaluator
 default_hooks = _base_.demo_default_hooks
 # 12 epochs (48 iterations) as the other tiny pre-trainings; AdamW lr 2e-4 at batch 4, as the
-# tiny DETR baseline, with a short warm-up and the step at 5/6 of the run (AlignDet: 40 of 50)
+# tiny DETR baseline (not the full config's 5e-5 at 16), with a short warm-up and the step at
+# 5/6 of the run (AlignDet: 40 of 50)
 train_cfg = dict(max_epochs=12, val_begin=13)
+optim_wrapper = dict(optimizer=dict(lr=2e-4))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[10], gamma=0.1),

@@ -14,7 +14,7 @@ model = dict(detector=dict(
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(bbox_roi_extractor=dict(out_channels=64),
-                  bbox_head=dict(in_channels=64, fc_out_channels=256)),
+                  bbox_head=dict(in_channels=64, conv_out_channels=64, fc_out_channels=256)),
     train_cfg=dict(rpn=dict(sampler=dict(num=256)),
                    rpn_proposal=dict(nms_pre=1000, max_per_img=500),
                    rcnn=dict(sampler=dict(num=128))),

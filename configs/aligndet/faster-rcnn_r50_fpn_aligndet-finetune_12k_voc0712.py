@@ -6,9 +6,10 @@
 # Evaluated with VOC07 11-point mAP, as mmdet's and AlignDet's VOC configs.
 # load_from: the COCO pre-training's online detector (extract_detector_weights.py).
 _base_ = ['mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py', '../_base_/dpt_runtime.py',
-          './_base_/finetune_recipe.py']
+          './_base_/finetune_recipe.py', './_base_/rcnn_bbox_head.py']
 
-model = dict(backbone=_base_.aligndet_backbone, neck=_base_.aligndet_neck)
+model = dict(backbone=_base_.aligndet_backbone, neck=_base_.aligndet_neck,
+             roi_head=dict(bbox_head=_base_.aligndet_rcnn_bbox_head))
 train_dataloader = dict(dataset=dict(dataset=dict(datasets=[
     dict(voc, pipeline=_base_.aligndet_voc_train_pipeline)
     for voc in _base_.train_dataloader.dataset.dataset.datasets])))

@@ -64,6 +64,10 @@ def test_recipe(path):
         return
     assert cfg.model.neck.norm_cfg == dict(type='SyncBN', requires_grad=True)
     assert (optim.type, optim.lr, optim.weight_decay) == ('SGD', SGD[det], 5e-5)
+    if 'rcnn' in det:  # AlignDet's fine-tune box head: 4 shared convs without norm, 1 fc
+        head = cfg.model.roi_head.bbox_head
+        assert (head.type, head.norm_cfg, head.conv_out_channels, head.fc_out_channels) == (
+            'Shared4Conv1FCBBoxHead', None, 256, 1024)
     if det == 'fcos_r50_fpn':  # pytorch-style ResNet on mean/std-normalised RGB
         assert backbone.style == 'pytorch' and cfg.model.data_preprocessor.bgr_to_rgb
     if '_1x_coco' in name:
@@ -113,16 +117,17 @@ def test_model_builds(path):
 
 
 def test_pretrained_detector_loads_into_finetuning(tmp_path):
-    """A pre-trained Faster R-CNN (BN-free FPN, as the pre-training configs) into the SyncBN
-    fine-tuning model: all but the output layers load; the FPN's conv biases are unused and
-    its new norm layers start fresh, as AlignDet notes in its extract_detector_weights.py."""
+    """The pre-trained Faster R-CNN (BN-free FPN, the 4conv1fc box head) into the SyncBN
+    fine-tuning model: all but the output layers load, the box head's shared convs and fc
+    included; the FPN's conv biases are unused and its new norm layers start fresh, as
+    AlignDet notes in its extract_detector_weights.py."""
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights import extract_detector
     torch.manual_seed(0)
     pretrained = build(Config.fromfile(
-        os.path.join(ROOT, 'configs', 'baselines', 'faster-rcnn_r50_fpn_1x_coco.py')))
-    state = {f'online.{k}': v for k, v in pretrained.state_dict().items()}
-    weights = extract_detector({'state_dict': state}, 'epoch_12.pth')
+        os.path.join(ALIGNDET, 'faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py')))
+    weights = extract_detector({'state_dict': pretrained.state_dict()}, 'epoch_12.pth')
+    assert any(k.startswith('roi_head.bbox_head.shared_convs.3.') for k in weights.state)
     finetune = build(cfg_of('faster-rcnn_r50_fpn_aligndet-finetune_1x_coco.py'))
     report = compare_state_dicts(weights.state, finetune.state_dict())
     assert not report.shape_mismatch

@@ -178,7 +178,12 @@ def test_aligndet_pretrainer_hands_over(path):
     torch.manual_seed(0)
     pretrainer = MODELS.build(Config.fromfile(path).model)
     result = extract_detector({'state_dict': pretrainer.state_dict()}, path)
-    report = compare_state_dicts(result.state, tiny(name).state_dict())
+    finetune = Config.fromfile(f'{ROOT}/configs/baselines/{name}_tiny_demo.py').model
+    if 'rcnn' in name:  # AlignDet fine-tunes R-CNN with its 4conv1fc box head, shared convs kept
+        head = Config.fromfile(f'{ROOT}/configs/aligndet/_base_/rcnn_bbox_head.py')
+        finetune.roi_head.bbox_head.update(head.aligndet_rcnn_bbox_head, conv_out_channels=64)
+        assert any('.shared_convs.3.' in k for k in result.state)
+    report = compare_state_dicts(result.state, MODELS.build(finetune).state_dict())
     assert not report.unexpected and not report.shape_mismatch
     def without_mask_head(names):
         return sorted(m for m in names if not m.startswith('roi_head.mask_head.'))

@@ -28,8 +28,10 @@ _HEAD_INIT = dict(type='Normal', layer='Conv2d', std=0.01)
 # RetinaNet's classification branch has no norm layer: with std 0.01 its 4 convs and the MLP
 # shrink the features over 1000x (R50 FPN, measured), and the scale-invariant contrastive loss
 # then gives the biases gradients so large that the first step makes every embedding the
-# same (the loss stays at log(#negatives)). Kaiming init there keeps the neck's scale;
-# AlignDet used std 0.01 throughout.
+# same (the loss stays at log(#negatives)); dpt pairs anchors and ids correctly (AlignDet did
+# not with 2 images per GPU) and this still happens (test_pretrain_step.py::
+# test_retinanet_head_init). Kaiming init there keeps the neck's scale; AlignDet used std 0.01
+# throughout (init_cfg=dict(type='Normal', layer='Conv2d', std=0.01) to have it).
 _RETINA_INIT = dict(_HEAD_INIT, override=[dict(type='Kaiming', name='cls_convs'),
                                            dict(type='Kaiming', name='retina_cls')])
 

@@ -6,7 +6,9 @@ every proposal equally well, and AlignDet reports that it then pre-trains poorly
 So each proposal carries the K-means cluster of its backbone features as its class
 (:mod:`dpt.models.aligndet.clustering`, 256 clusters), and the head keeps DETR's own losses
 over those classes: Hungarian matching, cross-entropy over the K clusters, L1 x5 and GIoU x2,
-on every decoder layer. An embedding MLP beside the classifier projects each query for the
+on every decoder layer, with AlignDet's plain cross-entropy (no class weights: no-object
+weighs 1, the sum divided by the matched queries). An embedding MLP beside the classifier
+projects each query for the
 contrastive loss; a query matched to a proposal is tagged with that proposal's instance id,
 an unmatched one is background (-1, a negative only), on every decoder layer, as AlignDet
 contrasts them. AlignDet matched the queries a second time for this, with the instance ids
@@ -41,11 +43,17 @@ class BoxDomainDETRHead(DETRHead):
 
     ``fc_cls`` stays the classifier (over the clusters), so weight extraction drops it as
     DETR's output layer; ``fc_embed`` is a sibling of ``fc_cls`` and ``fc_reg``.
+
+    The default ``loss_cls`` is AlignDet's (liming-ai/AlignDet
+    configs/_base_/models/selfsup_detr_r50.py): cross-entropy without class weights, i.e.
+    no-object weight 1 and ``bg_cls_weight`` 0 (the loss divided by the matched queries, as
+    mmdet 2.25's DETRHead then does). DETR's own weighting: ``class_weight=1.0,
+    bg_cls_weight=0.1``.
     """
 
     def __init__(self, num_classes: int, *args,
-                 loss_cls: dict = dict(type='CrossEntropyLoss', bg_cls_weight=0.1,
-                                       use_sigmoid=False, loss_weight=1.0, class_weight=1.0),
+                 loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=False,
+                                       loss_weight=1.0),
                  **kwargs) -> None:
         # DETRHead turns a scalar class_weight and bg_cls_weight into per-class weights
         # (the no-object class last) only when its class is exactly DETRHead; do it here

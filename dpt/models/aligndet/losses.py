@@ -5,6 +5,8 @@ import torch.nn.functional as F
 
 from mmdet.registry import MODELS
 
+from ...utils.errors import ConfigError
+
 
 @MODELS.register_module()
 class InfoNCELoss(nn.Module):
@@ -20,18 +22,27 @@ class InfoNCELoss(nn.Module):
     with ``n`` running over all entries of BOTH views whose id is not ``c`` (background
     included); all vectors are L2-normalised, keys and negatives carry no gradient. The pair
     losses are averaged per instance, then over instances (as AlignDet's per-label loop
-    does). Instances without keys are left out (AlignDet then used the queries as keys;
-    with ground-truth boxes among the target's samples this does not happen for R-CNN).
+    over its ``ContrastiveLoss``, liming-ai/AlignDet
+    AlignDet/models/losses/contrastive_loss.py and the heads' ``loss``).
 
     Args:
         temperature (float): ``T``; AlignDet uses 0.5.
         loss_weight (float): Multiplier of the loss.
+        missing_keys (str): An instance with queries but no key in the target view:
+            ``'query'`` contrasts its queries with themselves (AlignDet's
+            ``key = ... if key_inds.sum() > 0 else query``, the keys then with gradient);
+            ``'skip'`` leaves the instance out of the mean.
     """
 
-    def __init__(self, temperature: float = 0.5, loss_weight: float = 1.0) -> None:
+    def __init__(self, temperature: float = 0.5, loss_weight: float = 1.0,
+                 missing_keys: str = 'query') -> None:
         super().__init__()
+        if missing_keys not in ('query', 'skip'):
+            raise ConfigError(f"InfoNCELoss: missing_keys='{missing_keys}', choose 'query' "
+                             "(AlignDet) or 'skip'")
         self.temperature = temperature
         self.loss_weight = loss_weight
+        self.missing_keys = missing_keys
 
     def forward(self, query: torch.Tensor, query_ids: torch.Tensor, key: torch.Tensor,
                 key_ids: torch.Tensor) -> torch.Tensor:
@@ -48,8 +59,13 @@ class InfoNCELoss(nn.Module):
         same = query_ids[:, None] == bank_ids[None, :]
         log_neg = neg_logits.masked_fill(same, torch.finfo(q.dtype).min).logsumexp(dim=1)
 
-        pos_logits = q @ k.t() / self.temperature
-        pairs = (query_ids[:, None] == key_ids[None, :]) & (query_ids[:, None] >= 0)
+        pos_keys, pos_ids = k, key_ids
+        if self.missing_keys == 'query':
+            # instances without a key: their own queries (not detached) are the keys
+            alone = (query_ids >= 0) & ~torch.isin(query_ids, key_ids)
+            pos_keys, pos_ids = torch.cat([k, q[alone]]), torch.cat([key_ids, query_ids[alone]])
+        pos_logits = q @ pos_keys.t() / self.temperature
+        pairs = (query_ids[:, None] == pos_ids[None, :]) & (query_ids[:, None] >= 0)
         pair_loss = torch.logaddexp(pos_logits, log_neg[:, None]) - pos_logits
 
         # mean over each instance's pairs, then over instances

@@ -41,6 +41,18 @@ class BoxDomainPretrainer(BaseDetector):
             (``MultiBranch`` in the pipeline).
         class_agnostic (bool): Every proposal is one object class (R-CNN, RetinaNet, FCOS);
             False keeps the labels of the proposal file (DETR: the proposals' clusters).
+        target_train_mode (bool): Run the target in training mode, as AlignDet does (its
+            ``SelfSupDetector`` is put in train mode whole): dropout is active in the
+            target too (DETR's transformer). The frozen backbone stays in eval mode either
+            way. False: the target runs in eval mode.
+        target_init (str): ``'copy'``: the target starts as an exact copy of the initialised
+            online detector. ``'independent'``: it gets its own random init (the same
+            pre-trained backbone), as in AlignDet, whose ``SelfSupDetector`` copies the
+            parameters in ``__init__`` but whose train tool then calls ``init_weights()``,
+            which draws the online and the target heads afresh, each on its own.
+        copied_params (tuple[str]): Parameters whose name contains one of these are copied
+            from the online detector instead of averaged (AlignDet: DETR's
+            ``query_embedding``, "the query embedding values of the two models the same").
         data_preprocessor (dict, optional): Defaults to mmdet's
             ``MultiBranchDataPreprocessor`` around the detector's own preprocessor.
     """
@@ -49,6 +61,8 @@ class BoxDomainPretrainer(BaseDetector):
                  loss_contrast: dict = dict(type='InfoNCELoss', temperature=0.5,
                                             loss_weight=1.0),
                  views=('online', 'target'), class_agnostic: bool = True,
+                 target_train_mode: bool = True, target_init: str = 'copy',
+                 copied_params=('query_embedding', ),
                  data_preprocessor: Optional[dict] = None, init_cfg=None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='MultiBranchDataPreprocessor',
@@ -69,29 +83,41 @@ class BoxDomainPretrainer(BaseDetector):
         self.loss_contrast = MODELS.build(loss_contrast)
         self.views = tuple(views)
         self.class_agnostic = class_agnostic
+        self.target_train_mode = target_train_mode
+        if target_init not in ('copy', 'independent'):
+            raise ConfigError(f"BoxDomainPretrainer: target_init='{target_init}', choose "
+                              "'copy' or 'independent' (AlignDet's)")
+        self.target_init = target_init
+        self.copied_params = tuple(copied_params)
 
     def init_weights(self) -> None:
         if self.is_init:  # as mmengine's BaseModule: never re-initialise a trained model
             return
         self.online.init_weights()
-        # the target starts as an exact copy of the initialised online detector
-        self.target.load_state_dict(self.online.state_dict())
+        if self.target_init == 'independent':
+            self.target.init_weights()
+        else:  # the target starts as an exact copy of the initialised online detector
+            self.target.load_state_dict(self.online.state_dict())
         self._is_init = True
 
     def train(self, mode: bool = True):
         super().train(mode)
-        # frozen backbone: BN statistics fixed too; the target only ever runs as in eval
+        self.target.train(mode and self.target_train_mode)
+        # frozen backbones: BN statistics fixed too
         self.online.backbone.train(False)
-        self.target.train(False)
+        self.target.backbone.train(False)
         return self
 
     @torch.no_grad()
     def update_target(self, momentum: float) -> None:
         """target <- momentum * target + (1 - momentum) * online, for the trained parameters
-        (the frozen ones, e.g. the backbone, stay equal in both; buffers are not averaged)."""
+        (the frozen ones, e.g. the backbone, stay equal in both; buffers are not averaged, as
+        AlignDet's ``SelfSupDetector.momentum_update``); ``copied_params`` are copied."""
         target = dict(self.target.named_parameters())
         for name, param in self.online.named_parameters():
-            if param.requires_grad:
+            if any(part in name for part in self.copied_params):
+                target[name].copy_(param.detach())
+            elif param.requires_grad:
                 target[name].mul_(momentum).add_(param.detach(), alpha=1 - momentum)
 
     def loss(self, multi_batch_inputs: Dict[str, Tensor],

@@ -4,7 +4,9 @@ The RPN learns the proposals as class-agnostic objects with its usual loss. The 
 samples positive RoIs only (IoU >= 0.5 with a proposal, the proposals themselves added as
 RoIs), regresses them to their proposal with the usual box loss, and embeds them with the
 MLP that replaces the box head's classifier ``fc_cls``; the pre-trainer contrasts those
-embeddings across views by instance id.
+embeddings across views by instance id. The box head is AlignDet's
+``Shared4Conv1FCBBoxHead`` (4 shared 3x3 convs without norm, one shared fc; liming-ai/AlignDet
+configs/_base_/models/selfsup_mask_rcnn_r50_fpn.py), so the MLP sits on the shared fc.
 """
 from typing import List, Tuple
 
@@ -30,10 +32,21 @@ class BoxDomainRoIHead(StandardRoIHead):
     ``SelfSupConvFCBBoxHead``), under the same name so that weight extraction drops it with
     the classifier. There is no mask head: proposals have no masks, and AlignDet pre-trains
     Mask R-CNN without one (its mask head starts from random init at fine-tuning).
+
+    Args:
+        embed_dims (int): Width of the embedding; AlignDet: 256 (its box head's
+            ``num_classes``).
+        regress_by_instance (bool): The box head's classes are the batch's instance ids, as
+            in AlignDet (``num_classes=256``, ``reg_class_agnostic=False``, instance ids as
+            labels): proposal ``j`` of the batch is regressed by output ``j`` of a
+            class-specific ``fc_reg``, and proposals with ids >= ``bbox_head.num_classes``
+            get no box loss. False: the proposals' labels (one class).
     """
 
-    def __init__(self, *args, embed_dims: int = 256, **kwargs) -> None:
+    def __init__(self, *args, embed_dims: int = 256, regress_by_instance: bool = True,
+                 **kwargs) -> None:
         self.embed_dims = embed_dims
+        self.regress_by_instance = regress_by_instance
         super().__init__(*args, **kwargs)
         if self.with_mask:
             raise ConfigError('BoxDomainRoIHead: set roi_head.mask_roi_extractor=None and '
@@ -52,6 +65,9 @@ class BoxDomainRoIHead(StandardRoIHead):
         sampling_results, ids = [], []
         for proposals, sample in zip(rpn_results_list, batch_data_samples):
             gt = sample.gt_instances
+            if self.regress_by_instance:
+                gt = InstanceData(bboxes=gt.bboxes, labels=gt.instance_ids,
+                                  instance_ids=gt.instance_ids)
             proposals = InstanceData(priors=proposals.bboxes)
             assign_result = self.bbox_assigner.assign(proposals, gt)
             result = self.bbox_sampler.sample(assign_result, proposals, gt)

@@ -40,7 +40,11 @@ def test_pretrain_step(detr_config):
     model = build_model(cfg)
     assert isinstance(model.online, BoxDomainDETR)
     model.train()
-    assert not model.target.training and not model.online.backbone.training
+    # AlignDet runs the target in train mode: dropout on in its transformer too
+    assert model.target.training and not model.target.backbone.training
+    assert any(isinstance(m, torch.nn.Dropout) and m.training and m.p > 0
+               for m in model.target.modules())
+    assert not model.online.backbone.training
     online0, target0 = state_tensors(model.online), state_tensors(model.target)
 
     batch = train_batch(cfg)
@@ -72,7 +76,15 @@ def test_pretrain_step(detr_config):
     assert trained and not any(n.startswith('backbone.') for n in trained)
     for key, value in state_tensors(model.target).items():
         expected = 0.996 * target0[key] + 0.004 * online1[key] if key in trained else target0[key]
+        if key.startswith('query_embedding.'):  # copied, as AlignDet's momentum_update
+            expected = online1[key]
         torch.testing.assert_close(value, expected, msg=key)
+
+    # target_train_mode=False: the target runs in eval mode (no dropout)
+    cfg.model.target_train_mode = False
+    model = build_model(cfg)
+    model.train()
+    assert not model.target.training and model.online.training
 
 
 def test_queries_tagged_with_matched_proposals(detr_config):
@@ -108,17 +120,39 @@ def test_queries_tagged_with_matched_proposals(detr_config):
         model.online.loss_and_embed(inputs, samples)
 
 
-def test_head_keeps_detr_class_weights():
+def test_head_class_weights():
+    """AlignDet's classification loss by default: no class weights (no-object weight 1) and
+    bg_cls_weight 0, so the loss is divided by the matched queries; DETR's weighting when
+    asked for, the same as mmdet's DETRHead."""
     from dpt.models.aligndet import BoxDomainDETRHead
     from mmdet.models.dense_heads import DETRHead
 
     head = BoxDomainDETRHead(num_classes=5, embed_dims=32)
+    assert head.bg_cls_weight == 0 and head.loss_cls.class_weight is None
+    detr_loss = dict(type='CrossEntropyLoss', bg_cls_weight=0.1, use_sigmoid=False,
+                     loss_weight=1.0, class_weight=1.0)
+    head = BoxDomainDETRHead(num_classes=5, embed_dims=32, loss_cls=detr_loss)
     plain = DETRHead(num_classes=5, embed_dims=32)
     assert head.bg_cls_weight == plain.bg_cls_weight == 0.1
     assert torch.equal(torch.tensor(head.loss_cls.class_weight),
                        torch.as_tensor(plain.loss_cls.class_weight))
     assert [n for n, _ in head.named_children() if n not in dict(plain.named_children())] \
         == ['fc_embed']
+
+
+def test_coco_recipe():
+    """The full DETR pre-train config: AlignDet's effective lr (2e-4 x 16 / 64), its
+    unweighted classification loss, and a target in train mode."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'aligndet',
+                                   'detr_r50_aligndet-pretrain_50e_coco.py'))
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=5e-5, weight_decay=1e-4)
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=0.1, norm_type=2)
+    assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=16)
+    assert cfg.train_dataloader.batch_size == 2 and cfg.train_cfg.max_epochs == 50
+    assert cfg.model.detector.bbox_head.loss_cls == dict(
+        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
+    assert cfg.model.get('target_train_mode', True)
 
 
 def test_extracted_weights_load_into_detr(detr_config, tmp_path):

@@ -40,7 +40,7 @@ def test_hand_computed_3x4():
 
 def _reference(query, q_ids, key, k_ids, t):
     """AlignDet's ContrastiveLoss called per instance (SelfSupConvFCBBoxHead.loss), with
-    instances that have no key left out."""
+    instances that have no key left out (``missing_keys='skip'``)."""
     losses = []
     for c in torch.unique(q_ids):
         if c < 0 or not (k_ids == c).any():
@@ -63,9 +63,13 @@ def test_matches_per_instance_loop():
     key = torch.randn(30, 16, generator=g)
     q_ids = torch.randint(-1, 8, (40, ), generator=g)
     k_ids = torch.randint(-1, 10, (30, ), generator=g)
-    loss = _loss(temperature=0.5)(query, q_ids, key, k_ids)
+    assert not torch.isin(q_ids[q_ids >= 0], k_ids).all()  # some instances have no key
+    loss = _loss(temperature=0.5, missing_keys='skip')(query, q_ids, key, k_ids)
     assert loss.item() == pytest.approx(_reference(query, q_ids, key, k_ids, 0.5).item(),
                                         rel=1e-5)
+    # AlignDet's default contrasts those instances' queries with themselves: another value
+    assert _loss(temperature=0.5)(query, q_ids, key, k_ids).item() != pytest.approx(
+        loss.item(), rel=1e-3)
 
 
 def test_gradient_only_through_queries():
@@ -85,6 +89,15 @@ def test_degenerate_batches():
     loss.backward()
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
     assert torch.isfinite(query.grad).all()
-    # no instance in both views: zero, still part of the graph
-    loss = _loss()(query, torch.tensor([0, 1, -1]), torch.randn(2, 4), torch.tensor([2, -1]))
+    # no instance in both views: zero, still part of the graph ('skip'); AlignDet's
+    # default then contrasts the queries with themselves, the gradient through both sides
+    args = query, torch.tensor([0, 1, -1]), torch.randn(2, 4), torch.tensor([2, -1])
+    loss = _loss(missing_keys='skip')(*args)
     assert loss.item() == 0 and loss.requires_grad
+    assert _loss()(*args).item() > 0
+
+
+def test_missing_keys_choice():
+    from dpt.utils.errors import ConfigError
+    with pytest.raises(ConfigError, match="missing_keys='none'"):
+        _loss(missing_keys='none')

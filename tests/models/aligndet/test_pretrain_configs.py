@@ -1,5 +1,5 @@
 """Every AlignDet pre-train config of R-CNN, RetinaNet and FCOS builds and states the recipe
-(METHODS.md section 3)."""
+(Li et al., ICCV 2023; liming-ai/AlignDet configs/selfsup)."""
 import glob
 import os
 
@@ -102,6 +102,13 @@ def test_coco_recipe(path):
                 sampler.add_gt_as_proposals) == (4096, 1.0, 0, True)
         assert train_cfg.rcnn.assigner.pos_iou_thr == 0.5
         assert model.detector.roi_head.get('mask_head') is None  # as AlignDet
+        # AlignDet's 4conv1fc box head without norm, 256 classes (= embedding width, one
+        # regression output per instance id), regression by instance
+        head = model.detector.roi_head.bbox_head
+        assert (head.type, head.norm_cfg, head.num_classes, head.reg_class_agnostic) == (
+            'Shared4Conv1FCBBoxHead', None, 256, False)
+        assert (head.conv_out_channels, head.fc_out_channels) == (256, 1024)
+        assert model.detector.roi_head.get('regress_by_instance', True)
     elif det == 'retinanet':
         assert train_cfg.sampler.num == 2048 and train_cfg.sampler.pos_fraction == 1.0
         assert dict(type='KeepFirstProposals', num=50) in dataset.pipeline
