@@ -47,11 +47,13 @@ def _edge_costs(im):
 
 
 @numba.njit(cache=True, inline='always')
-def _edge_ends(e, h, w):
-    """The two pixels (flat indices) of edge ``e`` in scikit-image's edge order."""
+def _edge_ends(e, h, w, inv):
+    """The two pixels (flat indices) of edge ``e`` in scikit-image's edge order; ``inv`` is
+    ``1 / (w - 1)``: the row of an edge by a multiplication (exact: the quotient is never within
+    ``0.5 / (w - 1)`` of an integer, far above the rounding error)."""
     n_right, n_down, n_diag = h * (w - 1), (h - 1) * w, (h - 1) * (w - 1)
     if e < n_right:
-        y = e // (w - 1)
+        y = np.int64((e + 0.5) * inv)
         return e + y + 1, e + y
     e -= n_right
     if e < n_down:
@@ -59,9 +61,9 @@ def _edge_ends(e, h, w):
     e -= n_down
     if e >= n_diag:  # up-right: (y, x + 1) - (y + 1, x)
         e -= n_diag
-        y = e // (w - 1)
+        y = np.int64((e + 0.5) * inv)
         return e + y + 1, e + y + w
-    y = e // (w - 1)  # down-right: (y + 1, x + 1) - (y, x)
+    y = np.int64((e + 0.5) * inv)  # down-right: (y + 1, x + 1) - (y, x)
     return e + y + w + 1, e + y
 
 
@@ -127,12 +129,13 @@ def _first_pass(order, sorted_costs, h, w, scale):
     the connected parts of its accepting components, whatever the order.
     """
     n = h * w
+    inv = 1.0 / max(w - 1, 1)
     parent = np.arange(n).astype(np.int32)
     # per root: internal difference and size side by side (one cache line per look-up)
     state = np.zeros((n, 2))
     state[:, 1] = 1.0
     for k in range(order.size):
-        a, b = _edge_ends(order[k], h, w)
+        a, b = _edge_ends(order[k], h, w, inv)
         if parent[a] == parent[b]:
             continue  # the same parent, the same component
         ra, rb = _find(parent, a), _find(parent, b)
@@ -160,6 +163,7 @@ def _small_pass(order, sorted_costs, h, w, min_size, parent, size, check_ties):
     changed) and the caller repeats the pass in numpy's order.
     """
     n = h * w
+    inv = 1.0 / max(w - 1, 1)
     small = np.empty(n, np.bool_)
     for p in range(n):  # components only grow: an edge between two large ones never joins
         small[p] = size[_find(parent, p)] < min_size
@@ -171,7 +175,7 @@ def _small_pass(order, sorted_costs, h, w, min_size, parent, size, check_ties):
             while end < order.size and sorted_costs[end] == sorted_costs[k]:
                 end += 1
             for q in range(k, end):
-                a, b = _edge_ends(order[q], h, w)
+                a, b = _edge_ends(order[q], h, w, inv)
                 ra, rb = _find(parent, a), _find(parent, b)
                 if ra == rb or (size[ra] >= min_size and size[rb] >= min_size):
                     continue
@@ -179,7 +183,7 @@ def _small_pass(order, sorted_costs, h, w, min_size, parent, size, check_ties):
                     return False
                 stamp[ra] = stamp[rb] = k
         for q in range(k, end):
-            a, b = _edge_ends(order[q], h, w)
+            a, b = _edge_ends(order[q], h, w, inv)
             if not (small[a] or small[b]):
                 continue
             ra, rb = _find(parent, a), _find(parent, b)

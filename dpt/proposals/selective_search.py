@@ -60,6 +60,21 @@ def _sample(image, y, x, h, w, c):
     return 0.0
 
 
+@numba.njit(cache=True, inline='always')
+def _lbp_inside(image, r, c, ch, r_lo, r_hi, r_f, c_lo, c_hi, c_f):
+    """One pixel's LBP code when all its samples are inside the image."""
+    centre = np.float64(image[r, c, ch])
+    code = 0
+    for i in range(r_lo.shape[1]):
+        y0, y1, x0, x1 = r_lo[r, i], r_hi[r, i], c_lo[c, i], c_hi[c, i]
+        dr, dc = r_f[r, i], c_f[c, i]
+        top = (1 - dc) * np.float64(image[y0, x0, ch]) + dc * np.float64(image[y0, x1, ch])
+        bottom = (1 - dc) * np.float64(image[y1, x0, ch]) + dc * np.float64(image[y1, x1, ch])
+        if (1 - dr) * top + dr * bottom - centre >= 0:
+            code += 1 << i
+    return code
+
+
 @numba.njit(cache=True)
 def _lbp_codes(image, rows, cols):
     """``local_binary_pattern(image[..., c].astype(float), 8, 1.0)`` ('default' method) of each
@@ -90,20 +105,19 @@ def _lbp_codes(image, rows, cols):
     for ch in range(nc):
         for r in range(h):
             for c in range(w):
+                if row_in[r] and col_in[c]:
+                    out[ch, r, c] = _lbp_inside(image, r, c, ch, r_lo, r_hi, r_f, c_lo, c_hi,
+                                                c_f)
+                    continue
                 centre = np.float64(image[r, c, ch])
                 code = 0
-                inside = row_in[r] and col_in[c]
                 for i in range(p):
                     y0, y1, x0, x1 = r_lo[r, i], r_hi[r, i], c_lo[c, i], c_hi[c, i]
                     dr, dc = r_f[r, i], c_f[c, i]
-                    if inside:
-                        tl, tr = np.float64(image[y0, x0, ch]), np.float64(image[y0, x1, ch])
-                        bl, br = np.float64(image[y1, x0, ch]), np.float64(image[y1, x1, ch])
-                    else:
-                        tl, tr = _sample(image, y0, x0, h, w, ch), _sample(image, y0, x1, h, w, ch)
-                        bl, br = _sample(image, y1, x0, h, w, ch), _sample(image, y1, x1, h, w, ch)
-                    top = (1 - dc) * tl + dc * tr
-                    bottom = (1 - dc) * bl + dc * br
+                    top = ((1 - dc) * _sample(image, y0, x0, h, w, ch)
+                           + dc * _sample(image, y0, x1, h, w, ch))
+                    bottom = ((1 - dc) * _sample(image, y1, x0, h, w, ch)
+                              + dc * _sample(image, y1, x1, h, w, ch))
                     if (1 - dr) * top + dr * bottom - centre >= 0:
                         code += 1 << i
                 out[ch, r, c] = code
