@@ -29,6 +29,8 @@ def parse_args(argv=None):
                         'the work dir (starting afresh if there is none)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. load_from=pretrain/epoch_12.pth')
+    p.add_argument('--tensorboard', action='store_true',
+                   help='also write TensorBoard event files (WORK_DIR/<time>/vis_data/)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = p.parse_args(argv)
@@ -43,6 +45,9 @@ def main(argv=None):
         cfg = load_config(args.config, args.cfg_options)
         prepare_train_config(cfg, args.config, args.work_dir, args.amp, args.auto_scale_lr,
                              args.resume, args.launcher)
+        if args.tensorboard:
+            from dpt.apis.tensorboard import enable_tensorboard
+            enable_tensorboard(cfg)
         build_runner(cfg).train()
 
 
