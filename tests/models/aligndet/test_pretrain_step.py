@@ -185,3 +185,21 @@ def test_retinanet_head_init(init, tiny_config):
         assert last < first - 0.05, losses
     else:
         assert last > losses[0] and max(losses[4:]) - min(losses[4:]) < 0.05, losses
+
+
+def test_target_init(tiny_config):
+    """'independent' (AlignDet's init_weights after the copy): the target's neck and heads
+    start from their own random draws; a wrong name is one ConfigError."""
+    from dpt.utils.errors import ConfigError
+
+    cfg = tiny_config('retinanet')
+    cfg.model.target_init = 'independent'
+    model = build_model(cfg)
+    online, target = state_tensors(model.online), state_tensors(model.target)
+    assert not torch.equal(online['neck.fpn_convs.0.conv.weight'],
+                           target['neck.fpn_convs.0.conv.weight'])
+    assert not torch.equal(online['bbox_head.retina_reg.weight'],
+                           target['bbox_head.retina_reg.weight'])
+    cfg.model.target_init = 'same'
+    with pytest.raises(ConfigError, match="target_init='same'"):
+        build_model(cfg)
