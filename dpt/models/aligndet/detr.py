@@ -17,7 +17,7 @@ of the losses, so a query is contrasted as the proposal it regresses to.
 """
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmengine.structures import InstanceData
@@ -25,8 +25,9 @@ from torch import Tensor
 
 from mmdet.models.dense_heads import DETRHead
 from mmdet.models.detectors import DETR
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import SampleList
+from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 
 from ...utils.errors import ConfigError
 from .box_domain import BoxDomainMixin, embedding_mlp
@@ -49,12 +50,18 @@ class BoxDomainDETRHead(DETRHead):
     no-object weight 1 and ``bg_cls_weight`` 0 (the loss divided by the matched queries, as
     mmdet 2.25's DETRHead then does). DETR's own weighting: ``class_weight=1.0,
     bg_cls_weight=0.1``.
+
+    ``obj_assigner`` (None: the queries are tagged by the matching of the losses): AlignDet's
+    second matching for the tags, a Hungarian assigner whose labels are the instance ids,
+    so that its ``ClassificationCost`` reads the cluster classifier's scores at the columns
+    of the instance ids (liming-ai/AlignDet ``SelfSupDETRHead._get_target_single``, config
+    ``obj_assigner``); :data:`ALIGNDET_OBJ_ASSIGNER` is its config.
     """
 
     def __init__(self, num_classes: int, *args,
                  loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=False,
                                        loss_weight=1.0),
-                 **kwargs) -> None:
+                 obj_assigner: Optional[dict] = None, **kwargs) -> None:
         # DETRHead turns a scalar class_weight and bg_cls_weight into per-class weights
         # (the no-object class last) only when its class is exactly DETRHead; do it here
         loss_cls = dict(loss_cls)
@@ -64,6 +71,7 @@ class BoxDomainDETRHead(DETRHead):
             loss_cls['class_weight'] = [weight] * num_classes + [bg_cls_weight]
         super().__init__(num_classes, *args, loss_cls=loss_cls, **kwargs)
         self.bg_cls_weight = bg_cls_weight if isinstance(weight, float) else 0
+        self.obj_assigner = None if obj_assigner is None else TASK_UTILS.build(obj_assigner)
 
     def _init_layers(self) -> None:
         super()._init_layers()
@@ -105,6 +113,8 @@ class BoxDomainDETRHead(DETRHead):
         with self._recorded_matches() as matches:
             losses = self.loss_by_feat(cls_scores, bbox_preds, gts, metas)
         num_layers, num_imgs = cls_scores.shape[:2]
+        if self.obj_assigner is not None:
+            matches = self._instance_matches(cls_scores, bbox_preds, gts, metas)
         ids = []
         for k, gt_inds in enumerate(matches):
             instance_ids = gts[k % num_imgs].instance_ids
@@ -116,6 +126,34 @@ class BoxDomainDETRHead(DETRHead):
         embedded = InstanceData(embeddings=embeddings.reshape(-1, embeddings.size(-1)),
                                 instance_ids=torch.cat(ids))
         return (losses if with_loss else dict()), embedded
+
+    @torch.no_grad()
+    def _instance_matches(self, cls_scores, bbox_preds, gts, metas):
+        """AlignDet's second matching: ``gt_inds`` per decoder layer and image (layers outer)
+        from ``obj_assigner`` with the instance ids as the proposals' labels."""
+        num_ids = max((int(gt.instance_ids.max()) + 1 for gt in gts if len(gt)), default=0)
+        if num_ids > cls_scores.size(-1):
+            raise ConfigError(f'bbox_head.obj_assigner: {num_ids} proposals in the batch but '
+                              f'{cls_scores.size(-1)} classifier columns for their ids')
+        matches = []
+        for layer in range(cls_scores.size(0)):
+            for i, (gt, meta) in enumerate(zip(gts, metas)):
+                img_h, img_w = meta['img_shape']
+                factor = bbox_preds.new_tensor([img_w, img_h, img_w, img_h])
+                pred = InstanceData(scores=cls_scores[layer, i],
+                                    bboxes=bbox_cxcywh_to_xyxy(bbox_preds[layer, i]) * factor)
+                result = self.obj_assigner.assign(
+                    pred, InstanceData(bboxes=gt.bboxes, labels=gt.instance_ids), img_meta=meta)
+                matches.append(result.gt_inds)
+        return matches
+
+
+# AlignDet's `obj_assigner` (configs/_base_/models/selfsup_detr_r50.py:61-65) in mmdet 3 terms
+ALIGNDET_OBJ_ASSIGNER = dict(
+    type='HungarianAssigner',
+    match_costs=[dict(type='ClassificationCost', weight=1.0),
+                 dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
+                 dict(type='IoUCost', iou_mode='giou', weight=2.0)])
 
 
 @MODELS.register_module()

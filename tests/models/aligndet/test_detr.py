@@ -120,6 +120,41 @@ def test_queries_tagged_with_matched_proposals(detr_config):
         model.online.loss_and_embed(inputs, samples)
 
 
+def test_obj_assigner_tags(detr_config):
+    """AlignDet's second matching (obj_assigner, instance ids as labels): each proposal still
+    tags exactly one query per layer and image; the assigner sees the instance ids."""
+    from dpt.models.aligndet.detr import ALIGNDET_OBJ_ASSIGNER
+
+    from dpt.utils.errors import ConfigError
+
+    detr_config.model.detector.bbox_head.obj_assigner = ALIGNDET_OBJ_ASSIGNER
+    data = build_model(detr_config).data_preprocessor(train_batch(detr_config), True)
+    inputs, samples = data['inputs']['online'], data['data_samples']['online']
+    offset = 0
+    for sample in samples:
+        n = len(sample.gt_instances)
+        sample.gt_instances.instance_ids = torch.arange(offset, offset + n)
+        offset += n
+    # the ids index the classifier's columns: more proposals than 8 clusters + no-object
+    with pytest.raises(ConfigError, match='classifier columns for their ids'):
+        build_model(detr_config).online.loss_and_embed(inputs, samples)
+    detr_config.model.detector.bbox_head.num_classes = 32
+    model = build_model(detr_config)
+    model.eval()
+    head, seen = model.online.bbox_head, []
+    assign = head.obj_assigner.assign
+    head.obj_assigner.assign = lambda pred, gt, **kw: seen.append(gt.labels) or assign(
+        pred, gt, **kw)
+    _, embedded = model.online.loss_and_embed(inputs, samples)
+    assert len(seen) == 2 * len(samples)
+    assert torch.equal(seen[1], samples[1].gt_instances.instance_ids)
+    ids = embedded.instance_ids.view(2, len(samples), 50)
+    for layer in range(2):
+        for i, sample in enumerate(samples):
+            matched = ids[layer, i][ids[layer, i] >= 0]
+            assert sorted(matched.tolist()) == sample.gt_instances.instance_ids.tolist()
+
+
 def test_head_class_weights():
     """AlignDet's classification loss by default: no class weights (no-object weight 1) and
     bg_cls_weight 0, so the loss is divided by the matched queries; DETR's weighting when
