@@ -73,10 +73,10 @@ def _unpack_order(packed, costs, index_bits):
     insertion pass that orders the few costs whose truncated keys tied by their full value."""
     n = packed.size
     mask = np.uint64((1 << index_bits) - 1)
-    order = np.empty(n, np.int64)
+    order = np.empty(n, np.int32)
     sorted_costs = np.empty(n)
     for i in range(n):
-        order[i] = np.int64(packed[i] & mask)
+        order[i] = np.int32(packed[i] & mask)
         sorted_costs[i] = costs[order[i]]
     for i in range(1, n):
         c, o = sorted_costs[i], order[i]
@@ -229,6 +229,8 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     h, w = im.shape[:2]
     if h < 2 or w < 2:
         raise ValueError(f'felzenszwalb needs an image of at least 2x2 pixels, got {h}x{w}')
+    if 4 * h * w >= 2 ** 31:
+        raise ValueError(f'felzenszwalb: a {h}x{w} image has too many edges for int32 indices')
     costs = _edge_costs(im)
     scale = float(scale) / 255.0
     min_size = int(min_size)
@@ -242,9 +244,9 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
         if _small_pass(order, sorted_costs, h, w, min_size, parent, size, True):
             return _labels(parent, h, w)
         parent, size = kept
-        order = np.argsort(costs)  # numpy's default sort, as scikit-image: its tie order
+        order = np.argsort(costs).astype(np.int32)  # numpy's default sort, as scikit-image
     else:
-        order = np.argsort(costs)
+        order = np.argsort(costs).astype(np.int32)
         parent, size = _first_pass(order, costs[order], h, w, scale)
     _small_pass(order, costs[order], h, w, min_size, parent, size, False)
     return _labels(parent, h, w)
