@@ -51,10 +51,19 @@ def _per_level(maps, channels):
 class BoxDomainRetinaHead(RetinaHead):
     """:class:`RetinaHead` whose ``retina_cls`` is an MLP giving an ``embed_dims`` embedding per
     anchor. ``train_cfg.sampler`` must sample background too (AlignDet: ``RandomSampler``,
-    2048 per image, ``pos_fraction=1.0``, ``neg_pos_ub=-1``)."""
+    2048 per image, ``pos_fraction=1.0``, ``neg_pos_ub=-1``).
 
-    def __init__(self, *args, embed_dims: int = 256, init_cfg=_RETINA_INIT, **kwargs) -> None:
+    ``aligndet_pairing=True`` reproduces AlignDet's pairing of embeddings and instance ids
+    (liming-ai/AlignDet AlignDet/models/dense_heads/retina_head.py:172-179): embeddings of all
+    anchors flattened level by level, labels image by image, matched by position, which
+    pairs anchors with other anchors' ids when a GPU holds more than one image. The default
+    pairs each anchor with its own id.
+    """
+
+    def __init__(self, *args, embed_dims: int = 256, init_cfg=_RETINA_INIT,
+                 aligndet_pairing: bool = False, **kwargs) -> None:
         self.embed_dims = embed_dims
+        self.aligndet_pairing = aligndet_pairing
         super().__init__(*args, init_cfg=init_cfg, **kwargs)
 
     def _init_layers(self) -> None:
@@ -70,17 +79,24 @@ class BoxDomainRetinaHead(RetinaHead):
             [m.shape[-2:] for m in cls_scores], metas, device=cls_scores[0].device)
         labels, label_weights, bbox_targets, bbox_weights, _ = self.get_targets(
             anchor_list, valid_flag_list, ids_as_labels(batch_data_samples), metas)
-        embeddings, ids = [], []
-        for level_map, level_labels, level_weights in zip(cls_scores, labels, label_weights):
-            # gather the sampled anchors' embeddings instead of flattening every anchor's;
-            # channels are (anchor, embedding), positions (y, x, anchor) as mmdet's priors
-            img, idx = torch.nonzero(level_weights > 0, as_tuple=True)
-            n, _, h, w = level_map.shape
-            grid = level_map.view(n, self.num_base_priors, self.embed_dims, h, w)
-            cell = idx // self.num_base_priors
-            embeddings.append(grid[img, idx % self.num_base_priors, :, cell // w, cell % w])
-            ids.append(labels_as_ids(level_labels[img, idx]))
-        embedded = InstanceData(embeddings=torch.cat(embeddings), instance_ids=torch.cat(ids))
+        if self.aligndet_pairing:
+            embedded = self._aligndet_pairs(cls_scores, labels, label_weights)
+        else:
+            embeddings, ids = [], []
+            for level_map, level_labels, level_weights in zip(cls_scores, labels,
+                                                              label_weights):
+                # gather the sampled anchors' embeddings instead of flattening every
+                # anchor's; channels are (anchor, embedding), positions (y, x, anchor) as
+                # mmdet's priors
+                img, idx = torch.nonzero(level_weights > 0, as_tuple=True)
+                n, _, h, w = level_map.shape
+                grid = level_map.view(n, self.num_base_priors, self.embed_dims, h, w)
+                cell = idx // self.num_base_priors
+                embeddings.append(grid[img, idx % self.num_base_priors, :, cell // w,
+                                       cell % w])
+                ids.append(labels_as_ids(level_labels[img, idx]))
+            embedded = InstanceData(embeddings=torch.cat(embeddings),
+                                    instance_ids=torch.cat(ids))
         losses = dict()
         if with_loss:
             pos = (torch.cat(labels, 1) < 0) & (torch.cat(label_weights, 1) > 0)
@@ -93,6 +109,15 @@ class BoxDomainRetinaHead(RetinaHead):
                 pred, targets, torch.cat(bbox_weights, 1)[pos],
                 avg_factor=max(int(pos.sum()), 1))
         return losses, embedded
+
+    def _aligndet_pairs(self, cls_scores, labels, label_weights) -> InstanceData:
+        """AlignDet's order: every anchor's embedding flattened level-major, the labels
+        image-major, taken together where the (image-major) weight is positive."""
+        flat = torch.cat([m.permute(0, 2, 3, 1).reshape(-1, self.embed_dims)
+                          for m in cls_scores])
+        sampled = torch.cat(label_weights, 1).reshape(-1) > 0
+        return InstanceData(embeddings=flat[sampled],
+                            instance_ids=labels_as_ids(torch.cat(labels, 1).reshape(-1)[sampled]))
 
 
 def _random_subset(inds: Tensor, num: int) -> Tensor:

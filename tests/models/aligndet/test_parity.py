@@ -160,20 +160,57 @@ def test_retinanet_pairing_of_the_original(outputs):
                             label_of=dict(image=0, level=1, position=0))
 
 
-def test_retinanet_pairing_of_dpt():
-    """dpt's BoxDomainRetinaHead gathers each sampled anchor's embedding with that anchor's
-    own instance id, for several images, levels and anchors per position."""
+def _fake_retina_head(maps, labels, embed, ratios, **kwargs):
+    """A BoxDomainRetinaHead whose forward gives ``maps`` and whose targets are ``labels``
+    (all sampled); run on len(maps[0]) images, returns its embedded InstanceData."""
     from mmengine.structures import InstanceData
 
     from dpt.models.aligndet import BoxDomainRetinaHead
     from mmdet.structures import DetDataSample
 
-    embed, sizes, num_imgs = 3, ((2, 3), (1, 2)), 2
     head = BoxDomainRetinaHead(
         num_classes=1, in_channels=4, feat_channels=4, stacked_convs=1, embed_dims=embed,
         anchor_generator=dict(type='AnchorGenerator', octave_base_scale=4,
-                              scales_per_octave=1, ratios=[0.5, 1.0], strides=[8, 16]))
-    anchors = head.num_base_priors
+                              scales_per_octave=1, ratios=ratios,
+                              strides=[8 * 2**i for i in range(len(maps))]), **kwargs)
+    weights = [torch.ones_like(lab, dtype=torch.float32) for lab in labels]
+    head.forward = lambda x: (maps, [None] * len(maps))
+    head.get_anchors = lambda *a, **k: (None, None)
+    head.get_targets = lambda *a, **k: (labels, weights, None, None, None)
+    samples = [DetDataSample(gt_instances=InstanceData(
+        bboxes=torch.zeros(1, 4), labels=torch.zeros(1, dtype=torch.long),
+        instance_ids=torch.zeros(1, dtype=torch.long))) for _ in range(len(maps[0]))]
+    return head.loss_and_embed(None, samples, with_loss=False)[1]
+
+
+def test_retinanet_aligndet_pairing(outputs):
+    """``aligndet_pairing=True`` pairs exactly as the original did, on the fixture's example."""
+    fixture = outputs['retina_pairing']
+    num_imgs, sizes = fixture['num_imgs'], fixture['level_sizes']
+    maps, labels = [], []
+    for l, (h, w) in enumerate(sizes):
+        m = torch.zeros(num_imgs, 3, h, w)
+        for i in range(num_imgs):
+            for p in range(h * w):
+                m[i, :, p // w, p % w] = torch.tensor([i, l, p], dtype=torch.float32)
+        maps.append(m)
+        labels.append(torch.tensor([[-1 - (100 * i + 10 * l + p) for p in range(h * w)]
+                                    for i in range(num_imgs)]))
+    embedded = _fake_retina_head(maps, labels, 3, [1.0], aligndet_pairing=True)
+    pairs = [dict(embedding_of=dict(image=int(e[0]), level=int(e[1]), position=int(e[2])),
+                  label_of=dict(image=c // 100, level=c // 10 % 10, position=c % 10))
+             for e, c in zip(embedded.embeddings.tolist(), embedded.instance_ids.tolist())]
+    assert pairs == fixture['pairs']
+    # dpt's default on the same example: every anchor with its own id
+    embedded = _fake_retina_head(maps, labels, 3, [1.0])
+    assert all(100 * int(e[0]) + 10 * int(e[1]) + int(e[2]) == c for e, c in zip(
+        embedded.embeddings.tolist(), embedded.instance_ids.tolist()))
+
+
+def test_retinanet_pairing_of_dpt():
+    """dpt's BoxDomainRetinaHead gathers each sampled anchor's embedding with that anchor's
+    own instance id, for several images, levels and anchors per position."""
+    embed, sizes, num_imgs, anchors = 3, ((2, 3), (1, 2)), 2, 2
 
     def code(i, l, p):
         return 1000 * i + 100 * l + p
@@ -191,14 +228,7 @@ def test_retinanet_pairing_of_dpt():
                     lab[i, p] = -1 - code(i, l, p)  # dpt's instance-id labels
         maps.append(m)
         labels.append(lab)
-    weights = [torch.ones_like(lab, dtype=torch.float32) for lab in labels]
-    head.forward = lambda x: (maps, [None] * len(maps))
-    head.get_anchors = lambda *a, **k: (None, None)
-    head.get_targets = lambda *a, **k: (labels, weights, None, None, None)
-    samples = [DetDataSample(gt_instances=InstanceData(
-        bboxes=torch.zeros(1, 4), labels=torch.zeros(1, dtype=torch.long),
-        instance_ids=torch.zeros(1, dtype=torch.long))) for _ in range(num_imgs)]
-    _, embedded = head.loss_and_embed(None, samples, with_loss=False)
+    embedded = _fake_retina_head(maps, labels, embed, [0.5, 1.0])
     got = [code(*e.long().tolist()) for e in embedded.embeddings]
     assert len(got) == num_imgs * anchors * sum(h * w for h, w in sizes)
     assert got == embedded.instance_ids.tolist()
