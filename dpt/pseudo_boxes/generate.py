@@ -134,9 +134,10 @@ def job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings):
     ck = None if checkpoint is None else dict(
         path=osp.abspath(str(checkpoint)),
         sha256=_file_digest(checkpoint) if osp.isfile(str(checkpoint)) else None)
-    return dict(partial_of=osp.basename(prefix), classifier=spec, checkpoint=ck,
-                model_kwargs=dict(model_kwargs or {}), num_classes=num_classes,
-                settings=settings.to_dict())
+    header = dict(partial_of=osp.basename(prefix), classifier=spec, checkpoint=ck,
+                  model_kwargs=dict(model_kwargs or {}), num_classes=num_classes,
+                  settings=settings.to_dict())
+    return json.loads(json.dumps(header))  # as it reads back (tuples are lists)
 
 
 def load_partial(path, header, is_record):
