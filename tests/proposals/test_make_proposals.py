@@ -103,7 +103,7 @@ def test_corrupt_image_reported_and_skipped(tmp_path, image_folder):
                '--workers', '2', '--method', 'opencv_fast')
     assert proc.returncode == 0, proc.stderr[-3000:]
     skipped = [ln for ln in proc.stderr.splitlines() if 'skipped' in ln]
-    assert len(skipped) == 1 and 'broken.jpg: cannot decode' in skipped[0]
+    assert len(skipped) == 1 and 'broken.jpg: corrupt image' in skipped[0]
     assert '1 image(s) could not be used' in proc.stderr
     data = json.loads(out.read_text())
     assert [im['file_name'] for im in data['images']] == sorted(
