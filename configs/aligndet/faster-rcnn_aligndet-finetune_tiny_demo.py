@@ -2,7 +2,8 @@
 # demo classes) on 10 % of the demo train labels, the demo counterpart of
 # faster-rcnn_r50_fpn_aligndet-finetune_12k_coco-10pct.py: the AlignDet recipe (BN in backbone
 # and neck, lr x1.5 and weight decay x0.5), 96 epochs of the 30 labelled images (768 iterations,
-# about 4 minutes on 2 CPU cores; 24 epochs left both arms of the miniature below 1 AP). The split is fold 1 of
+# about 4 minutes on 2 CPU cores; 24 epochs left both arms of the miniature below 1 AP). The
+# split is fold 1 of
 #     python tools/misc/make_semi_splits.py --ann-file data/demo/annotations/instances_train.json \
 #         --out-dir data/demo/semi_anns --percent 10
 # load_from: the online detector of faster-rcnn_aligndet-pretrain_tiny_demo.py as

@@ -14,7 +14,8 @@ from dpt.weights.detector import ALIGNDET_OUT
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ALIGNDET = os.path.join(ROOT, 'configs', 'aligndet')
 CONFIGS = sorted(p for p in glob.glob(os.path.join(ALIGNDET, '*_aligndet-finetune_*.py'))
-                 if not p.endswith('_tiny_demo.py'))  # tiny demo: tests/tools/test_aligndet_miniature.py
+                 # the tiny demo: tests/tools/test_aligndet_miniature.py
+                 if not p.endswith('_tiny_demo.py'))
 # lr and weight decay: 1.5x and 0.5x of mmdet's (AlignDet README, released run names)
 SGD = {'faster-rcnn_r50_fpn': 0.03, 'mask-rcnn_r50_fpn': 0.03, 'retinanet_r50_fpn': 0.015,
        'fcos_r50_fpn': 0.015}
