@@ -168,6 +168,10 @@ def browse_dataset(cfg, output_dir=None, max_items=None, show_window=False, wait
     """Draw the first ``max_items`` items of ``cfg``'s training dataset (all without it) to
     ``output_dir/<index>_<image>.png`` (and a window, if ``show_window`` and a display).
     Returns one record per item: dict(path, kind, rows, image)."""
+    seed = (cfg.get('randomness') or {}).get('seed')
+    if seed is not None:  # the same pictures again (randomness.seed, as training seeds)
+        from mmengine.runner import set_random_seed
+        set_random_seed(seed)
     dataset = build_train_dataset(cfg)
     class_names = list(dataset.metainfo.get('classes', ()) or ())
     normalize = find_normalize(cfg.train_dataloader.dataset.get('pipeline', []))
