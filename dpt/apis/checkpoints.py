@@ -60,8 +60,9 @@ def sha256_of(data):
 def publish_checkpoint(in_file, out_file, config=None):
     """Write ``in_file`` without its training state (optimizer, message hub, schedulers) as
     ``<out_file stem>-<sha256[:8]>.pth`` (mmdet's name), ``meta`` keeping what it had plus
-    ``cfg`` (mmengine's key: the checkpoint's own config text, or that of ``config``), ``dpt_version``
-    and ``parent`` (file name and sha256 of ``in_file``). Returns (path, dropped keys)."""
+    ``cfg`` (mmengine's key: the checkpoint's own config text, or that of ``config``),
+    ``dpt_version`` and ``parent`` (file name and sha256 of ``in_file``). Returns (path,
+    dropped keys)."""
     ckpt = load_checkpoint_file(in_file, 'cpu')
     with open(in_file, 'rb') as f:
         parent_sha = sha256_of(f.read())

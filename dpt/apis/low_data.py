@@ -76,7 +76,8 @@ def low_data_protocol(config, work_dir, folds=(1, 2, 3, 4, 5), percent=10, seeds
                               'choose it; give --ann-file-template instead')
     template = ann_template or split_template(cfg.train_dataloader.dataset.get('ann_file'))
     if not template or '{fold}' not in template:
-        raise ConfigError(f"{config}: train ann_file {cfg.train_dataloader.dataset.get('ann_file')!r} "
+        ann_file = cfg.train_dataloader.dataset.get('ann_file')
+        raise ConfigError(f'{config}: train ann_file {ann_file!r} '
                           'is not a fold split (NAME.{fold}@{percent}.json); give '
                           '--ann-file-template with {fold} and {percent}')
     config = osp.abspath(config)
