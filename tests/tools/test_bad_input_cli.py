@@ -1,6 +1,7 @@
 """Each bad input: one clear line naming the file and item, exit status 2."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,3 +77,68 @@ def test_unsafe_checkpoint_is_refused(tmp_path, data):
     line = one_error_line(proc, 'test')
     assert 'evil.pth: refused to load' in line and 'system' in line
     assert not os.path.exists('/tmp/dpt-should-not-exist')
+
+
+def test_zero_byte_image_in_a_loader_worker(data):
+    coco = json.loads((data / 'annotations' / 'instances_train.json').read_text())
+    for img in coco['images']:  # every train image empty: the first batch meets one
+        (data / 'train' / img['file_name']).write_bytes(b'')
+    line = one_error_line(train(data, workers=1), 'train')
+    assert re.search(r'/train/\w+\.jpg \(image id \d+\): empty image file \(0 bytes\)$',
+                     line), line
+
+
+def _labelme_classes(coco):
+    for i, cat in enumerate(coco['categories']):
+        cat['name'] = f'part_{i}'
+
+
+@pytest.mark.parametrize('damage, expected', [
+    (lambda c: c.update(annotations=[]),
+     "no image to train on: its 'annotations' list is empty"),
+    (_labelme_classes,
+     "none of its categories (part_0, part_1, part_2, part_3, part_4, part_5) is one of the "
+     "config's classes (circle, square, triangle, star, ring, cross)"),
+    (lambda c: c['images'][0].pop('width'), "has no positive 'width'"),
+    (lambda c: c['images'].append(dict(c['images'][0])), "is listed twice in 'images'"),
+    ('not utf-8', 'not UTF-8 text'),
+    ('a list', 'the file holds a JSON list'),
+], ids=['no-annotations', 'other-classes', 'no-width', 'repeated-image', 'not-utf8', 'list'])
+def test_annotation_file_problems_are_one_line(data, damage, expected):
+    path = data / 'annotations' / 'instances_train.json'
+    if damage == 'not utf-8':
+        path.write_bytes(path.read_bytes().replace(b'"circle"', b'"c\xe9rcle"'))
+    elif damage == 'a list':
+        path.write_text(json.dumps([json.loads(path.read_text())]))
+    else:
+        coco = json.loads(path.read_text())
+        damage(coco)
+        path.write_text(json.dumps(coco))
+    line = one_error_line(train(data), 'train')
+    assert line.startswith(f'train: error: {path}: ') and expected in line, line
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.5 MiB tmpfs: room for the logs, not for a checkpoint of the tiny detector."""
+    mnt = tmp_path / 'disk'
+    mnt.mkdir()
+    proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1536k', 'tmpfs', str(mnt)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f'cannot mount a tmpfs here ({proc.stderr.strip() or proc.returncode})')
+    yield mnt
+    subprocess.run(['umount', '-l', str(mnt)], check=False)
+
+
+def test_full_disk_is_one_line_naming_the_file(data, small_disk):
+    work = small_disk / 'work'
+    proc = run(sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work),
+               *data_options(f'{data}/'))
+    line = one_error_line(proc, 'train')
+    assert line == (f'train: error: {work}/epoch_1.pth: cannot write (no space left on the '
+                    'device); the file there before, if any, is kept'), line
+    # what was written before (config, log) is there; no temporary file is left behind
+    assert not [n for n in os.listdir(work) if n.endswith('.tmp')]
+    logs = [os.path.join(d, f) for d, _, fs in os.walk(work) for f in fs if f.endswith('.log')]
+    assert logs and 'Saving checkpoint at 1 epochs' in open(logs[0]).read()
