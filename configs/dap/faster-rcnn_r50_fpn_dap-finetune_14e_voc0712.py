@@ -9,6 +9,7 @@
 _base_ = ['mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py', '../_base_/dpt_runtime.py',
           './_base_/msra-r50-caffe_init.py']
 
+model = dict(data_preprocessor=_base_.msra_preprocessor, backbone=_base_.msra_backbone)
 load_from = 'work_dirs/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet/finetune_init.pth'
 
 scale = (1066, 640)

@@ -8,6 +8,7 @@
 _base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', './_base_/msra-r50-caffe_init.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
+model = dict(data_preprocessor=_base_.msra_preprocessor, backbone=_base_.msra_backbone)
 load_from = 'work_dirs/faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet/finetune_init.pth'
 
 max_iters = 90000

@@ -20,7 +20,8 @@
 _base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', './_base_/msra-r50-caffe_init.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
-model = dict(roi_head=dict(bbox_head=dict(num_classes=1000)))
+model = dict(data_preprocessor=_base_.msra_preprocessor, backbone=_base_.msra_backbone,
+             roi_head=dict(bbox_head=dict(num_classes=1000)))
 
 dap_short_sides = (96, 160, 320, 640)
 dap_max_side = 1333

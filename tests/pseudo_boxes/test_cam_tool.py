@@ -29,13 +29,20 @@ def test_flip_averaged_maps_mirror_with_the_image(tmp_path):
     _save_timm(tmp_path / 'c.pth')
     clf = build_classifier('timm:resnet18', str(tmp_path / 'c.pth'), TIMM_KW)
     rng = np.random.default_rng(0)
-    img = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    # 96 x 64: both scales' inputs are multiples of 32, no padding to break the symmetry
+    img = Image.fromarray(rng.integers(0, 255, (64, 96, 3), dtype=np.uint8))
     both, cell = class_activation_maps(clf, [img, img.transpose(Image.FLIP_LEFT_RIGHT)],
                                        torch.tensor([1, 1]), CamSettings(scales=(64, 128)))
     torch.testing.assert_close(both[0], both[1].flip(-1), rtol=1e-4, atol=1e-4)
-    # 128 px short side -> 170x128, padded to 192x128 -> a 6x4 map of 32 px cells
-    assert both.shape[-2:] == (4, 6) and cell == pytest.approx(32 * 48 / 128)
+    # 128 px short side -> 192 x 128 -> a 6 x 4 map of 32 px cells = 16 image px
+    assert both.shape[-2:] == (4, 6) and cell == pytest.approx(32 * 64 / 128)
     assert float(both.min()) >= 0 and float(both.max()) <= 1
+    # with padding (64 x 48 -> 85 x 64 padded to 96 x 64) the padded input is what is
+    # flipped, as in DAP's script: the maps of an image and its mirror then differ
+    small = Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
+    cams, _ = class_activation_maps(clf, [small, small.transpose(Image.FLIP_LEFT_RIGHT)],
+                                    torch.tensor([1, 1]), CamSettings(scales=(64, 128)))
+    assert cams.shape[-2:] == (4, 6)
 
 
 def test_wrong_checkpoint_and_spec(tmp_path):
