@@ -19,8 +19,9 @@ setup:
 demo: setup
 	$(PY) tools/demo.py
 
+# Two test processes, one per core, each (and the tools it starts) on one OpenMP thread.
 test: setup
-	$(PY) -m pytest tests -q --durations=15
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -q -n 2 --durations=15
 
 bench: setup
 	$(PY) benchmarks/run.py
