@@ -45,6 +45,7 @@ $PY tools/misc/make_demo_data.py --task classification --out $C --num-train 120 
 KW='{"channels": [16, 32, 64, 128], "stem_width": 16}'
 $PY tools/misc/train_classifier.py $C/train $W/classifier.pth --val-dir $C/val \
     --model-kwargs "$KW" --epochs 8 --image-size 96 --batch-size 32
+rm -f $C/annotations/train_cam_boxes*  # the classifier above is new each run: no resuming
 $PY tools/misc/make_cam_boxes.py $C/train --classifier timm:resnet18 --checkpoint $W/classifier.pth \
     --model-kwargs "$KW" --out $C/annotations/train_cam_boxes --scales 96 192 --limit 12 \
     --gt-ann $C/annotations/train_gt.json
