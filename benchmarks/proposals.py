@@ -31,20 +31,11 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-PHOTOS = osp.join(ROOT, 'tests', 'data', 'parity', 'soco', 'photos.json')
+# the parity fixtures' photos, rebuilt as the SoCo parity tests rebuild them
+sys.path.insert(0, osp.join(ROOT, 'tests', 'proposals'))
+from soco_photos import build_photo, recipes  # noqa: E402
 POST = ('raw', 'ratio3size0008', 'ratio3size0008@0.5')
 TOPK = (30, 100, None)
-
-
-def build_photo(recipe):
-    """A photo of photos.json: a skimage.data image, optional crop, optional integer upscale."""
-    import skimage.data
-    img = getattr(skimage.data, recipe['source'])()
-    if 'crop' in recipe:
-        y0, y1, x0, x1 = recipe['crop']
-        img = img[y0:y1, x0:x1]
-    k = recipe.get('repeat', 1)
-    return np.ascontiguousarray(np.repeat(np.repeat(img, k, 0), k, 1)[..., :3], np.uint8)
 
 
 def load_soco(path):
@@ -79,8 +70,7 @@ def cpu_seconds(fn, img):
 
 def speed_on_photos(soco, repeats):
     from dpt.proposals import selective_search
-    with open(PHOTOS) as f:
-        photos = json.load(f)
+    photos = recipes()
     selective_search(build_photo(photos['chelsea'])[:64, :64])  # compile (cached on disk)
     rows = []
     for name, recipe in photos.items():
