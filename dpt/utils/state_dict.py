@@ -1,12 +1,26 @@
-"""Compare a checkpoint's state dict with a model's, load it, and say what loaded, in one
-summary computed from the model's tensors after loading."""
+"""Read checkpoints, and load them into models saying what loaded.
+
+The one place dpt reads a checkpoint's tensors: :func:`load_weights_file` reads a file
+(safely unpickled, or ``.safetensors``), :func:`unwrap_checkpoint` finds the state dict in
+it (saved bare or under ``state_dict`` / ``model``), :func:`revise_state_dict` renames its
+keys by mmengine's ``revise_keys`` rules (by default DistributedDataParallel's ``module.``
+prefix removed, as mmengine's ``load_checkpoint``); :func:`checkpoint_state` does the last
+two. :func:`load_state_dict_checked` loads the tensors that fit a model and reports what the
+model holds after loading.
+"""
+import argparse
+import os.path as osp
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import torch
 
+from .checkpoint import load_checkpoint_file
 from .errors import CheckpointError
+
+# mmengine's ``load_checkpoint(revise_keys=...)`` default: DistributedDataParallel's prefix
+MODULE_PREFIX = ((r'^module\.', ''),)
 
 
 def _group(key: str, depth: int = 1) -> str:
@@ -133,21 +147,54 @@ def adapt_norm_layers(checkpoint_state: dict, model):
     return state, converted
 
 
-def state_dict_of(checkpoint) -> OrderedDict:
-    """The tensors of a checkpoint, whether saved bare or under 'state_dict' / 'model'."""
+def load_weights_file(path):
+    """A checkpoint file as a dict: safely unpickled, or read from ``.safetensors``.
+
+    Training checkpoints of PixPro and DETReg hold their command-line options as an
+    ``argparse.Namespace``, a plain attribute record (unpickling it runs no code): allowed
+    here besides what :func:`~dpt.utils.checkpoint.load_checkpoint_file` allows.
+    """
+    path = str(path)
+    if path.endswith('.safetensors'):
+        if not osp.isfile(path):
+            raise CheckpointError(f'{path}: checkpoint file not found')
+        from safetensors.torch import load_file
+        try:
+            return load_file(path, device='cpu')
+        except Exception as e:  # safetensors raises its own error types on bad files
+            raise CheckpointError(f'{path}: not a readable safetensors file ({e})') from None
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        return load_checkpoint_file(path, map_location='cpu')
+
+
+def unwrap_checkpoint(checkpoint, source=None):
+    """(container, state dict) of a loaded checkpoint: container is ``'state_dict'`` or
+    ``'model'`` where the tensors are saved under that key (mmengine / mmdet / SwAV / MoCo
+    save under the first, Deformable-DETR / DETReg / PixPro under the second), ``''`` where
+    the checkpoint is the state dict itself. ``source`` (a file name) begins the error."""
     if not isinstance(checkpoint, dict):
-        raise CheckpointError(f'expected a dict of tensors, got {type(checkpoint).__name__}')
+        where = f'{source}: ' if source else ''
+        raise CheckpointError(f'{where}expected a dict of tensors, got '
+                              f'{type(checkpoint).__name__}')
     for key in ('state_dict', 'model'):
         if isinstance(checkpoint.get(key), dict):
-            return checkpoint[key]
-    return checkpoint
+            return key, checkpoint[key]
+    return '', checkpoint
 
 
-def revise_state_dict(state: dict, revise_keys=((r'^module\.', ''),)) -> OrderedDict:
-    """Only the tensors of ``state``, keys renamed by mmengine's ``revise_keys`` rules; the
-    version metadata that torch's loading reads (``_metadata``) is renamed alike."""
+def state_dict_of(checkpoint, source=None) -> OrderedDict:
+    """The tensors of a checkpoint, whether saved bare or under 'state_dict' / 'model'."""
+    return unwrap_checkpoint(checkpoint, source)[1]
+
+
+def revise_state_dict(state: dict, revise_keys=MODULE_PREFIX,
+                      tensors_only=True) -> OrderedDict:
+    """The tensors of ``state`` (with ``tensors_only=False``, every entry), keys renamed by
+    mmengine's ``revise_keys`` rules ((pattern, replacement) pairs applied in turn with
+    ``re.sub``); the version metadata that torch's loading reads (``_metadata``) is renamed
+    alike."""
     metadata = getattr(state, '_metadata', None)
-    out = OrderedDict((k, v) for k, v in state.items() if torch.is_tensor(v))
+    out = OrderedDict((k, v) for k, v in state.items() if not tensors_only or torch.is_tensor(v))
     for pattern, repl in revise_keys:
         out = OrderedDict((re.sub(pattern, repl, k), v) for k, v in out.items())
         if metadata is not None:
@@ -155,6 +202,12 @@ def revise_state_dict(state: dict, revise_keys=((r'^module\.', ''),)) -> Ordered
     if metadata is not None:
         out._metadata = metadata
     return out
+
+
+def checkpoint_state(checkpoint, source=None, revise_keys=MODULE_PREFIX) -> OrderedDict:
+    """The tensors of a loaded checkpoint (:func:`unwrap_checkpoint`), keys revised
+    (:func:`revise_state_dict`: without ``module.`` by default)."""
+    return revise_state_dict(state_dict_of(checkpoint, source), revise_keys)
 
 
 def _same(loaded: torch.Tensor, source: torch.Tensor) -> bool:

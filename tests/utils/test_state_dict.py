@@ -99,3 +99,52 @@ def test_checked_loading_reports_what_the_model_holds():
     assert torch.all(model[0].weight == 2.0) and not torch.all(model[1].bias == 2.0)
     assert "loaded 3 of the model's" in report.summary()
     assert 'not taken by the model: 1.bias' in report.summary()
+
+
+def test_unwrap_checkpoint_names_the_container_and_the_file():
+    from dpt.utils.state_dict import unwrap_checkpoint
+    sd = {'a': torch.ones(1)}
+    assert unwrap_checkpoint({'state_dict': sd, 'meta': {}}) == ('state_dict', sd)
+    assert unwrap_checkpoint({'model': sd, 'epoch': 3})[0] == 'model'
+    assert unwrap_checkpoint({'state_dict': 'not a dict', **sd}) == ('', {'state_dict': 'not a dict', **sd})
+    with pytest.raises(CheckpointError, match=r'^x\.pth: expected a dict of tensors, got list$'):
+        unwrap_checkpoint([1], 'x.pth')
+    with pytest.raises(CheckpointError, match=r'^expected a dict of tensors, got int$'):
+        state_dict_of(3)
+
+
+def test_checkpoint_state_as_mmengine_loads_it():
+    """Tensors only, ``module.`` removed once: the state dict mmengine's ``load_checkpoint``
+    (default ``revise_keys``) hands to the model, from any of the three layouts."""
+    from collections import OrderedDict
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    from torch import nn
+    from dpt.utils.state_dict import checkpoint_state, revise_state_dict
+    net = nn.Sequential(nn.Linear(2, 3))
+    sd = OrderedDict((f'module.{k}', v + 1) for k, v in net.state_dict().items())
+    for ckpt in (sd, {'state_dict': sd, 'meta': {}}, {'model': sd, 'epoch': 1}):
+        out = checkpoint_state(ckpt, 'x.pth')
+        assert list(out) == ['0.weight', '0.bias']
+        ref = nn.Sequential(nn.Linear(2, 3))
+        _load_checkpoint_to_model(ref, {'state_dict': sd}, strict=True)
+        assert all(torch.equal(out[k], v) for k, v in ref.state_dict().items())
+    assert list(checkpoint_state({'module.module.a': torch.ones(1)})) == ['module.a']
+    assert list(checkpoint_state({'module.a': torch.ones(1)}, revise_keys=())) == ['module.a']
+    mixed = {'module.a': torch.ones(1), 'module.n': 3}
+    assert list(revise_state_dict(mixed, tensors_only=False)) == ['a', 'n']
+
+
+def test_load_weights_file_reads_torch_and_safetensors(tmp_path):
+    import argparse
+    from safetensors.torch import save_file
+    from dpt.utils.state_dict import load_weights_file
+    sd = {'a.weight': torch.arange(4.0)}
+    torch.save({'model': sd, 'args': argparse.Namespace(lr=1)}, tmp_path / 'x.pth')
+    assert torch.equal(load_weights_file(tmp_path / 'x.pth')['model']['a.weight'], sd['a.weight'])
+    save_file(sd, str(tmp_path / 'x.safetensors'))
+    assert torch.equal(load_weights_file(tmp_path / 'x.safetensors')['a.weight'], sd['a.weight'])
+    (tmp_path / 'bad.safetensors').write_bytes(b'nope')
+    with pytest.raises(CheckpointError, match='bad.safetensors: not a readable safetensors'):
+        load_weights_file(tmp_path / 'bad.safetensors')
+    with pytest.raises(CheckpointError, match='gone.safetensors: checkpoint file not found'):
+        load_weights_file(tmp_path / 'gone.safetensors')

@@ -16,8 +16,8 @@ from torch import nn
 from mmdet.registry import MODELS
 
 from ...utils.errors import CheckpointError
-from ...weights.backbone import _container as checkpoint_container
-from ...weights.backbone import import_backbone, load_weights_file
+from ...utils.state_dict import checkpoint_state, load_weights_file
+from ...weights.backbone import import_backbone
 
 # ImageNet RGB statistics on the 0-1 scale: DETReg's crops are ToTensor (/ 255) then
 # Normalize(mean, std), in that order, so the targets come out bit for bit the same
@@ -83,10 +83,8 @@ class RegionEncoder(BaseModule):
             self._load_projection(checkpoint, path)
 
     def _load_projection(self, checkpoint, path):
-        _, raw = checkpoint_container(checkpoint, str(path))
         head = OrderedDict()
-        for key, value in raw.items():
-            key = key[len('module.'):] if key.startswith('module.') else key
+        for key, value in checkpoint_state(checkpoint, str(path)).items():
             if key.startswith('projection_head.'):
                 head[key[len('projection_head.'):]] = value
         own = self.projection_head.state_dict()
