@@ -8,9 +8,7 @@ mmdet's ``ResNet`` has (``conv1.weight``, ``layer1.0.bn1.weight``: torchvision's
 timm shares) and checks it against a ResNet of the given depth, so that
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint=OUT)`` loads every backbone tensor.
 """
-import argparse
 import io
-import os.path as osp
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -18,8 +16,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..engine.fileio import atomic_write_bytes
-from ..utils.checkpoint import load_checkpoint_file
 from ..utils.errors import CheckpointError
+from ..utils.state_dict import load_weights_file, revise_state_dict, unwrap_checkpoint
 
 
 @dataclass(frozen=True)
@@ -65,10 +63,6 @@ FORMATS = OrderedDict((f.name, f) for f in (
 DEPTHS = {18: (False, (2, 2, 2, 2)), 34: (False, (3, 4, 6, 3)), 50: (True, (3, 4, 6, 3)),
           101: (True, (3, 4, 23, 3)), 152: (True, (3, 8, 36, 3))}
 _BLOCK_RE = re.compile(r'^layer(\d)\.(\d+)\.')
-
-
-def _strip_module(key):
-    return key[len('module.'):] if key.startswith('module.') else key
 
 
 def detect_format(keys):
@@ -193,36 +187,6 @@ def _examples(keys, n=2):
     return shown + (f', ... {len(keys) - n} more' if len(keys) > n else '')
 
 
-def _container(checkpoint, source):
-    if not isinstance(checkpoint, dict):
-        raise CheckpointError(f'{source}: expected a dict of tensors, got '
-                              f'{type(checkpoint).__name__}')
-    for name in ('state_dict', 'model'):
-        if isinstance(checkpoint.get(name), dict):
-            return name, checkpoint[name]
-    return '', checkpoint
-
-
-def load_weights_file(path):
-    """A checkpoint file as a dict: safely unpickled, or read from ``.safetensors``.
-
-    Training checkpoints of PixPro and DETReg hold their command-line options as an
-    ``argparse.Namespace``, a plain attribute record (unpickling it runs no code): allowed
-    here besides what :func:`~dpt.utils.checkpoint.load_checkpoint_file` allows.
-    """
-    path = str(path)
-    if path.endswith('.safetensors'):
-        if not osp.isfile(path):
-            raise CheckpointError(f'{path}: checkpoint file not found')
-        from safetensors.torch import load_file
-        try:
-            return load_file(path, device='cpu')
-        except Exception as e:  # safetensors raises its own error types on bad files
-            raise CheckpointError(f'{path}: not a readable safetensors file ({e})') from None
-    with torch.serialization.safe_globals([argparse.Namespace]):
-        return load_checkpoint_file(path, map_location='cpu')
-
-
 def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min_fit=1.0):
     """Find the ResNet in ``checkpoint`` (a loaded dict) and return a :class:`BackboneImport`.
 
@@ -230,8 +194,8 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
     per stage. Refuses (CheckpointError naming ``source``) a checkpoint of which less than
     ``min_fit`` of the ResNet's tensors are found, or that holds a deeper ResNet.
     """
-    container, raw = _container(checkpoint, source)
-    state = OrderedDict((_strip_module(k), v) for k, v in raw.items())
+    container, raw = unwrap_checkpoint(checkpoint, source)
+    state = revise_state_dict(raw, tensors_only=False)  # without 'module.'
     if fmt == 'auto':
         fmt = detect_format(state)
         if fmt is None:
