@@ -1,4 +1,6 @@
-"""Helpers for tests that run the command-line tools as a user does."""
+"""Helpers for tests that run the command-line tools as a user does, or import their
+modules (tools/ is no package: ``load_tool``)."""
+import importlib.util
 import os
 import os.path as osp
 import socket
@@ -15,8 +17,31 @@ def in_process_loaders():
             for key in ('num_workers=0', 'persistent_workers=False')]
 
 
+def load_tool(path):
+    """The module of the tool file ``path`` (relative to the repo root, e.g.
+    'tools/analysis_tools/stages.py'), imported as running it would: its folder on
+    ``sys.path``, so its imports of the modules beside it (``from stages import ...``) resolve
+    to the same module objects; registered in ``sys.modules`` under its file name."""
+    path = osp.join(ROOT, path)
+    folder, name = osp.dirname(path), osp.splitext(osp.basename(path))[0]
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, '__file__', None) == path:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def data_root_options(root):
+    """tools/analysis_tools/stages.py's --cfg-options pointing a demo config at ``root``."""
+    return load_tool('tools/analysis_tools/stages.py').data_root_options(root)
+
+
 def data_options(root, epochs=1):
-    from dpt.apis.stages import data_root_options
     return ['--cfg-options', *data_root_options(root),
             f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
             *in_process_loaders(), 'default_hooks.logger.interval=1', 'randomness.seed=0']

@@ -13,7 +13,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 PRETRAIN = 'configs/direct_pretraining/mask-rcnn_tiny_lowres-pretrain_demo.py'
 FINETUNE = 'configs/direct_pretraining/mask-rcnn_tiny_finetune_demo.py'
@@ -27,8 +26,9 @@ def main():
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='passed to both training stages, e.g. train_cfg.max_epochs=1')
     args = p.parse_args()
+    from analysis_tools.stages import StageFailed, data_root_options, test_stage, train_stage
+
     from dpt.apis import cli_errors
-    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
     from dpt.datasets import make_demo_dataset
 
     work = osp.join(ROOT, args.work_dir)

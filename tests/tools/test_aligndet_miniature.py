@@ -1,22 +1,20 @@
 """The AlignDet miniature: its configs, data preparation (proposals, recall, 10 % split) and
 table; the training stages themselves are dpt.apis.stages, tested with the demo."""
-import importlib.util
 import json
 import os
 import shutil
 
 import pytest
 
+from _cli import load_tool
+
+load_tool('tools/analysis_tools/miniature.py')  # for `from miniature import` below
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'aligndet_miniature', os.path.join(ROOT, 'tools', 'analysis_tools',
-                                           'aligndet_miniature.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/aligndet_miniature.py')
 
 
 def test_finetune_config_reads_the_split_and_the_extracted_weights():
@@ -81,7 +79,7 @@ def test_table_and_report():
 @pytest.mark.parametrize('options', [[], ['train_cfg.max_epochs=1']])
 def test_budget_counts_iterations(tmp_path, options):
     """Both stages drop images without boxes: 8 and 2 images have some of the 12."""
-    from dpt.apis.miniature import budget
+    from miniature import budget
     tool = _tool()
     for rel, images in ((tool.PROPOSALS, 8), (tool.SPLIT, 2)):
         path = tmp_path / rel

@@ -1,18 +1,17 @@
 """The DAP miniature: its configs and options fit the classifier, and the quality table."""
-import importlib.util
 import os
 
 import torch
+
+from _cli import load_tool
+
+load_tool('tools/analysis_tools/miniature.py')  # for `from miniature import` below
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'dap_miniature', os.path.join(ROOT, 'tools', 'analysis_tools', 'dap_miniature.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/dap_miniature.py')
 
 
 def test_classifier_backbone_loads_into_both_configs(tmp_path):
@@ -20,7 +19,7 @@ def test_classifier_backbone_loads_into_both_configs(tmp_path):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
-    from dpt.apis.miniature import CLASSIFIER_KWARGS, backbone_options, merged_config
+    from miniature import CLASSIFIER_KWARGS, backbone_options, merged_config
     from dpt.weights import convert_backbone
     register_all_modules()
     tool = _tool()

@@ -1,21 +1,20 @@
 """The DETReg miniature: its configs, split, options and the two fine-tune inits; the
 training stages themselves are dpt.apis.stages, tested with the demo."""
-import importlib.util
 import json
 import os
 import shutil
 
 import torch
 
+from _cli import load_tool
+
+load_tool('tools/analysis_tools/miniature.py')  # for `from miniature import` below
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'detreg_miniature', os.path.join(ROOT, 'tools', 'analysis_tools', 'detreg_miniature.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/detreg_miniature.py')
 
 
 def test_configs_and_options_fit_together(tmp_path):
@@ -25,7 +24,7 @@ def test_configs_and_options_fit_together(tmp_path):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
-    from dpt.apis.miniature import CLASSIFIER_KWARGS, merged_config
+    from miniature import CLASSIFIER_KWARGS, merged_config
     from dpt.weights import convert_backbone
     register_all_modules()
     tool = _tool()
@@ -66,7 +65,7 @@ def test_fine_tune_inits(tmp_path):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
-    from dpt.apis.miniature import merged_config
+    from miniature import merged_config
     register_all_modules()
     tool = _tool()
     model = MODELS.build(merged_config(tool.PRETRAIN).model)

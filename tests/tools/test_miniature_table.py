@@ -1,17 +1,13 @@
 """The direct pre-training miniature's table: per-seed rows and per-arm means."""
-import importlib.util
 import os
+
+from _cli import load_tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'miniature', os.path.join(ROOT, 'tools', 'analysis_tools',
-                                  'direct_pretraining_miniature.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/direct_pretraining_miniature.py')
 
 
 def test_every_arm_config_exists():

@@ -27,7 +27,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 PRETRAIN = 'configs/aligndet/faster-rcnn_aligndet-pretrain_tiny_demo.py'
 FINETUNE = 'configs/aligndet/faster-rcnn_aligndet-finetune_tiny_demo.py'
@@ -105,13 +104,13 @@ def format_proposals(s):
 
 def format_table(rows, with_mean):
     """Markdown table of (arm, seed, metrics, pre-train s, fine-tune s); AP in %."""
-    from dpt.apis.miniature import format_table as table
+    from miniature import format_table as table
     return table(rows, with_mean)
 
 
 def report(command, seeds, stats, budget, table, total_seconds):
     """The markdown page written to --out."""
-    from dpt.apis.miniature import machine
+    from miniature import machine
     return (f'# AlignDet miniature on the demo data\n\n'
             f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, '
             f'{machine()}, seeds {seeds}; {total_seconds / 60:.1f} min wall-clock for that command (stages '
@@ -138,12 +137,12 @@ def _extract(record, work, which):
 
 
 def main():
-    from dpt.apis.miniature import (budget, command_line, finetune_and_test, miniature_parser,
+    from miniature import (budget, command_line, finetune_and_test, miniature_parser,
                                     write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'aligndet')
     p.add_argument('--workers', type=int, default=1, help='processes for the proposals')
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, train_stage
+    from stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data = osp.join(ROOT, args.data)

@@ -6,8 +6,8 @@ them (initialised from the classifier), then transfer without the class-specific
 Its baseline is the transfer from the classifier alone. On the demo data:
 
     classifier: the tiny detectors' ResNet-18 (quarter width) trained on the classification
-        demo split (data/demo_cls; dpt.apis.miniature.demo_classifier, shared with the DETReg
-        miniature)
+        demo split (data/demo_cls; demo_classifier of miniature.py next to this file, shared
+        with the DETReg miniature)
     pseudo boxes: tools/misc/make_cam_boxes.py on data/demo_cls/train (short sides 128 and
         256 for the 160 px images), CorLoc / recall against the kept-aside true boxes, with
         DAP's NMS variants and the single-threshold baseline
@@ -26,7 +26,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 PRETRAIN = 'configs/dap/faster-rcnn_dap-pretrain_tiny_demo.py'
 FINETUNE = 'configs/dap/faster-rcnn_dap-finetune_tiny_demo.py'
@@ -53,7 +52,7 @@ def prepare(data_root):
 def cam_boxes(cls_root, supervised, workers=1):
     """The pseudo boxes of the classification train images (resumable); returns the CorLoc
     table rows (what, images, CorLoc, recall)."""
-    from dpt.apis.miniature import CLASSIFIER_KWARGS
+    from miniature import CLASSIFIER_KWARGS
     from dpt.datasets.classification import read_folder
     from dpt.pseudo_boxes import CamSettings, box_quality
     from dpt.pseudo_boxes.generate import generate_cam_boxes, output_names
@@ -89,7 +88,7 @@ def format_quality(rows):
 
 
 def report(command, seeds, supervised, quality, budget, table, total_seconds):
-    from dpt.apis.miniature import machine
+    from miniature import machine
     rec = supervised['record']
     return (f'# DAP miniature on the demo data\n\n'
             f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}, seeds {seeds}; '
@@ -108,7 +107,7 @@ def report(command, seeds, supervised, quality, budget, table, total_seconds):
 
 
 def main():
-    from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget,
+    from miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget,
                                     command_line, demo_classifier, finetune_and_test,
                                     format_table, miniature_parser, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'dap')
@@ -116,7 +115,7 @@ def main():
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR)
     p.add_argument('--workers', type=int, default=1, help='processes for the pseudo boxes')
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, train_stage
+    from stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data, cls_root = osp.join(ROOT, args.data), osp.join(ROOT, args.cls_data)

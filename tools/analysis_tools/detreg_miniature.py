@@ -5,8 +5,8 @@ DETReg (Bar et al., CVPR 2022) pre-trains Deformable DETR without labels on regi
 self-supervised encoder) on top of a frozen backbone, then fine-tunes it. Its paper compares
 against fine-tuning from the backbone alone. Offline there is no ImageNet or SwAV backbone,
 so the demo's stand-in is the tiny detectors' ResNet-18 (quarter width) trained as a
-classifier on the classification demo split (data/demo_cls; dpt.apis.miniature). Both arms
-start from it:
+classifier on the classification demo split (data/demo_cls; miniature.py next to this
+file). Both arms start from it:
 
     (A) fine-tune the tiny Deformable DETR on DETReg's seeded 10 % of the demo train images
         (semi_anns/instances_train.seed42@10.json); backbone from the classifier (at 0.1x
@@ -26,7 +26,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 PRETRAIN = 'configs/detreg/deformable-detr_detreg-pretrain_tiny_demo.py'
 FINETUNE = 'configs/detreg/deformable-detr_detreg-finetune_tiny_demo.py'
@@ -53,7 +52,7 @@ def prepare(data_root):
 
 def pretrain_options(supervised):
     """The pre-training's frozen backbone and region encoder: the classifier's."""
-    from dpt.apis.miniature import backbone_options, width_options
+    from miniature import backbone_options, width_options
     return [*backbone_options(supervised['backbone']),
             f"model.region_encoder.checkpoint={supervised['classifier']}",
             *width_options(supervised['backbone'], 'model.region_encoder.backbone')]
@@ -61,7 +60,7 @@ def pretrain_options(supervised):
 
 def finetune_options(supervised):
     """Both fine-tunes: DETReg's 0.1x backbone lr, the classifier's ResNet widths."""
-    from dpt.apis.miniature import width_options
+    from miniature import width_options
     return [*FINETUNE_OPTIONS, *width_options(supervised['backbone'], 'model.backbone')]
 
 
@@ -81,7 +80,7 @@ def _extract(record, work, which):
 
 
 def report(command, seeds, supervised, budget, table, total_seconds):
-    from dpt.apis.miniature import machine
+    from miniature import machine
     rec = supervised['record']
     acc = f"{100 * rec['val_accuracy']:.1f} %" if 'val_accuracy' in rec else 'not measured'
     return (f'# DETReg miniature on the demo data\n\n'
@@ -97,7 +96,7 @@ def report(command, seeds, supervised, budget, table, total_seconds):
 
 
 def main():
-    from dpt.apis.miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, command_line,
+    from miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, command_line,
                                     demo_classifier, finetune_and_test, format_table,
                                     miniature_parser, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'detreg')
@@ -106,7 +105,7 @@ def main():
                    help='where the classifier is trained (shared with the DAP miniature)')
     p.add_argument('--classifier-epochs', type=int, default=40)
     args = p.parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, train_stage
+    from stages import StageFailed, data_root_options, train_stage
 
     start = time.time()
     data = osp.join(ROOT, args.data)

@@ -18,7 +18,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 RUNS = [
     ('(a) random init, 160 px only, BN', [
@@ -36,16 +35,16 @@ KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'
 
 def format_table(rows, with_mean):
     """Markdown table of (arm, seed, metrics, seconds) rows; AP in %, plus per-arm means."""
-    from dpt.apis.miniature import format_table as table
+    from miniature import format_table as table
     return table(rows, with_mean, KEYS, ('box AP', 'box AP50', 'mask AP', 'mask AP50'),
                  ('train wall-clock',))
 
 
 def main():
-    from dpt.apis.miniature import machine, miniature_parser, write_report
+    from miniature import machine, miniature_parser, write_report
     args = miniature_parser(__doc__.split('\n\n')[0], 'direct_pretraining',
                             stage_options=False).parse_args()
-    from dpt.apis.stages import StageFailed, data_root_options, test_stage, train_stage
+    from stages import StageFailed, data_root_options, test_stage, train_stage
     from dpt.datasets import make_demo_dataset
 
     make_demo_dataset(osp.join(ROOT, args.data))

@@ -11,12 +11,16 @@ means):
 The folds' files follow the config's train ann_file (NAME.{fold}@{percent}.json) or
 --ann-file-template. Rerun the same command after an interruption: finished runs
 (WORK_DIR/<run>/metrics.json) are skipped, an interrupted one resumes.
+
+Every run (WORK_DIR/fold{f}[_seed{s}]/) is trained and tested as a stage of
+tools/analysis_tools/stages.py, i.e. by tools/train.py and tools/test.py in a child process.
 """
 import argparse
+import json
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+METRICS = 'metrics.json'
 
 
 def parse_args(argv=None):
@@ -37,11 +41,63 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def low_data_protocol(config, work_dir, folds=(1, 2, 3, 4, 5), percent=10, seeds=(None, ),
+                      ann_template=None, cfg_options=(), metrics=('bbox', )):
+    """Fine-tune and test ``config`` on every fold x seed; write WORK_DIR/summary.json and
+    summary.md; return (summary, {run name: metrics})."""
+    from stages import test_stage, train_stage
+
+    from dpt.apis import load_config
+    from dpt.apis.low_data import aggregate, format_summary, run_name, split_template
+    from dpt.datasets.splits import percent_name
+    from dpt.engine.fileio import atomic_write_bytes
+    from dpt.utils.errors import ConfigError
+    cfg = load_config(config)
+    options = list(cfg_options)
+    for opt in options:  # the template may come from an overridden ann_file
+        if opt.startswith('train_dataloader.dataset.ann_file='):
+            raise ConfigError('--cfg-options train_dataloader.dataset.ann_file: the folds '
+                              'choose it; give --ann-file-template instead')
+    template = ann_template or split_template(cfg.train_dataloader.dataset.get('ann_file'))
+    if not template or '{fold}' not in template:
+        ann_file = cfg.train_dataloader.dataset.get('ann_file')
+        raise ConfigError(f'{config}: train ann_file {ann_file!r} '
+                          'is not a fold split (NAME.{fold}@{percent}.json); give '
+                          '--ann-file-template with {fold} and {percent}')
+    config = osp.abspath(config)
+    results = {}
+    for seed in seeds:
+        for fold in folds:
+            name = run_name(fold, seed)
+            run_dir = osp.join(work_dir, name)
+            done = osp.join(run_dir, METRICS)
+            if osp.isfile(done):
+                print(f'\n==== {name}: done already ({done})', flush=True)
+                with open(done) as f:
+                    results[name] = json.load(f)
+                continue
+            ann = template.format(fold=fold, percent=percent_name(percent))
+            run_options = [*options, f'train_dataloader.dataset.ann_file={ann}']
+            if seed is not None:
+                run_options.append(f'randomness.seed={seed}')
+            record = train_stage(f'{name}: fine-tune on {ann}', config, run_dir, run_options)
+            results[name] = test_stage(f'{name}: test', config, record['checkpoint'], run_dir,
+                                       metrics, options)
+    summary = aggregate(list(results.values()))
+    text = format_summary(summary, list(results))
+    atomic_write_bytes(json.dumps(dict(config=config, percent=percent, runs=results,
+                                       summary=summary), indent=1).encode(),
+                       osp.join(work_dir, 'summary.json'))
+    atomic_write_bytes((text + '\n').encode(), osp.join(work_dir, 'summary.md'))
+    return summary, results
+
+
 def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
-    from dpt.apis.low_data import format_summary, low_data_protocol
-    from dpt.apis.stages import StageFailed
+    from stages import StageFailed
+
+    from dpt.apis.low_data import format_summary
     work_dir = args.work_dir or osp.join(
         'work_dirs', 'low_data', osp.splitext(osp.basename(args.config))[0])
     with cli_errors('low_data_protocol'):

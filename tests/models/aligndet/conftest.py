@@ -1,5 +1,5 @@
-"""Fixtures of the AlignDet tests: proposals for the demo data, tiny pre-train configs."""
-import json
+"""Fixtures of the AlignDet tests: tiny pre-train configs (the proposals of the demo data,
+``proposal_file``, are in tests/conftest.py)."""
 import os
 
 import pytest
@@ -16,37 +16,13 @@ def _registered():
     import dpt  # noqa: F401
 
 
-@pytest.fixture(scope='session')
-def proposal_file(demo_data_root, tmp_path_factory):
-    """Proposals of the demo train images in the layout of dpt's proposal tool: the demo
-    objects' boxes, one category `selective_search`, plus one box per image around two
-    objects so that proposals overlap."""
-    with open(os.path.join(demo_data_root, 'annotations', 'instances_train.json')) as f:
-        data = json.load(f)
-    anns = []
-    for ann in data['annotations']:
-        anns.append(dict(id=len(anns) + 1, image_id=ann['image_id'], category_id=1,
-                         bbox=ann['bbox'], area=ann['area'], iscrowd=0))
-    for img in data['images']:
-        boxes = [a['bbox'] for a in data['annotations'] if a['image_id'] == img['id']][:2]
-        x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        x2, y2 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-        anns.append(dict(id=len(anns) + 1, image_id=img['id'], category_id=1,
-                         bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1),
-                         iscrowd=0))
-    path = tmp_path_factory.mktemp('proposals') / 'train_proposals.json'
-    path.write_text(json.dumps(dict(images=data['images'], annotations=anns,
-                                    categories=[dict(id=1, name='selective_search')])))
-    return str(path)
-
-
 @pytest.fixture
 def tiny_config(demo_data_root, proposal_file):
     """``make(name)``: the tiny pre-train config of ``name`` (faster-rcnn, ...), reading the
     session's demo data and proposals, loading in the test process."""
     from mmengine.config import Config
 
-    from dpt.apis.stages import data_root_options
+    from _cli import data_root_options
 
     def make(name):
         cfg = Config.fromfile(os.path.join(CONFIG_DIR, f'{name}_aligndet-pretrain_tiny_demo.py'))

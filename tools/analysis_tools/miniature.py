@@ -1,7 +1,12 @@
 """What the miniature reproductions (tools/analysis_tools/*_miniature.py) share: their
-command line, the merged configs of their stages, the budget line, the result table and the
-page they write. Each miniature runs its arms as :mod:`dpt.apis.stages`, so a second run
-reuses finished stages and resumes an interrupted one."""
+command line, the merged configs of their stages, the budget line, the result table, the
+machine line and the page they write. Each miniature runs its arms as :mod:`stages`, so a
+second run reuses finished stages and resumes an interrupted one.
+
+A tool module, not part of the dpt package (its defaults are paths of this checkout:
+data/, work_dirs/, docs/results/): the scripts next to it import it as ``from miniature
+import ...`` (Python puts a script's directory on ``sys.path``).
+"""
 import argparse
 import json
 import os
@@ -9,8 +14,9 @@ import os.path as osp
 import platform
 import sys
 
-from ..engine.fileio import atomic_write_bytes
-from .stages import ROOT
+from stages import ROOT
+
+from dpt.engine.fileio import atomic_write_bytes
 
 BOX_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
 BOX_HEADERS = ('box AP', 'box AP50', 'box AP75')
@@ -95,9 +101,29 @@ def command_line(tool_file):
     return ' '.join(['python', osp.relpath(osp.abspath(tool_file), ROOT), *sys.argv[1:]])
 
 
+def cpu_model():
+    """The CPU's model name (Linux: /proc/cpuinfo), else what :mod:`platform` knows."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine():
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, '
-            'no GPU')
+    """'<CPU model>, N CPU cores, <GPU> GPU' ('no GPU' when torch sees none): the machine the
+    miniature ran on, for its page."""
+    import torch
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        gpu = (f'{count} x ' if count > 1 else '') + f'{torch.cuda.get_device_name(0)} GPU'
+    else:
+        gpu = 'no GPU'
+    return f'{cpu_model()}, {os.cpu_count()} CPU cores, {gpu}'
+
 
 
 def write_report(out, text):
@@ -120,9 +146,9 @@ def demo_classifier(cls_root, work_dir, epochs=40, seed=0):
     """Make the classification demo split (if missing), train the classifier on it and
     convert it to an mmdet backbone (each only if missing); return
     ``dict(classifier=<timm weights>, backbone=<mmdet ResNet weights>, record=...)``."""
-    from ..datasets.demo_data import make_demo_classification
-    from ..weights import convert_backbone
-    from .classifier import ClassifierRecipe, train_classifier
+    from dpt.apis.classifier import ClassifierRecipe, train_classifier
+    from dpt.datasets.demo_data import make_demo_classification
+    from dpt.weights import convert_backbone
     make_demo_classification(cls_root)
     out = osp.join(work_dir, 'classifier.pth')
     if not osp.isfile(out):
@@ -142,7 +168,7 @@ def width_options(backbone, *modules):
     """--cfg-options giving each ResNet config in ``modules`` (e.g. 'model.backbone') the
     widths of the converted ``backbone`` file (timm's narrow ResNets keep a 64-channel
     stem, which the tiny configs' ResNet(base_channels=16) would make 16)."""
-    from ..utils.checkpoint import load_checkpoint_file
+    from dpt.utils.checkpoint import load_checkpoint_file
     meta = load_checkpoint_file(backbone, map_location='cpu').get('meta', {})
     return [f'{m}.{k}={meta[k]}' for m in modules for k in ('base_channels', 'stem_channels')
             if k in meta]
@@ -159,7 +185,7 @@ def backbone_options(backbone):
 def finetune_and_test(title, config, work_dir, options, load_from):
     """Fine-tune ``config`` from ``load_from`` into ``work_dir`` (reused when done), test it
     (box AP) into ``<work_dir>_test``; return (metrics, fine-tune seconds)."""
-    from .stages import test_stage, train_stage
+    from stages import test_stage, train_stage
     record = train_stage(title, config, work_dir, [*options, f'load_from={load_from}'])
     metrics = test_stage(f'{title}: test', config, record['checkpoint'], work_dir + '_test',
                          metrics=('bbox', ), cfg_options=options)

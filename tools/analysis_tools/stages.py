@@ -1,19 +1,23 @@
 """Multi-stage jobs (pre-train -> fine-tune -> test) run as tool subprocesses.
 
-Each stage runs ``tools/train.py`` / ``tools/test.py`` in a child process, so its progress
-log shows as it goes, and marks its work dir done when it finishes: re-running a job skips
-finished stages and resumes an interrupted one from its last checkpoint.
+Each stage runs ``tools/train.py`` / ``tools/test.py`` of this checkout in a child process
+(the same interpreter, so the dpt it has installed), so its progress log shows as it goes,
+and marks its work dir done when it finishes: re-running a job skips finished stages and
+resumes an interrupted one from its last checkpoint.
+
+A tool module, not part of the dpt package: the scripts next to it import it as ``from
+stages import ...`` (Python puts a script's directory on ``sys.path``), tools/demo.py as
+``from analysis_tools.stages import ...``.
 """
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
 import time
 
-from ..engine.fileio import atomic_write_bytes
+from dpt.engine.fileio import atomic_write_bytes
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 DONE = 'stage_done.json'
 
 
@@ -22,12 +26,10 @@ class StageFailed(RuntimeError):
 
 
 def run_tool(title, cmd):
-    """Run a command from the repo root with dpt importable; return its wall-clock seconds."""
+    """Run a command from the checkout's root; return its wall-clock seconds."""
     print(f'\n==== {title}\n$ {" ".join(cmd)}', flush=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
     t0 = time.time()
-    if subprocess.call(cmd, cwd=ROOT, env=env) != 0:
+    if subprocess.call(cmd, cwd=ROOT) != 0:
         raise StageFailed(f'stage "{title}" failed; run the same command again to continue')
     return time.time() - t0
 

@@ -1,8 +1,13 @@
-"""dpt.apis.miniature: the table, the budget line and the command line of the miniatures."""
+"""tools/analysis_tools/miniature.py: the table, the budget line and the command line of the
+miniatures."""
 import json
 
-from dpt.apis.miniature import (BOX_KEYS, budget, format_table, merged_config,
-                                miniature_parser)
+from _cli import load_tool
+
+_miniature = load_tool('tools/analysis_tools/miniature.py')
+BOX_KEYS, budget, format_table, merged_config, miniature_parser = (
+    _miniature.BOX_KEYS, _miniature.budget, _miniature.format_table, _miniature.merged_config,
+    _miniature.miniature_parser)
 
 TINY_DETREG = 'configs/detreg/deformable-detr_detreg-pretrain_tiny_demo.py'
 
@@ -37,3 +42,16 @@ def test_parser_defaults_and_merged_options():
     assert args.work_dir == 'work_dirs/miniature/detreg' and args.seeds == [0, 1]
     assert args.out == 'docs/results/detreg_miniature.md' and args.pretrain_options == []
     assert merged_config(TINY_DETREG, ['train_cfg.max_epochs=3']).train_cfg.max_epochs == 3
+
+
+def test_machine_names_the_cpu_and_the_gpu_torch_sees(monkeypatch):
+    import os
+
+    import torch
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cpu = f'{_miniature.cpu_model()}, {os.cpu_count()} CPU cores'
+    assert _miniature.cpu_model() and _miniature.machine() == f'{cpu}, no GPU'
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 2)
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda i=0: 'NVIDIA H200')
+    assert _miniature.machine() == f'{cpu}, 2 x NVIDIA H200 GPU'
