@@ -1,4 +1,5 @@
 """Shared fixtures: small demo datasets made once per test session."""
+import json
 import os
 import sys
 
@@ -22,3 +23,27 @@ def demo_data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo') / 'demo'
     make_demo_dataset(root, num_train=16, num_val=8, seed=0)
     return str(root) + '/'
+
+
+@pytest.fixture(scope='session')
+def proposal_file(demo_data_root, tmp_path_factory):
+    """Proposals of the demo train images in the layout of dpt's proposal tool: the demo
+    objects' boxes, one category `selective_search`, plus one box per image around two
+    objects so that proposals overlap."""
+    with open(os.path.join(demo_data_root, 'annotations', 'instances_train.json')) as f:
+        data = json.load(f)
+    anns = []
+    for ann in data['annotations']:
+        anns.append(dict(id=len(anns) + 1, image_id=ann['image_id'], category_id=1,
+                         bbox=ann['bbox'], area=ann['area'], iscrowd=0))
+    for img in data['images']:
+        boxes = [a['bbox'] for a in data['annotations'] if a['image_id'] == img['id']][:2]
+        x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x2, y2 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+        anns.append(dict(id=len(anns) + 1, image_id=img['id'], category_id=1,
+                         bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1),
+                         iscrowd=0))
+    path = tmp_path_factory.mktemp('proposals') / 'train_proposals.json'
+    path.write_text(json.dumps(dict(images=data['images'], annotations=anns,
+                                    categories=[dict(id=1, name='selective_search')])))
+    return str(path)

@@ -111,7 +111,7 @@ def test_cam_boxes_match_box_quality(tmp_path):
 
 
 def test_cluster_ids(subset, region_priors, tmp_path):
-    from dpt.models.aligndet.clustering import ClusterSettings, cluster_proposals
+    from dpt.clustering import ClusterSettings, cluster_proposals
     from dpt.visualization import browse_boxes, color
     ann, img_dir = subset
     out = str(tmp_path / 'clusters.json')

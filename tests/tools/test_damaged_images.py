@@ -76,7 +76,7 @@ def test_cam_boxes_list_it_as_failed(data, tmp_path):
 
 
 def test_clustering_stops_naming_it(data, tmp_path):
-    from dpt.models.aligndet.clustering import ClusterJob, ClusterSettings
+    from dpt.clustering import ClusterJob, ClusterSettings
     from dpt.utils.errors import DataError
     root, first, path = data
     coco = json.loads((root / 'annotations' / 'instances_train.json').read_text())

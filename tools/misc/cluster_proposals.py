@@ -2,7 +2,7 @@
 
 RoIAlign features of every proposal from a frozen backbone, PCA, K-means (AlignDet: 256
 clusters of 256-dim features); the output is the proposal file with categories
-cluster_1..cluster_K (dpt/models/aligndet/clustering.py). COCO, with the image-domain
+cluster_1..cluster_K (dpt/clustering/). COCO, with the image-domain
 backbone that the pre-training starts from:
     python tools/misc/cluster_proposals.py \\
         data/coco/annotations/train2017_ratio3size0008@0.5.json data/coco/train2017 \\
@@ -72,7 +72,7 @@ def main(argv=None):
     from tqdm import tqdm
 
     from dpt.apis import cli_errors
-    from dpt.models.aligndet.clustering import ClusterJob, ClusterSettings
+    from dpt.clustering import ClusterJob, ClusterSettings
 
     tool = 'cluster_proposals'
     with cli_errors(tool):

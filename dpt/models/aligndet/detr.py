@@ -4,7 +4,7 @@ liming-ai/AlignDet ``SelfSupDETR`` / ``SelfSupDETRHead``, configs/selfsup/detr.p
 DETR's one-to-one matching needs classes: a class-agnostic target lets every query match
 every proposal equally well, and AlignDet reports that it then pre-trains poorly (issue #5).
 So each proposal carries the K-means cluster of its backbone features as its class
-(:mod:`dpt.models.aligndet.clustering`, 256 clusters), and the head keeps DETR's own losses
+(:mod:`dpt.clustering`, 256 clusters), and the head keeps DETR's own losses
 over those classes: Hungarian matching, cross-entropy over the K clusters, L1 x5 and GIoU x2,
 on every decoder layer, with AlignDet's plain cross-entropy (no class weights: no-object
 weighs 1, the sum divided by the matched queries). An embedding MLP beside the classifier

@@ -15,7 +15,7 @@ EMBEDDING = 'bbox_head.fc_embed'
 @pytest.fixture(scope='module')
 def clustered_file(proposal_file, demo_data_root, tmp_path_factory):
     """The demo proposals in the tiny config's 8 clusters (random tiny backbone)."""
-    from dpt.models.aligndet.clustering import ClusterSettings, cluster_proposals
+    from dpt.clustering import ClusterSettings, cluster_proposals
     out = tmp_path_factory.mktemp('clusters') / 'train_cluster-id-as-class.json'
     settings = ClusterSettings(num_clusters=8, pca_dims=16, depth=18, base_channels=16,
                                short_side=160)

@@ -1,59 +1,14 @@
-"""Proposal clustering for AlignDet's DETR: PCA + K-means on a separable set, the job on the
-demo data (output file, resuming, settings check) and the tool's errors."""
+"""The proposal clustering job for AlignDet's DETR on the demo data (output file, resuming,
+settings check) and the tool's errors."""
 import importlib.util
 import json
 import os
 import os.path as osp
 
 import pytest
-import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = dict(depth=18, base_channels=16, short_side=160, pca_dims=16, num_clusters=4)
-
-
-def _blobs(n_per=40, dims=32, k=4, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    centres = torch.randn(k, dims, generator=g) * 10
-    labels = torch.arange(k).repeat_interleave(n_per)
-    return centres[labels] + torch.randn(len(labels), dims, generator=g), labels
-
-
-def test_pca_and_kmeans_recover_separable_clusters():
-    from dpt.models.aligndet.clustering import CovarianceStats, kmeans
-
-    x, truth = _blobs()
-    stats = CovarianceStats(x.size(1))
-    stats.add(x[:70])  # streamed in two parts: the same statistics as all at once
-    stats.add(x[70:])
-    mean, comps, ratio = stats.pca(8)
-    assert comps.shape == (8, 32) and 0.9 < ratio <= 1
-    # the top axes are those of an SVD of the centred data (up to sign)
-    _, _, v = torch.linalg.svd(x - x.mean(0), full_matrices=False)
-    torch.testing.assert_close((comps[:3] * v[:3]).sum(1).abs(), torch.ones(3), atol=1e-3,
-                               rtol=0)
-    projected = (x - mean) @ comps.t()
-
-    centres, labels = kmeans(projected, 4, seed=0)
-    assert centres.shape == (4, 8)
-    # one cluster per blob: the contingency table is a permutation
-    table = torch.zeros(4, 4, dtype=torch.long).index_put_(
-        (truth, labels), torch.ones_like(labels), accumulate=True)
-    assert sorted((table > 0).sum(1).tolist()) == [1, 1, 1, 1]
-    assert sorted(table.max(1).values.tolist()) == [40] * 4
-    # a fixed seed gives the same clusters
-    assert torch.equal(kmeans(projected, 4, seed=0)[1], labels)
-
-
-def test_kmeans_input_errors():
-    from dpt.models.aligndet.clustering import kmeans
-    from dpt.utils.errors import ConfigError
-
-    with pytest.raises(ConfigError, match='5 clusters asked for 3 proposals'):
-        kmeans(torch.randn(3, 2), 5)
-    # identical points: every centre seeded, nothing divides by zero
-    _, labels = kmeans(torch.ones(6, 3), 2)
-    assert len(labels) == 6
 
 
 def _tool():
@@ -65,7 +20,7 @@ def _tool():
 
 
 def _job(proposal_file, demo_data_root, out, **kwargs):
-    from dpt.models.aligndet.clustering import ClusterJob, ClusterSettings
+    from dpt.clustering import ClusterJob, ClusterSettings
     settings = ClusterSettings(**dict(TINY, **kwargs))
     return ClusterJob(proposal_file, osp.join(demo_data_root, 'train'), str(out), settings,
                       device='cpu')
@@ -136,22 +91,6 @@ def test_job_resumes_and_checks_its_settings(proposal_file, demo_data_root, tmp_
     with open(out) as f, open(tmp_path / 'whole.json') as g:
         assert [a['category_id'] for a in json.load(f)['annotations']] == \
             [a['category_id'] for a in json.load(g)['annotations']]
-
-
-def test_backbone_checkpoint(tmp_path):
-    from dpt.models.aligndet.clustering import build_backbone
-    from dpt.utils.errors import CheckpointError
-
-    model = build_backbone(18, 16, seed=1)
-    path = tmp_path / 'resnet18_tiny.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in model.state_dict().items()}},
-               str(path))
-    loaded = build_backbone(18, 16, str(path), seed=2)
-    for key, value in model.state_dict().items():
-        assert torch.equal(loaded.state_dict()[key], value), key
-    assert not loaded.training
-    with pytest.raises(CheckpointError, match='not an mmdet ResNet-18 .base_channels 64'):
-        build_backbone(18, 64, str(path))
 
 
 def test_tool_errors_are_one_line(proposal_file, demo_data_root, tmp_path, capsys):

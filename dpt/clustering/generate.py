@@ -1,23 +1,10 @@
-"""Cluster ids of unsupervised proposals, the classes of AlignDet's DETR pre-training.
+"""The clustering job: proposal file in, the same file with cluster ids as classes out.
 
-AlignDet (Li et al., ICCV 2023, App. B.5) gives every selective-search proposal a
-pseudo-class for DETR's matching: the K-means cluster (K = 256) of its RoIAlign features from
-the image-domain backbone, reduced by PCA to 256 dims first. The code was never released;
-the steps are the authors' (liming-ai/AlignDet issue #13), the details here are dpt's:
-
-* features: the backbone's last stage (stride 32) on the image resized as for testing
-  (short side 800, long side <= 1333), RoIAlign 7x7 of each proposal, averaged to one
-  vector per proposal;
-* PCA fitted on the proposals of a random sample of images (``pca_images``), from the
-  running mean and covariance of their features, so that nothing but a D x D matrix is kept;
-* K-means: k-means++ seeding and Lloyd iterations on up to ``fit_samples`` projected
-  features, batched, with a fixed seed; then every proposal takes its nearest centre.
-
-The output is the proposal file with ``category_id`` = cluster + 1 and the categories
-``cluster_1 .. cluster_K`` (AlignDet's ``train2017_ratio3size0008@0.5_cluster-id-as-class.json``
-with ``classes = [f'cluster_{i+1}' for i in range(256)]``). :class:`ClusterJob` keeps the PCA
-and the projected features of each chunk of images in ``<out>.parts/``, so that a killed run
-continues where it stopped; the output is written atomically, then that folder is removed.
+:class:`ClusterJob` fits the PCA (:mod:`.maths`) on the RoIAlign features (:mod:`.features`)
+of a random sample of images, projects the features of every proposal, runs K-means and gives
+each proposal its nearest centre as ``category_id`` (cluster + 1). It keeps the PCA and the
+projected features of each chunk of images in ``<out>.parts/``, so that a killed run continues where it stopped;
+the output is written atomically, then that folder is removed.
 """
 import io
 import json
@@ -32,156 +19,13 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ...engine.fileio import atomic_write_bytes
-from ...datasets.coco import check_coco
-from ...utils.errors import CheckpointError, ConfigError, DataError, load_json
-
-# ImageNet mean / std of RGB images: the pytorch-style ResNets AlignDet starts from
-MEAN, STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
-STRIDE = 32  # of a ResNet's last stage
+from ..datasets.coco import check_coco
+from ..engine.fileio import atomic_write_bytes
+from ..utils.errors import ConfigError, DataError, load_json
+from .features import RoIFeatures, build_backbone
+from .maths import CovarianceStats, kmeans, nearest_centres
 
 
-# ----------------------------------------------------------------------------- PCA, K-means
-class CovarianceStats:
-    """Running count, sum and sum of outer products of feature vectors (float64)."""
-
-    def __init__(self, dims: int, device=None) -> None:
-        self.n = 0
-        self.sum = torch.zeros(dims, dtype=torch.float64, device=device)
-        self.outer = torch.zeros(dims, dims, dtype=torch.float64, device=device)
-
-    def add(self, x: torch.Tensor) -> None:
-        x = x.to(self.sum)
-        self.n += len(x)
-        self.sum += x.sum(0)
-        self.outer += x.t() @ x
-
-    def pca(self, dims: int):
-        """(mean (D,), components (d, D), explained variance ratio) of the top ``d`` axes."""
-        if self.n < 2:
-            raise DataError(f'PCA needs at least 2 proposals, got {self.n}')
-        mean = self.sum / self.n
-        cov = (self.outer - self.n * torch.outer(mean, mean)) / (self.n - 1)
-        values, vectors = torch.linalg.eigh(cov)  # ascending
-        values, vectors = values.flip(0).clamp(min=0), vectors.flip(1)
-        dims = min(dims, len(values))
-        ratio = float(values[:dims].sum() / values.sum().clamp(min=1e-12))
-        return mean.float(), vectors[:, :dims].t().float().contiguous(), ratio
-
-
-def nearest_centres(x: torch.Tensor, centres: torch.Tensor, batch_size: int = 65536):
-    """Index of and squared distance to the nearest centre of each row of ``x``, in batches
-    (``x`` may be stored in half precision)."""
-    c2 = (centres * centres).sum(1)
-    labels, dists = [], []
-    for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size].to(centres)
-        d = (xb * xb).sum(1, keepdim=True) - 2 * xb @ centres.t() + c2
-        dist, label = d.min(1)
-        labels.append(label)
-        dists.append(dist.clamp(min=0))
-    return torch.cat(labels), torch.cat(dists)
-
-
-def kmeans(x: torch.Tensor, k: int, iters: int = 100, seed: int = 0,
-           batch_size: int = 65536):
-    """K-means of the rows of ``x`` (N, D): k-means++ seeding (Arthur & Vassilvitskii, 2007),
-    then Lloyd iterations until no point changes cluster. Returns (centres (k, D), labels).
-
-    A cluster left empty is moved to the point farthest from its centre.
-    """
-    if len(x) < k:
-        raise ConfigError(f'{k} clusters asked for {len(x)} proposals: use fewer clusters')
-    x = x.float()
-    gen = torch.Generator().manual_seed(seed)
-    centres = x.new_empty(k, x.size(1))
-    centres[0] = x[int(torch.randint(len(x), (1, ), generator=gen))]
-    x2 = (x * x).sum(1)
-    d2 = (x2 - 2 * x @ centres[0] + centres[0] @ centres[0]).clamp(min=0)
-    for i in range(1, k):
-        weights = d2.double().cpu()
-        idx = int(torch.multinomial(weights, 1, generator=gen) if weights.sum() > 0
-                  else torch.randint(len(x), (1, ), generator=gen))  # all points taken
-        centres[i] = x[idx]
-        d2 = torch.minimum(d2, (x2 - 2 * x @ centres[i] + centres[i] @ centres[i]).clamp(min=0))
-    labels = None
-    for _ in range(iters):
-        new_labels, d2 = nearest_centres(x, centres, batch_size)
-        if labels is not None and torch.equal(new_labels, labels):
-            break
-        labels = new_labels
-        counts = torch.bincount(labels, minlength=k)
-        sums = torch.zeros_like(centres).index_add_(0, labels, x)
-        centres = torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], centres)
-        for j in torch.nonzero(counts == 0).view(-1).tolist():
-            far = int(d2.argmax())
-            centres[j], d2[far] = x[far], 0
-    return centres, nearest_centres(x, centres, batch_size)[0]
-
-
-# ----------------------------------------------------------------------------- features
-def build_backbone(depth: int = 50, base_channels: int = 64, checkpoint: Optional[str] = None,
-                   seed: int = 0):
-    """mmdet's ResNet (last stage only, eval mode) from an mmdet ResNet state dict (e.g.
-    tools/model_converters/convert_backbone.py's output; a detector's ``backbone.*`` keys
-    also do), or randomly initialised with ``seed`` when ``checkpoint`` is None."""
-    from mmdet.models.backbones import ResNet
-
-    from ...utils.state_dict import compare_state_dicts, state_dict_of
-    from ...weights.backbone import load_weights_file
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        # PyTorch's default init (mmengine's init_weights would log every tensor)
-        model = ResNet(depth=depth, base_channels=base_channels, out_indices=(3, ),
-                       style='pytorch')
-    if checkpoint:
-        state = state_dict_of(load_weights_file(checkpoint))
-        if any(k.startswith('backbone.') for k in state):
-            state = {k[len('backbone.'):]: v for k, v in state.items()
-                     if k.startswith('backbone.')}
-        report = compare_state_dicts(state, model.state_dict())
-        missing = [k for k in report.missing if not k.endswith('num_batches_tracked')]
-        if missing or report.shape_mismatch:
-            bad = [k for k, _, _ in report.shape_mismatch] + missing
-            raise CheckpointError(
-                f'{checkpoint}: not an mmdet ResNet-{depth} (base_channels {base_channels}) '
-                f"state dict: {len(bad)} tensors missing or of another shape (e.g. '{bad[0]}'); "
-                'convert it with tools/model_converters/convert_backbone.py')
-        model.load_state_dict({k: state[k] for k in report.loaded}, strict=False)
-    model.eval()  # mmdet's ResNet.train() returns None
-    return model
-
-
-class RoIFeatures:
-    """One vector per proposal: the mean of its RoIAlign (``roi_size`` squared) on the
-    backbone's last stage, the image resized to ``short_side`` (long side <= ``max_side``)."""
-
-    def __init__(self, backbone, short_side: int = 800, max_side: int = 1333,
-                 roi_size: int = 7, device='cpu') -> None:
-        self.backbone = backbone.to(device)
-        self.short_side, self.max_side, self.roi_size = short_side, max_side, roi_size
-        self.device = torch.device(device)
-        self.mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
-
-    @torch.no_grad()
-    def __call__(self, rgb: np.ndarray, boxes_xyxy: np.ndarray) -> torch.Tensor:
-        import cv2
-        from torchvision.ops import roi_align
-        h, w = rgb.shape[:2]
-        scale = min(self.short_side / min(h, w), self.max_side / max(h, w))
-        size = (max(int(w * scale + 0.5), 1), max(int(h * scale + 0.5), 1))
-        img = torch.from_numpy(cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR))
-        img = img.to(self.device).permute(2, 0, 1)[None].float()
-        feat = self.backbone((img - self.mean) / self.std)[-1]
-        boxes = torch.as_tensor(boxes_xyxy, dtype=torch.float32, device=self.device)
-        rois = torch.cat([boxes.new_zeros(len(boxes), 1), boxes * scale], 1)
-        pooled = roi_align(feat, rois, self.roi_size, spatial_scale=1 / STRIDE,
-                           sampling_ratio=2, aligned=True)
-        return pooled.mean((2, 3)).float()
-
-
-# ----------------------------------------------------------------------------- the job
 @dataclass(frozen=True)
 class ClusterSettings:
     """How proposals are clustered; AlignDet: 256 clusters, PCA to 256 dims."""
@@ -274,7 +118,7 @@ class ClusterJob:
         return self._features
 
     def _image_features(self, im):
-        from ...utils.image_io import read_rgb
+        from ..utils.image_io import read_rgb
         path = osp.join(self.img_dir, im['file_name'])
         try:
             rgb = read_rgb(path)
