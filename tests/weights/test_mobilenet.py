@@ -24,7 +24,9 @@ def torchvision_state():
 
 def mmdet_mobilenet(out_indices=(1, 2, 4, 7)):
     from mmdet.models.backbones import MobileNetV2
-    return MobileNetV2(out_indices=out_indices).eval()
+    model = MobileNetV2(out_indices=out_indices)
+    model.eval()  # mmdet's MobileNetV2.train returns None
+    return model
 
 
 def test_every_key_filled_and_used(torchvision_state):
