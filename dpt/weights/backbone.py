@@ -272,8 +272,12 @@ def _check(result, shapes, min_fit):
 
 
 def convert_backbone(src, out, fmt='auto', depth=None, min_fit=1.0):
-    """Read ``src``, import its ResNet and write it to ``out`` atomically; return the import."""
-    result = import_backbone(load_weights_file(src), str(src), fmt, depth, min_fit)
+    """Read ``src``, import its ResNet (or torchvision MobileNetV2: :mod:`.mobilenet`) and
+    write it to ``out`` atomically; return the import."""
+    from .mobilenet import find_mobilenet_v2
+    checkpoint = load_weights_file(src)
+    result = (find_mobilenet_v2(checkpoint, str(src), fmt)
+              or import_backbone(checkpoint, str(src), fmt, depth, min_fit))
     buf = io.BytesIO()
     torch.save(result.checkpoint(), buf)
     atomic_write_bytes(buf.getvalue(), out)

@@ -6,7 +6,8 @@
     #                                                checkpoint='checkpoints/mocov2_r50.pth')
 
 Formats (auto-detected; --format forces one): MoCo v1/v2, SwAV, DenseCL, PixPro,
-torchvision, timm (.pth or .safetensors), mmselfsup / mmpretrain. See docs/weights.md.
+torchvision, timm (.pth or .safetensors), mmselfsup / mmpretrain; torchvision's
+MobileNetV2 -> mmdet MobileNetV2. See docs/weights.md.
 """
 import argparse
 import os.path as osp
@@ -17,11 +18,12 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 def parse_args(argv=None):
     from dpt.weights.backbone import FORMATS
+    from dpt.weights.mobilenet import FORMAT as MOBILENET_V2
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('src', help='checkpoint to read')
     p.add_argument('out', help='where to write the ResNet checkpoint (.pth)')
-    p.add_argument('--format', default='auto', choices=['auto', *FORMATS],
+    p.add_argument('--format', default='auto', choices=['auto', *FORMATS, MOBILENET_V2],
                    help='layout of SRC (default: detected from its keys)')
     p.add_argument('--depth', type=int, help='ResNet depth (default: from the blocks found)')
     p.add_argument('--min-fit', type=float, default=1.0,
