@@ -11,8 +11,8 @@ from mmdet.registry import RUNNERS
 from .checkpoint_hook import DptCheckpointHook
 from .loops import ResumableEpochBasedTrainLoop
 from .bn_statistics import ReestimateBNStatsHook, frozen_norm_layers
-from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, compare_state_dicts,
-                                load_state_dict_checked, revise_state_dict, state_dict_of)
+from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, checkpoint_state,
+                                compare_state_dicts, load_state_dict_checked)
 
 
 @RUNNERS.register_module()
@@ -73,7 +73,7 @@ class DptRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) else self.model
 
         # the tensors, wherever the checkpoint keeps them ('state_dict', 'model' or bare)
-        state = revise_state_dict(state_dict_of(checkpoint), revise_keys)
+        state = checkpoint_state(checkpoint, revise_keys=revise_keys)
         state, converted = adapt_norm_layers(state, model)
         planned = compare_state_dicts(state, model.state_dict())
         check_fits(planned, str(filename), type(model).__name__,

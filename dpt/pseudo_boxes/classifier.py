@@ -23,12 +23,11 @@ linearised at the image's pooled features (docs/dap.md). Any torchvision classif
 model (``torchvision:<name>``) or timm model (``timm:<name>``) with global average pooling
 qualifies.
 """
-from collections import OrderedDict
-
 import torch
 from torch import nn
 
 from ..utils.errors import CheckpointError, ConfigError
+from ..utils.state_dict import load_weights_file, revise_state_dict, unwrap_checkpoint
 
 _SKIP = (nn.Flatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout, nn.Identity)
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Hardswish, nn.GELU, nn.SiLU, nn.Mish,
@@ -229,16 +228,10 @@ class CamClassifier(nn.Module):
 
 
 def _state_dict(checkpoint, path):
-    state = checkpoint
-    if isinstance(state, dict):
-        for key in ('state_dict', 'model'):
-            if isinstance(state.get(key), dict):
-                state = state[key]
-                break
+    state = unwrap_checkpoint(checkpoint)[1] if isinstance(checkpoint, dict) else checkpoint
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise CheckpointError(f'{path}: not a state dict of tensors')
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                       for k, v in state.items())
+    return revise_state_dict(state)  # without 'module.'
 
 
 def _create(spec, num_classes, kwargs):
@@ -264,7 +257,6 @@ def build_classifier(spec, checkpoint=None, model_kwargs=None, num_classes=None)
     kwargs = dict(model_kwargs or {})
     state = None
     if checkpoint is not None:
-        from ..weights.backbone import load_weights_file
         state = _state_dict(load_weights_file(checkpoint), checkpoint)
     if num_classes is None and state is None:
         raise ConfigError(f'classifier {spec} without a checkpoint: give num_classes')

@@ -16,8 +16,7 @@ import torch
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import CheckpointError
-from ..utils.state_dict import state_dict_of
-from .backbone import load_weights_file
+from ..utils.state_dict import checkpoint_state, load_weights_file
 
 BRANCHES = ('online', 'target')
 ALIGNDET_OUT = 'aligndet_finetune_init.pth'  # next to an AlignDet pre-training's checkpoints
@@ -145,11 +144,7 @@ def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
     its EMA target), else a plain detector (keys start with ``backbone.``). ``drop``: regular
     expressions; keys (after the prefix) that any of them finds are dropped as well.
     """
-    if not isinstance(checkpoint, dict):
-        raise CheckpointError(f'{source}: expected a dict of tensors, got '
-                              f'{type(checkpoint).__name__}')
-    state = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                        for k, v in state_dict_of(checkpoint).items() if torch.is_tensor(v))
+    state = checkpoint_state(checkpoint, source)
     chosen = _choose_prefix(state, source, prefix, which)
     try:
         patterns = [re.compile(p) for p in drop]
