@@ -9,10 +9,9 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..utils.constants import IMAGENET_MEAN_255, IMAGENET_STD_255
 from ..utils.errors import CheckpointError
 
-# ImageNet mean / std of RGB images: the pytorch-style ResNets AlignDet starts from
-MEAN, STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
 STRIDE = 32  # of a ResNet's last stage
 
 
@@ -57,8 +56,9 @@ class RoIFeatures:
         self.backbone = backbone.to(device)
         self.short_side, self.max_side, self.roi_size = short_side, max_side, roi_size
         self.device = torch.device(device)
-        self.mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
+        # ImageNet's RGB statistics: the pytorch-style ResNets AlignDet starts from
+        self.mean = torch.tensor(IMAGENET_MEAN_255, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD_255, device=device).view(1, 3, 1, 1)
 
     @torch.no_grad()
     def __call__(self, rgb: np.ndarray, boxes_xyxy: np.ndarray) -> torch.Tensor:

@@ -12,8 +12,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from ..utils.constants import IMAGENET_MEAN, IMAGENET_STD
 
 
 @dataclass(frozen=True)
