@@ -21,10 +21,9 @@ from torch import nn
 
 from ..engine.fileio import atomic_write_bytes
 from ..utils.checkpoint import load_checkpoint_file
+from ..utils.constants import IMAGENET_MEAN, IMAGENET_STD
 from ..utils.errors import DataError
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 RESUME_SUFFIX = '.resume.pth'
 
 

@@ -15,14 +15,10 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
+from ...utils.constants import IMAGENET_MEAN, IMAGENET_STD
 from ...utils.errors import CheckpointError
 from ...utils.state_dict import checkpoint_state, load_weights_file
 from ...weights.backbone import import_backbone
-
-# ImageNet RGB statistics on the 0-1 scale: DETReg's crops are ToTensor (/ 255) then
-# Normalize(mean, std), in that order, so the targets come out bit for bit the same
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @MODELS.register_module()
