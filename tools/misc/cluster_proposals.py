@@ -17,11 +17,14 @@ Killed or interrupted, the same command continues where it stopped (<out>.parts/
 PCA and the features of each finished chunk of images).
 """
 import argparse
+import importlib.util
 import os.path as osp
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
+    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
+             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):
@@ -63,12 +66,6 @@ def default_out(proposals):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        import dpt  # noqa: F401
-    except ModuleNotFoundError as e:
-        if e.name != 'dpt':
-            raise
-        sys.path.insert(0, ROOT)  # running from a checkout without installing dpt
     from tqdm import tqdm
 
     from dpt.apis import cli_errors

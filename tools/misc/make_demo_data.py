@@ -7,11 +7,14 @@ Examples:
     python tools/misc/make_demo_data.py --task classification --out data/demo_cls
 """
 import argparse
+import importlib.util
 import os.path as osp
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
+    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
+             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):
@@ -34,12 +37,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        import dpt  # noqa: F401
-    except ModuleNotFoundError as e:
-        if e.name != 'dpt':
-            raise
-        sys.path.insert(0, ROOT)  # running from a checkout without installing dpt
     from dpt.datasets.demo_data import (draw_samples, make_demo_classification,
                                         make_demo_dataset)
     from dpt.utils.errors import DptError, one_line

@@ -10,12 +10,15 @@ A folder of images (recursive), DETReg's search (first 30 boxes of OpenCV's fast
 Killed or interrupted, the same command continues where it stopped (docs/proposals.md).
 """
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
+    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
+             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def _cores():
@@ -66,12 +69,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        import dpt  # noqa: F401
-    except ModuleNotFoundError as e:
-        if e.name != 'dpt':
-            raise
-        sys.path.insert(0, ROOT)  # running from a checkout without installing dpt
     from tqdm import tqdm
 
     from dpt.apis import cli_errors
