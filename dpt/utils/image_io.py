@@ -8,7 +8,6 @@ boxes the jobs write fit the image a detector is trained on. (``cv2.imread`` is 
 reader: it accepts a truncated JPEG and pads the missing rows with grey, where ``imdecode``
 refuses it.)
 """
-import cv2
 import mmcv
 from mmengine.fileio import get
 
@@ -22,9 +21,11 @@ def _one_line(exc) -> str:
     return ' '.join(str(exc).split()) or type(exc).__name__
 
 
-def read_bgr(path, backend_args=None):
-    """An (H, W, 3) ``uint8`` BGR image, decoded as mmdet's ``LoadImageFromFile`` does.
-    Raises :class:`ImageReadError` (an ``OSError``) saying what is wrong with the file."""
+def read_image(path, channel_order='bgr', backend_args=None):
+    """An (H, W, 3) ``uint8`` image in ``channel_order`` ('bgr' or 'rgb'): the array
+    ``mmcv.imread(path, channel_order=...)`` gives (with the cv2 backend), read and decoded
+    as mmdet's ``LoadImageFromFile`` does. Raises :class:`ImageReadError` (an ``OSError``)
+    saying what is wrong with the file."""
     try:
         data = get(path, backend_args=backend_args)
     except FileNotFoundError:
@@ -39,18 +40,20 @@ def read_bgr(path, backend_args=None):
         raise ImageReadError(f'corrupt image ({_one_line(e)})') from None
     if img is None or img.size == 0:
         raise ImageReadError('corrupt image')  # truncated, or not an image at all
-    return img
+    # converted after the check: imfrombytes(channel_order='rgb') would fail in cvtColor on
+    # an image it cannot decode, with OpenCV's message instead of this one
+    return mmcv.bgr2rgb(img) if channel_order == 'rgb' else img
 
 
 def read_rgb(path, backend_args=None):
-    """An (H, W, 3) ``uint8`` RGB image; see :func:`read_bgr`."""
-    return cv2.cvtColor(read_bgr(path, backend_args), cv2.COLOR_BGR2RGB)
+    """An (H, W, 3) ``uint8`` RGB image; see :func:`read_image`."""
+    return read_image(path, 'rgb', backend_args)
 
 
 def image_problem(path, backend_args=None):
     """Why ``path`` cannot be read as an image (one line), or None if it can."""
     try:
-        read_bgr(path, backend_args)
+        read_image(path, backend_args=backend_args)
     except ImageReadError as e:
         return str(e)
     return None
