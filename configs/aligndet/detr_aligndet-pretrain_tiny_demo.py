@@ -4,7 +4,8 @@
 # 128-160 px. The backbone is frozen at random init here (there is no image-domain demo
 # backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...) to start from one,
 # and cluster the proposals with that checkpoint too.
-_base_ = ['./detr_r50_aligndet-pretrain_50e_coco.py', '../_base_/demo_data.py']
+_base_ = ['./detr_r50_aligndet-pretrain_50e_coco.py', '../_base_/tiny_detr.py',
+           '../_base_/demo_data.py']
 
 num_clusters = 8
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py), then
@@ -13,20 +14,9 @@ num_clusters = 8
 #         --short-side 160
 proposal_file = 'annotations/train_ratio3size0008@0.5_cluster-id-as-class.json'
 
-model = dict(detector=dict(
-    num_queries=50,
-    backbone=dict(depth=18, base_channels=16, init_cfg=None),
-    neck=dict(in_channels=[128], out_channels=64),
-    encoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    decoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        cross_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    positional_encoding=dict(num_feats=32),
-    bbox_head=dict(num_classes=num_clusters, embed_dims=64),
-    test_cfg=dict(max_per_img=50)))
+# the tiny sizes (../_base_/tiny_detr.py), classes the proposal clusters
+model = dict(detector=_base_.tiny_detr)
+model['detector'].bbox_head.num_classes = num_clusters
 
 train_dataloader = _base_.aligndet_demo_train_dataloader
 train_dataloader.dataset.update(

@@ -3,23 +3,13 @@
 # plus one extra level), a 64-dim transformer with 2 encoder + 2 decoder layers (4 heads,
 # FFN 128, sine positions with 32 features per axis), 50 queries, 6 classes. mmdet's pipeline
 # resizes to 480-800 px with random crops; the demo loaders keep 160 px images.
-_base_ = ['./deformable-detr_r50_16xb2-50e_coco.py', '../_base_/demo_data.py']
+_base_ = ['./deformable-detr_r50_16xb2-50e_coco.py', '../_base_/tiny_deformable_detr.py', '../_base_/demo_data.py']
 
-model = dict(
-    num_queries=50,
-    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False,
-                  norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
-    neck=dict(in_channels=[32, 64, 128], out_channels=64),
-    encoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    decoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        cross_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    positional_encoding=dict(num_feats=32),
-    bbox_head=dict(num_classes=6, embed_dims=64),
-    test_cfg=dict(max_per_img=50))
+# the tiny sizes (../_base_/tiny_deformable_detr.py), a trainable BN, the 6 demo classes
+model = _base_.tiny_deformable_detr
+model.backbone.update(frozen_stages=-1, norm_eval=False,
+                      norm_cfg=dict(type='BN', requires_grad=True))
+model.bbox_head.num_classes = 6
 
 train_pipeline = _base_.demo_det_train_pipeline
 train_dataloader = _base_.demo_det_train_dataloader

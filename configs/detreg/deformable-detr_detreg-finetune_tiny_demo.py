@@ -16,7 +16,7 @@
 _base_ = ['../baselines/deformable-detr_tiny_demo.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
 
-model = dict(type='DptDeformableDETR', msda_impl='dpt')
+model = dict(type='DeformableDETRWithOp', msda_impl='dpt')
 train_dataloader = dict(dataset=dict(ann_file='semi_anns/instances_train.seed42@10.json'))
 max_epochs = 96
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

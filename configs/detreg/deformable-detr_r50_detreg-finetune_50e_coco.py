@@ -22,7 +22,7 @@ detreg_match_costs = [
     dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
     dict(type='IoUCost', iou_mode='giou', weight=2.0),
 ]
-model = dict(type='DptDeformableDETR', msda_impl='dpt', backbone=dict(init_cfg=None),
+model = dict(type='DeformableDETRWithOp', msda_impl='dpt', backbone=dict(init_cfg=None),
              train_cfg=dict(assigner=dict(match_costs=detreg_match_costs)))
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-4, weight_decay=1e-4),

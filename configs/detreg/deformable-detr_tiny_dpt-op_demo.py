@@ -4,4 +4,4 @@
 _base_ = ['../baselines/deformable-detr_tiny_demo.py']
 custom_imports = dict(imports=['dpt', 'dpt.ops'], allow_failed_imports=False)
 
-model = dict(type='DptDeformableDETR', msda_impl='dpt')
+model = dict(type='DeformableDETRWithOp', msda_impl='dpt')

@@ -1,23 +1,14 @@
 # DETReg pre-training of the tiny pre-norm DETR (sizes of ../baselines/detr_tiny_demo.py) on
 # the demo train images, labels unused; random frozen backbone and region encoder, 64 px
 # crops, as ./deformable-detr_detreg-pretrain_tiny_demo.py.
-_base_ = ['./detr_r50_detreg-pretrain_60e_imagenet.py', '../_base_/demo_data.py']
+_base_ = ['./detr_r50_detreg-pretrain_60e_imagenet.py', '../_base_/tiny_detr.py',
+           '../_base_/demo_data.py']
 
-model = dict(
-    num_queries=50,
-    backbone=dict(depth=18, base_channels=16, init_cfg=None),
-    neck=dict(in_channels=[128], out_channels=64),
-    encoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    decoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        cross_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    positional_encoding=dict(num_feats=32),
-    bbox_head=dict(embed_dims=64, feature_dims=32),
-    region_encoder=dict(checkpoint=None, backbone=dict(depth=18, base_channels=16)),
-    test_cfg=dict(max_per_img=50))
+# the tiny sizes (../_base_/tiny_detr.py); region crops embedded by ResNet-18 at a quarter
+# width up to layer2: 32 channels
+model = _base_.tiny_detr
+model.bbox_head.feature_dims = 32
+model.region_encoder = dict(checkpoint=None, backbone=dict(depth=18, base_channels=16))
 
 # DETReg's view at 0.3x its sizes (./_base_/pretrain_view.py)
 train_pipeline = _base_.detreg_demo_train_pipeline

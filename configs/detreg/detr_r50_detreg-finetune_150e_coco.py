@@ -6,5 +6,5 @@ custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
 # DETReg's position encoding for DETR too, as pre-trained (offset -0.5: its
 # models/position_encoding.py, shared by both detectors)
-model = dict(type='DptDETR', pre_norm=True, positional_encoding=dict(offset=-0.5))
+model = dict(type='PreNormDETR', pre_norm=True, positional_encoding=dict(offset=-0.5))
 load_from = 'work_dirs/detr_r50_detreg-pretrain_60e_imagenet/finetune_init.pth'

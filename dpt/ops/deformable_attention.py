@@ -1,21 +1,15 @@
-"""Deformable DETR's attention module on dpt's op, and how a config selects it.
+"""Deformable DETR's attention module on dpt's op, and the swap of mmcv's modules for it.
 
-mmdet builds the deformable attention of ``DeformableDetrTransformerEncoder`` /
-``...DecoderLayer`` by calling mmcv's ``MultiScaleDeformableAttention(**self_attn_cfg)``
-directly, not through a registry, so no ``type=`` key in a config can replace it. The detector
-subclass :class:`DptDeformableDETR` (``model = dict(type='DptDeformableDETR', msda_impl='dpt')``)
-swaps each of those modules for :class:`MultiScaleDeformableAttention` right after mmdet built
-them: same parameters, same state-dict keys, so checkpoints of either load into the other.
+:class:`DptMSDeformAttn` is mmcv's ``MultiScaleDeformableAttention`` (same parameters, same
+state-dict keys) sampling with :func:`dpt.ops.ms_deform_attn`; :func:`use_dpt_ms_deform_attn`
+puts it in place of mmcv's modules inside a built model, keeping their weights. The detector
+that does so from a config is :class:`dpt.models.DeformableDETRWithOp`.
 """
 from mmcv.ops import MultiScaleDeformableAttention as MMCVMultiScaleDeformableAttention
-from mmdet.models.detectors import DeformableDETR
 from mmdet.registry import MODELS
 from torch import nn
 
-from ..utils.errors import ConfigError
 from .ms_deform_attn import ms_deform_attn
-
-MSDA_IMPLS = ('dpt', 'mmcv')
 
 
 def sampling_locations(reference_points, offsets, spatial_shapes, num_points):
@@ -36,8 +30,8 @@ def sampling_locations(reference_points, offsets, spatial_shapes, num_points):
                      f'{tuple(reference_points.shape)}')
 
 
-@MODELS.register_module(name='DptMSDeformAttn')
-class MultiScaleDeformableAttention(MMCVMultiScaleDeformableAttention):
+@MODELS.register_module()
+class DptMSDeformAttn(MMCVMultiScaleDeformableAttention):
     """mmcv's ``MultiScaleDeformableAttention`` (same arguments, parameters, initialisation)
     whose sampling runs on :func:`dpt.ops.ms_deform_attn`: dpt's CUDA kernel on GPUs and
     its leaner PyTorch path elsewhere. ``im2col_step`` is accepted and unused."""
@@ -86,34 +80,12 @@ class MultiScaleDeformableAttention(MMCVMultiScaleDeformableAttention):
 
 def use_dpt_ms_deform_attn(model: nn.Module) -> int:
     """Replace every mmcv ``MultiScaleDeformableAttention`` inside ``model`` by dpt's (weights
-    kept); returns how many. For detectors other than :class:`DptDeformableDETR` (DINO, a
-    DETReg head ...): call it at the end of their ``_init_layers``."""
+    kept); returns how many. :class:`dpt.models.DeformableDETRWithOp` calls it on its encoder
+    and decoder; other detectors (DINO, a DETReg head ...) can call it at the end of their
+    ``_init_layers``."""
     swaps = [(parent, name, child) for parent in model.modules()
              for name, child in parent.named_children()
              if type(child) is MMCVMultiScaleDeformableAttention]
     for parent, name, child in swaps:
-        setattr(parent, name, MultiScaleDeformableAttention.from_mmcv(child))
+        setattr(parent, name, DptMSDeformAttn.from_mmcv(child))
     return len(swaps)
-
-
-@MODELS.register_module()
-class DptDeformableDETR(DeformableDETR):
-    """mmdet's ``DeformableDETR`` with a choice of deformable-attention op.
-
-    Args:
-        msda_impl: ``'dpt'`` (default) runs :func:`dpt.ops.ms_deform_attn`; ``'mmcv'`` keeps
-            mmcv's (its CUDA kernel on GPUs, its ``grid_sample`` reference elsewhere).
-        *args, **kwargs: as ``DeformableDETR``.
-    """
-
-    def __init__(self, *args, msda_impl='dpt', **kwargs):
-        if msda_impl not in MSDA_IMPLS:
-            raise ConfigError(f'model.msda_impl: {msda_impl!r} is not one of {MSDA_IMPLS}')
-        self.msda_impl = msda_impl
-        super().__init__(*args, **kwargs)
-
-    def _init_layers(self):
-        super()._init_layers()
-        if self.msda_impl == 'dpt':
-            use_dpt_ms_deform_attn(self.encoder)
-            use_dpt_ms_deform_attn(self.decoder)

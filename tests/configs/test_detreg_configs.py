@@ -61,7 +61,7 @@ def test_r50_recipe(path):
     name = os.path.basename(path)
     cfg = cfg_of(name)
     assert cfg.runner_type == 'DptRunner' and 'dpt.ops' in cfg.custom_imports.imports
-    assert (cfg.model.type, cfg.model.msda_impl) == ('DptDeformableDETR', 'dpt')
+    assert (cfg.model.type, cfg.model.msda_impl) == ('DeformableDETRWithOp', 'dpt')
     assert cfg.model.backbone.init_cfg is None  # everything comes from load_from
     optim = cfg.optim_wrapper.optimizer
     assert (optim.type, optim.lr, optim.weight_decay) == ('AdamW', 2e-4, 1e-4)
@@ -200,7 +200,7 @@ def test_pretrain_recipe():
 
 def test_demo_recipe():
     cfg = cfg_of('deformable-detr_detreg-finetune_tiny_demo.py')
-    assert (cfg.model.type, cfg.model.msda_impl) == ('DptDeformableDETR', 'dpt')
+    assert (cfg.model.type, cfg.model.msda_impl) == ('DeformableDETRWithOp', 'dpt')
     assert cfg.model.bbox_head.num_classes == 6
     assert cfg.train_dataloader.dataset.ann_file == 'semi_anns/instances_train.seed42@10.json'
     assert cfg.load_from == f'work_dirs/deformable-detr_detreg-pretrain_tiny_demo/{PLAIN_OUT}'
@@ -258,7 +258,7 @@ def test_detr_variant_recipe():
     assert pre.param_scheduler[0].type == 'ConstantLR'
     assert pre.train_dataloader.dataset.type == 'UnlabelledImageFolder'
     fine = cfg_of('detr_r50_detreg-finetune_150e_coco.py')
-    assert (fine.model.type, fine.model.pre_norm) == ('DptDETR', True)
+    assert (fine.model.type, fine.model.pre_norm) == ('PreNormDETR', True)
     assert fine.load_from == f'work_dirs/detr_r50_detreg-pretrain_60e_imagenet/{PLAIN_OUT}'
     assert fine.train_cfg.max_epochs == 150
     tiny = cfg_of('detr_detreg-finetune_tiny_demo.py')

@@ -1,11 +1,12 @@
-"""dpt's deformable-attention module against mmcv's, and DptDeformableDETR from its config."""
+"""dpt's deformable-attention module against mmcv's, and DeformableDETRWithOp from its config."""
 import os
 
 import pytest
 import torch
 from mmcv.ops import MultiScaleDeformableAttention as MMCVAttention
 
-from dpt.ops import DptDeformableDETR, MultiScaleDeformableAttention, use_dpt_ms_deform_attn
+from dpt.models import DeformableDETRWithOp
+from dpt.ops import DptMSDeformAttn, use_dpt_ms_deform_attn
 from dpt.utils.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,7 +40,7 @@ def test_module_matches_mmcv(batch_first, box_refs):
                         batch_first=batch_first).double()
     for p in ref.parameters():  # mmcv's init zeroes the attention weights: randomise all
         torch.nn.init.normal_(p, std=0.3)
-    ours = MultiScaleDeformableAttention.from_mmcv(ref)
+    ours = DptMSDeformAttn.from_mmcv(ref)
     assert ours.state_dict().keys() == ref.state_dict().keys()
     inputs = attention_inputs(batch_first, box_refs)
     out_ref, out = ref(**inputs), ours(**inputs)
@@ -58,11 +59,11 @@ def test_swap_keeps_weights_and_registration():
         b=torch.nn.Sequential(MMCVAttention(embed_dims=16, num_heads=4, batch_first=True))))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     assert use_dpt_ms_deform_attn(model) == 2
-    assert type(model['a']) is MultiScaleDeformableAttention and model['b'][0].batch_first
+    assert type(model['a']) is DptMSDeformAttn and model['b'][0].batch_first
     after = model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     assert use_dpt_ms_deform_attn(model) == 0  # already dpt's
-    assert MODELS.get('DptMSDeformAttn') is MultiScaleDeformableAttention
+    assert MODELS.get('DptMSDeformAttn') is DptMSDeformAttn
 
 
 def _tiny_detector(msda_impl='dpt'):
@@ -86,9 +87,9 @@ def _demo_batch():
 def test_config_selects_dpt_op_and_trains():
     from mmengine.optim import build_optim_wrapper
     cfg, model = _tiny_detector()
-    assert isinstance(model, DptDeformableDETR) and model.msda_impl == 'dpt'
+    assert isinstance(model, DeformableDETRWithOp) and model.msda_impl == 'dpt'
     attn = [m for m in model.modules() if isinstance(m, MMCVAttention)]
-    assert len(attn) == 4 and all(type(m) is MultiScaleDeformableAttention for m in attn)
+    assert len(attn) == 4 and all(type(m) is DptMSDeformAttn for m in attn)
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     offsets = model.encoder.layers[0].self_attn.sampling_offsets.weight
@@ -101,7 +102,7 @@ def test_config_selects_dpt_op_and_trains():
 def test_dpt_and_mmcv_ops_give_the_same_losses():
     _, ours = _tiny_detector('dpt')
     _, ref = _tiny_detector('mmcv')
-    assert not any(type(m) is MultiScaleDeformableAttention for m in ref.modules())
+    assert not any(type(m) is DptMSDeformAttn for m in ref.modules())
     ref.load_state_dict(ours.state_dict())
     data = ours.data_preprocessor(_demo_batch(), True)
     losses = []

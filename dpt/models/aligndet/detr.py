@@ -15,8 +15,6 @@ contrasts them. AlignDet matched the queries a second time for this, with the in
 in the classification cost's place (``obj_assigner``); here the tags come from the matching
 of the losses, so a query is contrasted as the proposal it regresses to.
 """
-from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Optional, Tuple
 
 import torch
@@ -30,6 +28,7 @@ from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 
 from ...utils.errors import ConfigError
+from ..detr_common import QueryEmbeddingMixin, no_object_class_weight, recorded_matches
 from .box_domain import BoxDomainMixin, embedding_mlp
 
 # the contrastive projection's name: a module DETR does not have, so that fine-tuning finds
@@ -38,7 +37,7 @@ EMBEDDING = 'fc_embed'
 
 
 @MODELS.register_module()
-class BoxDomainDETRHead(DETRHead):
+class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
     """:class:`DETRHead` over ``num_classes`` proposal clusters, with ``fc_embed``, an fc-ReLU-fc
     MLP (``embed_dims`` wide, AlignDet's ``projector``) embedding every query.
 
@@ -58,42 +57,19 @@ class BoxDomainDETRHead(DETRHead):
     ``obj_assigner``); :data:`ALIGNDET_OBJ_ASSIGNER` is its config.
     """
 
+    embedding_name = EMBEDDING
+
     def __init__(self, num_classes: int, *args,
                  loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=False,
                                        loss_weight=1.0),
                  obj_assigner: Optional[dict] = None, **kwargs) -> None:
-        # DETRHead turns a scalar class_weight and bg_cls_weight into per-class weights
-        # (the no-object class last) only when its class is exactly DETRHead; do it here
-        loss_cls = dict(loss_cls)
-        weight = loss_cls.get('class_weight')
-        bg_cls_weight = loss_cls.pop('bg_cls_weight', weight)
-        if isinstance(weight, float) and not loss_cls.get('use_sigmoid', False):
-            loss_cls['class_weight'] = [weight] * num_classes + [bg_cls_weight]
+        loss_cls, bg_cls_weight = no_object_class_weight(loss_cls, num_classes)
         super().__init__(num_classes, *args, loss_cls=loss_cls, **kwargs)
-        self.bg_cls_weight = bg_cls_weight if isinstance(weight, float) else 0
+        self.bg_cls_weight = bg_cls_weight
         self.obj_assigner = None if obj_assigner is None else TASK_UTILS.build(obj_assigner)
 
-    def _init_layers(self) -> None:
-        super()._init_layers()
-        setattr(self, EMBEDDING, embedding_mlp(self.embed_dims, self.embed_dims))
-
-    @contextmanager
-    def _recorded_matches(self):
-        """Within it, the assigner's results are appended to the yielded list: one
-        ``gt_inds`` (0 unmatched, j + 1 matched to proposal j) per decoder layer and image,
-        in the order ``loss_by_feat`` asks for them (layers outer, images inner)."""
-        assigner, matches = self.assigner, []
-
-        def assign(*args, **kwargs):
-            result = assigner.assign(*args, **kwargs)
-            matches.append(result.gt_inds)
-            return result
-
-        self.assigner = SimpleNamespace(assign=assign)
-        try:
-            yield matches
-        finally:
-            self.assigner = assigner
+    def build_embedding(self):
+        return embedding_mlp(self.embed_dims, self.embed_dims)
 
     def loss_and_embed(self, hidden_states: Tensor, batch_data_samples: SampleList,
                        with_loss: bool = True) -> Tuple[dict, InstanceData]:
@@ -110,7 +86,7 @@ class BoxDomainDETRHead(DETRHead):
                     'of clusters of the proposal file')
         cls_scores, bbox_preds = self(hidden_states)
         # the target view needs only the matching; its losses are computed and dropped
-        with self._recorded_matches() as matches:
+        with recorded_matches(self) as matches:
             losses = self.loss_by_feat(cls_scores, bbox_preds, gts, metas)
         num_layers, num_imgs = cls_scores.shape[:2]
         if self.obj_assigner is not None:
@@ -122,7 +98,7 @@ class BoxDomainDETRHead(DETRHead):
             layer_ids = instance_ids.new_full(gt_inds.shape, -1)
             layer_ids[matched] = instance_ids[gt_inds[matched] - 1]
             ids.append(layer_ids)
-        embeddings = getattr(self, EMBEDDING)(hidden_states)
+        embeddings = self.embed_queries(hidden_states)
         embedded = InstanceData(embeddings=embeddings.reshape(-1, embeddings.size(-1)),
                                 instance_ids=torch.cat(ids))
         return (losses if with_loss else dict()), embedded

@@ -1,11 +1,11 @@
 """DETReg pre-training (Bar et al., CVPR 2022): Deformable DETR trained to find DETReg's region
 priors (one class) and to regress the frozen self-supervised embedding of each region."""
 from .detector import DETReg, RegionTargetsMixin
-from .detr import DETRegDETR, DETRegDETRHead, DptDETR
+from .detr import DETRegDETR, DETRegDETRHead
 from .few_shot import COCO_NOVEL_CLASSES, ClassSubsetCocoMetric, coco_base_classes
 from .head import DETRegHead
 from .region_encoder import RegionEncoder
 
 __all__ = ['COCO_NOVEL_CLASSES', 'ClassSubsetCocoMetric', 'DETReg', 'DETRegDETR',
-           'DETRegDETRHead', 'DETRegHead', 'DptDETR', 'RegionEncoder', 'RegionTargetsMixin',
+           'DETRegDETRHead', 'DETRegHead', 'RegionEncoder', 'RegionTargetsMixin',
            'coco_base_classes']

@@ -5,7 +5,7 @@ import torch
 
 from mmdet.registry import MODELS
 
-from ...ops import DptDeformableDETR
+from ..deformable_detr import DeformableDETRWithOp
 
 
 class RegionTargetsMixin:
@@ -48,6 +48,7 @@ class RegionTargetsMixin:
 
 
 @MODELS.register_module()
-class DETReg(RegionTargetsMixin, DptDeformableDETR):
-    """:class:`DptDeformableDETR` (``msda_impl`` selects the op) with a :class:`DETRegHead`
-    and :class:`RegionTargetsMixin`'s ``region_encoder`` / ``freeze_backbone``."""
+class DETReg(RegionTargetsMixin, DeformableDETRWithOp):
+    """:class:`dpt.models.DeformableDETRWithOp` (``msda_impl`` selects the op) with a
+    :class:`DETRegHead` and :class:`RegionTargetsMixin`'s ``region_encoder`` /
+    ``freeze_backbone``."""

@@ -7,9 +7,6 @@ x2, L1 x5, GIoU x2 on every decoder layer, Hungarian matching with costs 2/5/2. 
 of the last decoder layer the embedding of the region it was matched to, under a plain L1
 loss (weight 1); the pairs come from the matching of the last layer's detection losses.
 """
-from contextlib import contextmanager
-from types import SimpleNamespace
-
 import torch
 
 from mmdet.models.dense_heads import DeformableDETRHead
@@ -17,33 +14,24 @@ from mmdet.models.layers import MLP
 from mmdet.registry import MODELS
 
 from ...utils.errors import DataError
+from ..detr_common import QueryEmbeddingMixin, recorded_matches
 
 # the embedding branch's name, DETReg's: fine-tuning has no such module, so weight extraction
 # leaves it out (dpt.weights.detector.OUTPUT_LAYERS)
 EMBEDDING = 'feature_embed'
 
 
-@contextmanager
-def recorded_matches(head):
-    """Within it, each ``head.assigner.assign`` result's ``gt_inds`` (0 unmatched, j + 1 matched
-    to box j) is appended to the yielded list, in the order mmdet's ``loss_by_feat`` asks for
-    them: decoder layers outer, images inner (then the encoder's, if two-stage)."""
-    assigner, matches = head.assigner, []
+class DETRegEmbeddingMixin(QueryEmbeddingMixin):
+    """DETReg's ``feature_embed``: an MLP embed_dims -> embed_dims -> feature_dims."""
 
-    def assign(*args, **kwargs):
-        result = assigner.assign(*args, **kwargs)
-        matches.append(result.gt_inds)
-        return result
+    embedding_name = EMBEDDING
 
-    head.assigner = SimpleNamespace(assign=assign)
-    try:
-        yield matches
-    finally:
-        head.assigner = assigner
+    def build_embedding(self):
+        return MLP(self.embed_dims, self.embed_dims, self.feature_dims, 2)
 
 
 @MODELS.register_module()
-class DETRegHead(DeformableDETRHead):
+class DETRegHead(DETRegEmbeddingMixin, DeformableDETRHead):
     """:class:`DeformableDETRHead` plus ``feature_embed`` and ``loss_embed``.
 
     Args:
@@ -58,10 +46,6 @@ class DETRegHead(DeformableDETRHead):
         super().__init__(*args, **kwargs)
         self.loss_embed = MODELS.build(loss_embed)
 
-    def _init_layers(self):
-        super()._init_layers()
-        setattr(self, EMBEDDING, MLP(self.embed_dims, self.embed_dims, self.feature_dims, 2))
-
     def loss(self, hidden_states, references, enc_outputs_class, enc_outputs_coord,
              batch_data_samples):
         """Deformable DETR's losses plus ``loss_embed``; the samples' ``gt_instances`` carry
@@ -74,11 +58,12 @@ class DETRegHead(DeformableDETRHead):
 
 
 def embedding_loss(head, hidden_states, matches, batch_data_samples):
-    """``head.loss_embed`` between ``head.feature_embed`` of the last decoder layer's matched
-    queries and their regions' embeddings; ``matches`` as :func:`recorded_matches` gives."""
+    """``head.loss_embed`` between the embedding branch of the last decoder layer's matched
+    queries and their regions' embeddings;
+    ``matches`` as :func:`dpt.models.detr_common.recorded_matches` gives."""
     num_layers, num_imgs = hidden_states.shape[0], len(batch_data_samples)
     last = matches[(num_layers - 1) * num_imgs:num_layers * num_imgs]
-    embeddings = getattr(head, EMBEDDING)(hidden_states[-1])  # (B, Q, feature_dims)
+    embeddings = head.embed_queries(hidden_states[-1])  # (B, Q, feature_dims)
     preds, targets = [], []
     for embedding, gt_inds, sample in zip(embeddings, last, batch_data_samples):
         gt = sample.gt_instances

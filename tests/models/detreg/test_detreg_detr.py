@@ -10,8 +10,8 @@ from mmdet.utils import register_all_modules
 
 import dpt  # noqa: F401
 from _model_steps import build_model, train_batch, state_tensors
-from dpt.models.detreg.detr import (PreNormDetrTransformerEncoder,
-                                    PreNormDetrTransformerEncoderLayer)
+from dpt.models.detr import (PreNormDetrTransformerEncoder,
+                             PreNormDetrTransformerEncoderLayer)
 
 register_all_modules()
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
