@@ -1,4 +1,4 @@
-"""SoCo's proposal filters, their fall-backs for images left empty, and NMS.
+"""SoCo's proposal filters and their fall-backs for images left empty.
 
 SoCo (hologerry/SoCo, ``selective_search/filters.py``) keeps a box if both sides are at least
 32 px, its aspect ratio ``w / h`` is in ``[1/r, r]`` and its relative size
@@ -90,14 +90,3 @@ def filter_with_fallbacks(boxes, image_hw, box_filter):
         if len(idx):
             return idx, f.name
     return np.zeros(0, np.int64), 'empty'
-
-
-def nms(boxes, scores, iou_threshold):
-    """Indices of the boxes greedy NMS keeps, highest score first (torchvision's op)."""
-    import torch
-    from torchvision.ops import nms as tv_nms
-    if len(boxes) == 0:
-        return np.zeros(0, np.int64)
-    keep = tv_nms(torch.as_tensor(np.asarray(boxes, np.float32)),
-                  torch.as_tensor(np.asarray(scores, np.float32)), float(iou_threshold))
-    return keep.numpy()

@@ -9,8 +9,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..utils.boxes import nms
 from ..utils.errors import ConfigError
-from .filters import BoxFilter, filter_with_fallbacks, nms
+from .filters import BoxFilter, filter_with_fallbacks
 from .opencv_search import opencv_fast_search
 from .selective_search import selective_search
 

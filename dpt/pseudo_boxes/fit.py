@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from ..utils.boxes import nms
 from .cam import CamSettings
 
 
@@ -80,29 +81,11 @@ def cam_boxes(cam, cell, size, settings=CamSettings()):
 
 def nms_boxes(boxes, iou):
     """The rows of (M, 5) [x0, y0, x1, y1, score] boxes that maskrcnn-benchmark's CPU NMS
-    (``csrc/cpu/nms_cpu.cpp``) keeps at ``iou``: ranked by score, areas and overlaps with
-    its +1 pixel convention, a box dropped at overlap >= ``iou``; kept rows stay in their
-    input order."""
+    (``csrc/cpu/nms_cpu.cpp``) keeps at ``iou`` (:func:`dpt.utils.boxes.nms`); kept rows
+    stay in their input order."""
     if len(boxes) == 0:
         return boxes
-    t = torch.as_tensor(boxes[:, :4], dtype=torch.float32)
-    x0, y0, x1, y1 = t.unbind(1)
-    areas = (x1 - x0 + 1) * (y1 - y0 + 1)
-    order = torch.as_tensor(boxes[:, 4], dtype=torch.float32).sort(0, descending=True)[1]
-    thr = float(np.float32(iou))  # the kernel takes a C float
-    suppressed = np.zeros(len(t), bool)
-    for a, i in enumerate(order.tolist()):
-        if suppressed[i]:
-            continue
-        rest = order[a + 1:]
-        w = (torch.minimum(x1[i], x1[rest]) - torch.maximum(x0[i], x0[rest]) + 1).clamp_min(0)
-        h = (torch.minimum(y1[i], y1[rest]) - torch.maximum(y0[i], y0[rest]) + 1).clamp_min(0)
-        inter = w * h
-        ovr = inter / (areas[i] + areas[rest] - inter)
-        for j, o in zip(rest.tolist(), ovr.tolist()):
-            if o >= thr and not suppressed[j]:
-                suppressed[j] = True
-    return boxes[~suppressed]
+    return boxes[np.sort(nms(boxes[:, :4], boxes[:, 4], iou, kernel='maskrcnn_benchmark'))]
 
 
 def baseline_box(cam, threshold=0.2):
