@@ -6,6 +6,7 @@ import os.path as osp
 
 from ..proposals.sources import IMAGE_EXTENSIONS
 from ..utils.errors import DataError
+from .list_file import read_list_lines
 
 
 def read_folder(root):
@@ -30,18 +31,12 @@ def read_folder(root):
 def read_list(path, classes=None):
     """([(path, class index)], class names) from ``path`` lines ``relative/path label``;
     class names come from ``classes`` (a list) or are the sorted names the file uses."""
-    if not osp.isfile(path):
-        raise DataError(f'{path}: image list file not found')
     rows = []
-    with open(path, encoding='utf-8') as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            parts = line.rsplit(None, 1)
-            if len(parts) != 2:
-                raise DataError(f'{path}: line {number}: expected "<image path> <label>"')
-            rows.append((number, parts[0], parts[1]))
+    for number, line in read_list_lines(path):
+        parts = line.rsplit(None, 1)
+        if len(parts) != 2:
+            raise DataError(f'{path}: line {number}: expected "<image path> <label>"')
+        rows.append((number, parts[0], parts[1]))
     if not rows:
         raise DataError(f'{path}: no images listed')
     numeric = all(label.isdigit() for _, _, label in rows)

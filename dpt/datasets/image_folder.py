@@ -15,6 +15,7 @@ from mmdet.registry import DATASETS
 from ..proposals.sources import folder_images
 from ..utils.errors import DataError
 from .coco import CheckedImagesMixin
+from .list_file import read_list_lines
 
 
 @DATASETS.register_module()
@@ -44,18 +45,12 @@ class UnlabelledImageFolder(CheckedImagesMixin, BaseDetDataset):
 
     @staticmethod
     def _read_list(path):
-        if not osp.isfile(path):
-            raise DataError(f'{path}: image list file not found')
         names = []
-        with open(path, encoding='utf-8') as f:
-            for number, line in enumerate(f, 1):
-                line = line.strip()
-                if not line or line.startswith('#'):
-                    continue
-                if osp.isabs(line) or line.startswith('..'):
-                    raise DataError(f'{path}: line {number}: {line!r} is not a path relative '
-                                    'to the image folder')
-                names.append(line)
+        for number, line in read_list_lines(path):
+            if osp.isabs(line) or line.startswith('..'):
+                raise DataError(f'{path}: line {number}: {line!r} is not a path relative '
+                                'to the image folder')
+            names.append(line)
         if not names:
             raise DataError(f'{path}: the image list is empty')
         return names
