@@ -22,7 +22,7 @@ from torch import nn
 from ..engine.fileio import atomic_write_bytes
 from ..utils.checkpoint import load_checkpoint_file
 from ..utils.constants import IMAGENET_MEAN, IMAGENET_STD
-from ..utils.errors import DataError
+from ..utils.errors import CheckpointError, DataError
 
 RESUME_SUFFIX = '.resume.pth'
 
@@ -39,6 +39,9 @@ class ClassifierRecipe:
     crop_scale: tuple = (0.6, 1.0)  # of RandomResizedCrop: the object must stay in view
     workers: int = 1
     seed: int = 0
+    # weights to start from (e.g. torchvision's ImageNet MobileNetV2): every tensor of the
+    # model but its final linear layer's, which has the new classes
+    init: str = None
 
 
 def _loader(img_dir, recipe, train):
@@ -60,8 +63,36 @@ def _loader(img_dir, recipe, train):
 
 
 def build_model(recipe, num_classes):
-    import timm
-    return timm.create_model(recipe.arch, num_classes=num_classes, **recipe.model_kwargs)
+    """``recipe.arch``: a timm model name, or ``torchvision:<name>``; started from
+    ``recipe.init`` where given."""
+    family, _, name = recipe.arch.rpartition(':')
+    if family == 'torchvision':
+        import torchvision
+        model = torchvision.models.get_model(name, num_classes=num_classes,
+                                             **recipe.model_kwargs)
+    else:
+        import timm
+        model = timm.create_model(name, num_classes=num_classes, **recipe.model_kwargs)
+    if recipe.init:
+        _start_from(model, recipe.init)
+    return model
+
+
+def _start_from(model, path):
+    """Load every tensor of ``path`` into ``model`` but the final linear layer's."""
+    from ..utils.state_dict import revise_state_dict, state_dict_of
+    state = revise_state_dict(state_dict_of(load_checkpoint_file(path, map_location='cpu'),
+                                            path))
+    head = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+    own = model.state_dict()
+    fit = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape
+           and not k.startswith(head + '.')}
+    missing = [k for k in own if k not in fit and not k.startswith(head + '.')
+               and not k.endswith('num_batches_tracked')]
+    if missing:
+        raise CheckpointError(f"{path}: tensor '{missing[0]}' missing or of another shape "
+                        f'({len(missing)} of {len(own)}); another model?')
+    model.load_state_dict(fit, strict=False)
 
 
 @torch.no_grad()

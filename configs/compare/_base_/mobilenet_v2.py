@@ -5,6 +5,9 @@
 #     python tools/model_converters/convert_backbone.py \
 #         ~/.cache/dpt/weights/mobilenet_v2-b0353104.pth work_dirs/compare/imagenet/mobilenet_v2_mmdet.pth
 imagenet_backbone = 'work_dirs/compare/imagenet/mobilenet_v2_mmdet.pth'
+# the checkpoint as torchvision saved it (copied there by the command), for DETReg's region
+# encoder, which reads torchvision's layout itself
+imagenet_torchvision = 'work_dirs/compare/imagenet/mobilenet_v2-b0353104.pth'
 
 # strides 4, 8, 16, 32 (layers 2, 3, 5, 7: 24, 32, 96, 320 channels) for a 4-level FPN
 mobilenet_v2_fpn_channels = [24, 32, 96, 320]

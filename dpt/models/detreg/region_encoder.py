@@ -66,9 +66,11 @@ class RegionEncoder(BaseModule):
 
     def load_checkpoint(self, path):
         """Load the encoder's ResNet from ``path``; every tensor it has must be found."""
+        from ...weights.mobilenet import find_mobilenet_v2
         checkpoint = load_weights_file(path)
-        found = import_backbone(checkpoint, str(path), self.checkpoint_format,
-                                self.depth, min_fit=0.0)
+        found = (find_mobilenet_v2(checkpoint, str(path), self.checkpoint_format)
+                 or import_backbone(checkpoint, str(path), self.checkpoint_format,
+                                    self.depth, min_fit=0.0))
         own = self.backbone.state_dict()
         missing = [k for k in own if k not in found.state]
         if missing:
@@ -122,4 +124,7 @@ class RegionEncoder(BaseModule):
         ResNet counts only the stages it builds)."""
         if self.projection_head is not None:
             return self.projection_head[-1].out_features
-        return self.backbone.feat_dim
+        if hasattr(self.backbone, 'feat_dim'):
+            return self.backbone.feat_dim
+        with torch.no_grad():  # another backbone (mmdet's MobileNetV2): its last output's
+            return self.backbone(self.mean.new_zeros(1, 3, 32, 32))[-1].shape[1]

@@ -1,0 +1,432 @@
+"""Each pre-training strategy against its own paper's baseline on the demo data, from
+torchvision's ImageNet MobileNetV2, at the same fine-tune budget, over several seeds.
+
+    direct   Mask R-CNN (configs/compare/mask-rcnn_mobilenetv2_*): "ImageNet-1x vs
+             Direct(P1x)-1x" (arXiv 2106.03112, Table 1) on all demo train labels: the
+             ImageNet backbone fine-tuned; direct pre-training at 96 px from random init, then
+             the same fine-tune; from scratch with GN everywhere (He et al., ICCV 2019) for
+             the Direct arm's total budget
+    aligndet Faster R-CNN: box-domain pre-training (frozen ImageNet backbone) on the
+             proposals of all demo train images, then fine-tune on 10 % of the labels, vs the
+             same fine-tune from the ImageNet backbone (Li et al., ICCV 2023)
+    detreg   Deformable DETR: DETReg pre-training on all demo train images with the frozen
+             ImageNet backbone and its layer3 as region encoder, then fine-tune on DETReg's
+             seeded 10 % of the images, vs the same fine-tune from the ImageNet backbone
+             (Bar et al., CVPR 2022)
+    dap      Faster R-CNN: the ImageNet network fine-tuned as a classifier on the
+             classification demo split -> CAM pseudo boxes -> DAP pre-training -> fine-tune
+             on 10 % of the labels, vs the same fine-tune from the classifier (Zhong et al.,
+             CVPR 2021)
+
+Every training, pre-training and data job is a stage: done stages are skipped, a killed one
+resumes (training from its last checkpoint), so the same command continues where it
+stopped. Each seed has its own work dir; the unlabelled pools and the ImageNet backbone are
+shared. AP is box AP on the demo val split at the end of each fine-tune (validated four
+times along it for the curves). The page (--out, with a PNG next to it) holds each arm's
+mean ± std over the seeds, the paired per-seed differences, the images each arm trained on
+and its wall time.
+
+    python tools/analysis_tools/compare_strategies.py --seeds 0 1 2          # the table
+    python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --quick  # shorter budgets
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+import time
+
+from stages import ROOT, StageFailed, data_root_options, train_stage
+
+from dpt.engine.fileio import atomic_write_bytes
+
+CFG = 'configs/compare/'
+STRATEGIES = ('direct', 'aligndet', 'detreg', 'dap')
+TITLES = dict(direct='Direct pre-training', aligndet='AlignDet', detreg='DETReg', dap='DAP')
+PROPOSALS = 'annotations/train_ratio3size0008@0.5.json'  # AlignDet's pre-train config reads
+CAM_PREFIX = 'annotations/compare_cam_boxes'              # under the classification root
+CAM_NMS = 0.8                                             # the pseudo boxes DAP pre-trains on
+DONE = 'result.json'
+
+# Epochs per stage. Full: the whole table (3 seeds) in about 3 h on 2 quiet cores; quick:
+# about a sixth, under 30 min (docs/results/strategies.md has the measured costs). The
+# fine-tunes of the 10 % arms are on 30 images (8 iterations an epoch), the direct arms on
+# 300 (75), the pre-trainings on 300 (AlignDet, DETReg) or 1200 (DAP) unlabelled images.
+BUDGETS = dict(
+    full=dict(direct_pretrain=3, direct_finetune=3, scratch=4, aligndet_pretrain=2,
+              finetune_10pct=32, detreg_pretrain=2, classifier=4, dap_pretrain=1),
+    quick=dict(direct_pretrain=1, direct_finetune=1, scratch=1, aligndet_pretrain=1,
+               finetune_10pct=8, detreg_pretrain=1, classifier=1, dap_pretrain=1))
+# DAP's pre-training on the 1200 classification images stops after this share of its epoch
+# in --quick (iterations of the loop are cut via train_cfg.max_epochs=1 and a subset)
+QUICK_DAP_IMAGES = 300
+
+
+def run_stage(title, work_dir, fn):
+    """``fn(work_dir)`` -> a JSON-able dict, unless ``work_dir/result.json`` holds it: a
+    finished stage is skipped; a killed one left no result and runs again, ``fn``
+    continuing from what it left in ``work_dir``."""
+    path = osp.join(work_dir, DONE)
+    if osp.isfile(path):
+        print(f'==== {title}: done already', flush=True)
+        with open(path) as f:
+            return json.load(f)
+    os.makedirs(work_dir, exist_ok=True)
+    result = fn(work_dir)
+    atomic_write_bytes(json.dumps(result, indent=1).encode(), path)
+    return result
+
+
+def read_curve(work_dir, key='coco/bbox_mAP'):
+    """[[epoch, value], ...] of every validation in ``work_dir`` (mmengine's
+    ``<timestamp>/vis_data/scalars.json`` of each run, resumed ones too), and the last
+    validation's metrics ({} when none)."""
+    points, last = {}, (-1, {})
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if key in rec:
+                    points[int(rec['step'])] = rec[key]
+                    if rec['step'] >= last[0]:
+                        last = (rec['step'], {k: v for k, v in rec.items()
+                                              if k.startswith('coco/')})
+    return [[e, points[e]] for e in sorted(points)], last[1]
+
+
+def schedule_options(config, epochs, evals=4):
+    """--cfg-options training ``config`` for ``epochs`` epochs: its epoch-based lr steps
+    moved in proportion, ``evals`` validations along it, checkpoints as often (a killed run
+    loses at most that much)."""
+    from miniature import merged_config
+    cfg = merged_config(config)
+    old = cfg.train_cfg.max_epochs
+    every = max(1, epochs // evals)
+    opts = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={every}',
+            f'default_hooks.checkpoint.interval={every}']
+    for i, s in enumerate(cfg.param_scheduler):
+        if s.get('by_epoch', True) and 'milestones' in s:
+            steps = sorted({max(1, min(epochs - 1, round(m * epochs / old)))
+                            for m in s.milestones}) if epochs > 1 else [epochs]
+            opts += [f'param_scheduler.{i}.milestones={steps}', f'param_scheduler.{i}.end={epochs}']
+    return opts
+
+
+def images_seen(config, options, data_root):
+    """Training images a run of ``config`` goes through: epochs x images per epoch."""
+    from miniature import _train_images, merged_config
+    cfg = merged_config(config, options)
+    return cfg.train_cfg.max_epochs * _train_images(cfg, data_root)
+
+
+def training(title, config, work_dir, options, data_root):
+    """A training stage: its record (checkpoint, seconds), images seen, fine-tune curve and
+    last validation metrics."""
+    def run(wd):
+        record = train_stage(title, config, wd, options)
+        curve, metrics = read_curve(wd)
+        return dict(record, images=images_seen(config, options, data_root), curve=curve,
+                    metrics=metrics)
+    return run_stage(title, work_dir, run)
+
+
+def extracted(title, checkpoint, out, **kwargs):
+    """The fine-tune init of a pre-training (dpt.weights.extract_detector_weights)."""
+    def run(wd):
+        from dpt.weights import extract_detector_weights
+        result, path = extract_detector_weights(checkpoint, osp.join(wd, 'init.pth'), **kwargs)
+        print(result.summary(), flush=True)
+        return dict(checkpoint=path)
+    return run_stage(title, out, run)['checkpoint']
+
+
+class Context:
+    """Paths and budgets of one command."""
+
+    def __init__(self, args):
+        self.args = args
+        self.work = osp.join(ROOT, args.work_dir)
+        self.data = osp.join(ROOT, args.data)
+        self.cls = osp.join(ROOT, args.cls_data)
+        self.budget = args.budget
+        self.imagenet = osp.join(self.work, 'imagenet', 'mobilenet_v2_mmdet.pth')
+        self.torchvision = osp.join(self.work, 'imagenet', 'mobilenet_v2-b0353104.pth')
+
+    def data_options(self, seed):
+        return [*data_root_options(self.data), f'randomness.seed={seed}']
+
+    def result(self, strategy, arm, seed, stages, final):
+        """One row: the final fine-tune's metrics and curve; images and seconds summed over
+        ``stages`` (a shared pre-training counted in every arm that uses it)."""
+        return dict(strategy=TITLES[strategy], arm=arm, seed=seed, metrics=final['metrics'],
+                    curve=final['curve'], images=sum(s['images'] for s in stages),
+                    seconds=sum(s['seconds'] for s in stages))
+
+
+def prepare(ctx):
+    """Demo data, splits, AlignDet's proposals, the ImageNet MobileNetV2 in mmdet's layout
+    and as torchvision saved it (each made only if missing)."""
+    from dpt.datasets import make_demo_dataset
+    from dpt.datasets.demo_data import make_demo_classification
+    from dpt.datasets.splits import make_semi_splits
+    from dpt.proposals import ProposalSettings, generate_proposals
+    from dpt.utils.offline_weights import mobilenet_v2_imagenet
+    from dpt.weights import convert_backbone
+    gt_file = osp.join(ctx.data, 'annotations', 'instances_train.json')
+    if not osp.isfile(gt_file):  # a demo set of another size (tests) is used as it is
+        make_demo_dataset(ctx.data)
+    if not osp.isdir(osp.join(ctx.cls, 'train')):
+        make_demo_classification(ctx.cls)
+    make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], [1])
+    make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], seed=42, mode='images')
+    if not osp.isfile(osp.join(ctx.data, PROPOSALS)):  # the job resumes from its partial file
+        generate_proposals(osp.join(ctx.data, PROPOSALS), osp.join(ctx.data, 'train'),
+                           gt_file, ProposalSettings.from_options('soco'), ctx.args.workers)
+    source = mobilenet_v2_imagenet(check=True)
+    if source is None:
+        raise SystemExit('compare_strategies: torchvision ImageNet MobileNetV2 not found or '
+                         'not the expected file (tools/setup_env.sh puts it in '
+                         '~/.cache/dpt/weights; DPT_MOBILENET_V2 names another path)')
+    if not osp.isfile(ctx.torchvision):
+        os.makedirs(osp.dirname(ctx.torchvision), exist_ok=True)
+        shutil.copyfile(source, ctx.torchvision + '.tmp')
+        os.replace(ctx.torchvision + '.tmp', ctx.torchvision)
+    if not osp.isfile(ctx.imagenet):
+        print(convert_backbone(ctx.torchvision, ctx.imagenet).summary(), flush=True)
+
+
+def imagenet_init(ctx, module='model.backbone'):
+    return [f'{module}.init_cfg.checkpoint={ctx.imagenet}']
+
+
+def direct(ctx, seed, work):
+    b, cfg = ctx.budget, CFG + 'mask-rcnn_mobilenetv2_'
+    opts = ctx.data_options(seed)
+    finetune = cfg + 'imagenet-finetune_demo.py'
+    fine_opts = [*opts, *schedule_options(finetune, b['direct_finetune'])]
+    imagenet = training(f'seed {seed}: direct, ImageNet -> fine-tune', finetune,
+                        osp.join(work, 'direct_imagenet'), [*fine_opts, *imagenet_init(ctx)],
+                        ctx.data)
+    pretrain = cfg + 'direct-pretrain_demo.py'
+    pre = training(f'seed {seed}: direct pre-training', pretrain,
+                   osp.join(work, 'direct_pretrain'),
+                   [*opts, *schedule_options(pretrain, b['direct_pretrain'], evals=1)],
+                   ctx.data)
+    tuned = training(f'seed {seed}: direct, Direct -> fine-tune', finetune,
+                     osp.join(work, 'direct_finetune'),
+                     [*fine_opts, 'model.backbone.init_cfg=None',
+                      f'load_from={pre["checkpoint"]}'],
+                     ctx.data)
+    scratch = cfg + 'gn-all_scratch_demo.py'
+    gn = training(f'seed {seed}: direct, scratch GN', scratch, osp.join(work, 'direct_scratch'),
+                  [*opts, *schedule_options(scratch, b['scratch'])], ctx.data)
+    return [ctx.result('direct', 'ImageNet -> fine-tune', seed, [imagenet], imagenet),
+            ctx.result('direct', 'Direct pre-training -> fine-tune', seed, [pre, tuned], tuned),
+            ctx.result('direct', 'scratch, GN', seed, [gn], gn)]
+
+
+def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset,
+                    fine_opts=()):
+    """Pre-train (all options given), extract with ``preset``, fine-tune from the ImageNet
+    backbone (the baseline) and from the pre-training (the strategy)."""
+    b = ctx.budget
+    opts = ctx.data_options(seed)
+    pre = training(f'seed {seed}: {name} pre-training', pretrain,
+                   osp.join(work, f'{name}_pretrain'), [*opts, *pre_opts], ctx.data)
+    init = extracted(f'seed {seed}: {name} weights', pre['checkpoint'],
+                     osp.join(work, f'{name}_init'), preset=preset)
+    fine = [*opts, *schedule_options(finetune, b['finetune_10pct']), *fine_opts]
+    base = training(f'seed {seed}: {name}, ImageNet -> fine-tune', finetune,
+                    osp.join(work, f'{name}_baseline'), [*fine, *imagenet_init(ctx)], ctx.data)
+    tuned = training(f'seed {seed}: {name}, pre-trained -> fine-tune', finetune,
+                     osp.join(work, f'{name}_finetune'),
+                     [*fine, *imagenet_init(ctx), f'load_from={init}'], ctx.data)
+    return base, pre, tuned
+
+
+def aligndet(ctx, seed, work):
+    pretrain = CFG + 'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py'
+    pre_opts = [*schedule_options(pretrain, ctx.budget['aligndet_pretrain'], evals=1),
+                *imagenet_init(ctx, 'model.detector.backbone')]
+    base, pre, tuned = self_supervised(
+        ctx, seed, work, 'aligndet', pretrain,
+        CFG + 'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py', pre_opts, 'aligndet')
+    return [ctx.result('aligndet', 'ImageNet -> fine-tune', seed, [base], base),
+            ctx.result('aligndet', 'ImageNet -> AlignDet -> fine-tune', seed, [pre, tuned],
+                       tuned)]
+
+
+def detreg(ctx, seed, work):
+    pretrain = CFG + 'deformable-detr_mobilenetv2_detreg-pretrain_demo.py'
+    pre_opts = [*schedule_options(pretrain, ctx.budget['detreg_pretrain'], evals=1),
+                *imagenet_init(ctx), f'model.region_encoder.checkpoint={ctx.torchvision}']
+    base, pre, tuned = self_supervised(
+        ctx, seed, work, 'detreg', pretrain,
+        CFG + 'deformable-detr_mobilenetv2_detreg-finetune_demo.py', pre_opts, 'detreg')
+    return [ctx.result('detreg', 'ImageNet -> fine-tune', seed, [base], base),
+            ctx.result('detreg', 'ImageNet -> DETReg -> fine-tune', seed, [pre, tuned],
+                       tuned)]
+
+
+def dap_classifier(ctx):
+    """The ImageNet MobileNetV2 fine-tuned on the classification split, its mmdet backbone
+    and its CAM pseudo boxes (shared by every seed); returns the stage result."""
+    def run(wd):
+        from dpt.apis.classifier import ClassifierRecipe, train_classifier
+        from dpt.datasets.classification import read_folder
+        from dpt.pseudo_boxes import CamSettings
+        from dpt.pseudo_boxes.generate import generate_cam_boxes, output_names
+        from dpt.weights import convert_backbone
+        t0 = time.time()
+        out = osp.join(wd, 'classifier.pth')
+        recipe = ClassifierRecipe(arch='torchvision:mobilenet_v2', init=ctx.torchvision,
+                                  epochs=ctx.budget['classifier'], batch_size=32, lr=0.01,
+                                  weight_decay=4e-5, image_size=128)
+        if not osp.isfile(out + '.json'):
+            train_classifier(osp.join(ctx.cls, 'train'), out, recipe, osp.join(ctx.cls, 'val'))
+        with open(out + '.json') as f:
+            record = json.load(f)
+        backbone = osp.join(wd, 'backbone.pth')
+        print(convert_backbone(out, backbone).summary(), flush=True)
+        img_root = osp.join(ctx.cls, 'train')
+        prefix = osp.join(wd, 'cam_boxes')
+        settings = CamSettings(scales=(128, 256), nms=(CAM_NMS,))
+        boxes = output_names(prefix, settings)[CAM_NMS]
+        if not osp.isfile(boxes):
+            items, classes = read_folder(img_root)
+            generate_cam_boxes(prefix, img_root, items, classes, 'torchvision:mobilenet_v2',
+                               out, {}, settings, ctx.args.workers)
+        with open(boxes) as f:
+            images = len(json.load(f)['images'])
+        epochs = recipe.epochs
+        return dict(classifier=out, backbone=backbone, boxes=boxes,
+                    val_accuracy=record.get('val_accuracy'), seconds=time.time() - t0,
+                    images=epochs * record['train_images'], cam_images=images)
+    return run_stage('DAP classifier and CAM boxes', osp.join(ctx.work, 'classifier'), run)
+
+
+def dap(ctx, seed, work):
+    clf = dap_classifier(ctx)
+    b = ctx.budget
+    pretrain = CFG + 'faster-rcnn_mobilenetv2_dap-pretrain_demo.py'
+    backbone = [f'model.backbone.init_cfg.checkpoint={clf["backbone"]}']
+    pre_opts = [f'train_dataloader.dataset.data_root={ctx.cls}/',
+                f'train_dataloader.dataset.ann_file={clf["boxes"]}',
+                f'randomness.seed={seed}', *backbone,
+                *schedule_options(pretrain, b['dap_pretrain'], evals=1)]
+    if ctx.args.quick:
+        pre_opts.append(f'train_dataloader.dataset.indices={QUICK_DAP_IMAGES}')
+    pre = training(f'seed {seed}: DAP pre-training', pretrain, osp.join(work, 'dap_pretrain'),
+                   pre_opts, ctx.cls)
+    if ctx.args.quick:  # the subset, not the whole file
+        pre = dict(pre, images=min(pre['images'], b['dap_pretrain'] * QUICK_DAP_IMAGES))
+    init = extracted(f'seed {seed}: DAP weights', pre['checkpoint'], osp.join(work, 'dap_init'),
+                     preset='dap')
+    finetune = CFG + 'faster-rcnn_mobilenetv2_dap-finetune_demo.py'
+    fine = [*ctx.data_options(seed), *schedule_options(finetune, b['finetune_10pct']),
+            *backbone]
+    base = training(f'seed {seed}: DAP, classifier -> fine-tune', finetune,
+                    osp.join(work, 'dap_baseline'), fine, ctx.data)
+    tuned = training(f'seed {seed}: DAP, classifier -> DAP -> fine-tune', finetune,
+                     osp.join(work, 'dap_finetune'), [*fine, f'load_from={init}'], ctx.data)
+    shared = dict(images=clf['images'], seconds=clf['seconds'])  # counted in both arms
+    return [ctx.result('dap', 'ImageNet -> classifier -> fine-tune', seed, [shared, base],
+                       base),
+            ctx.result('dap', 'ImageNet -> classifier -> DAP -> fine-tune', seed,
+                       [shared, pre, tuned], tuned)]
+
+
+RUNS = dict(direct=direct, aligndet=aligndet, detreg=detreg, dap=dap)
+# (strategy, arm, baseline arm) of the paired differences
+COMPARISONS = [
+    (TITLES['direct'], 'Direct pre-training -> fine-tune', 'ImageNet -> fine-tune'),
+    (TITLES['direct'], 'Direct pre-training -> fine-tune', 'scratch, GN'),
+    (TITLES['aligndet'], 'ImageNet -> AlignDet -> fine-tune', 'ImageNet -> fine-tune'),
+    (TITLES['detreg'], 'ImageNet -> DETReg -> fine-tune', 'ImageNet -> fine-tune'),
+    (TITLES['dap'], 'ImageNet -> classifier -> DAP -> fine-tune',
+     'ImageNet -> classifier -> fine-tune'),
+]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--strategies', nargs='+', choices=STRATEGIES, default=list(STRATEGIES))
+    p.add_argument('--quick', action='store_true',
+                   help='about a sixth of the budgets (under 30 min for 3 seeds)')
+    p.add_argument('--work-dir', default=None,
+                   help='default work_dirs/compare (--quick: work_dirs/compare_quick)')
+    p.add_argument('--data', default='data/demo')
+    p.add_argument('--cls-data', default='data/demo_cls')
+    p.add_argument('--out', default=None, help='default docs/results/strategies.md '
+                   '(--quick: docs/results/strategies_quick.md)')
+    p.add_argument('--workers', type=int, default=1, help='processes for proposals and CAMs')
+    p.add_argument('--epochs', nargs='+', default=[], metavar='STAGE=N',
+                   help=f'override budgets, e.g. finetune_10pct=16 (stages: '
+                   f'{", ".join(BUDGETS["full"])})')
+    args = p.parse_args(argv)
+    budget = dict(BUDGETS['quick' if args.quick else 'full'])
+    for item in args.epochs:
+        stage, _, value = item.partition('=')
+        if stage not in budget or not value.isdigit() or int(value) < 1:
+            p.error(f'--epochs {item}: write STAGE=N (N >= 1) with STAGE one of '
+                    f'{", ".join(budget)}')
+        budget[stage] = int(value)
+    args.budget = budget
+    suffix = '_quick' if args.quick else ''
+    args.work_dir = args.work_dir or f'work_dirs/compare{suffix}'
+    args.out = args.out or f'docs/results/strategies{suffix}.md'
+    return args
+
+
+def notes(ctx, command, results, seconds):
+    from miniature import machine
+    b = ctx.budget
+    lines = [
+        f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}; '
+        f'{seconds / 60:.1f} min for that command (stages finished by an earlier run are '
+        'reused and not counted there; each arm\'s wall time below is its own stages\').',
+        f"- ImageNet backbone: torchvision's MobileNetV2 (`mobilenet_v2-b0353104.pth`, "
+        '71.9 % top-1) converted to mmdet\'s MobileNetV2 by '
+        '`tools/model_converters/convert_backbone.py` (every tensor filled)',
+        f"- budgets ({'--quick' if ctx.args.quick else 'full'}), epochs: {json.dumps(b)}; "
+        '"images seen" counts every stage of an arm (its pre-training and the DAP '
+        'classifier included)',
+        '- AP: box AP on the 60 demo val images at the end of each fine-tune; the curves: '
+        'the validations along it (mean over the seeds, band: std)',
+        '- configs: `configs/compare/`; strategy pages: '
+        '[direct pre-training](direct_pretraining_miniature.md), '
+        '[AlignDet](aligndet_miniature.md), [DETReg](detreg_miniature.md), '
+        '[DAP](dap_miniature.md)']
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ctx = Context(args)
+    start = time.time()
+    prepare(ctx)
+    results = []
+    try:
+        for seed in args.seeds:
+            work = osp.join(ctx.work, f'seed{seed}')
+            for name in args.strategies:
+                results += RUNS[name](ctx, seed, work)
+    except StageFailed as e:
+        sys.exit(f'compare_strategies: {e}')
+    from miniature import command_line, write_report
+    from strategies_report import page, plot
+    out = osp.join(ROOT, args.out)
+    atomic_write_bytes(json.dumps(results, indent=1).encode(),
+                       osp.join(ctx.work, 'results.json'))
+    picture = plot(results, osp.splitext(out)[0] + '.png')
+    text = page(results, COMPARISONS, notes(ctx, command_line(__file__), results,
+                                            time.time() - start), picture)
+    print('\n' + text)
+    write_report(args.out, text)
+
+
+if __name__ == '__main__':
+    main()
