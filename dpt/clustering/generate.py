@@ -3,14 +3,12 @@
 :class:`ClusterJob` fits the PCA (:mod:`.maths`) on the RoIAlign features (:mod:`.features`)
 of a random sample of images, projects the features of every proposal, runs K-means and gives
 each proposal its nearest centre as ``category_id`` (cluster + 1). It keeps the PCA and the
-projected features of each chunk of images in ``<out>.parts/``, so that a killed run continues where it stopped;
-the output is written atomically, then that folder is removed.
+projected features of each chunk of images in ``<out>.parts/`` (a
+:class:`~dpt.engine.resumable.PartsFolder` headed by the settings), so that a killed run
+continues where it stopped and a rerun with other settings is refused; the output is written
+atomically, then that folder is removed.
 """
-import io
-import json
-import os
 import os.path as osp
-import shutil
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -20,7 +18,7 @@ import numpy as np
 import torch
 
 from ..datasets.coco import check_coco
-from ..engine.fileio import atomic_write_bytes
+from ..engine.resumable import PARTS_SUFFIX, PartsFolder
 from ..utils.errors import ConfigError, DataError, load_json
 from .features import RoIFeatures, build_backbone
 from .maths import CovarianceStats, kmeans, nearest_centres
@@ -88,25 +86,13 @@ class ClusterJob:
             self.by_image[ann['image_id']].append(ann)
         self.images = [im for im in self.data['images'] if self.by_image[im['id']]]
         self.device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-        self.parts = self.out + '.parts'
+        self.parts = self.out + PARTS_SUFFIX
         self.chunks = [self.images[i:i + settings.chunk_images]
                        for i in range(0, len(self.images), settings.chunk_images)]
         self._features = None
-        self._check_parts()
-
-    def _check_parts(self):
-        header = osp.join(self.parts, 'settings.json')
-        mine = dict(proposal_file=osp.abspath(self.proposal_file),
-                    proposals=len(self.data['annotations']), **self.settings.feature_settings())
-        if osp.isfile(header):
-            with open(header) as f:
-                old = json.load(f)
-            if old != mine:
-                raise ConfigError(f'{self.parts}: left by a run with other settings ({old}); '
-                                  'rerun with those options, or delete it to start afresh')
-        else:
-            os.makedirs(self.parts, exist_ok=True)
-            atomic_write_bytes(json.dumps(mine).encode(), header)
+        self.work = PartsFolder(self.parts, dict(proposal_file=osp.abspath(self.proposal_file),
+                                                 proposals=len(self.data['annotations']),
+                                                 **settings.feature_settings()))
 
     @property
     def features(self):
@@ -128,18 +114,9 @@ class ClusterJob:
         boxes[:, 2:] += boxes[:, :2]
         return self.features(rgb, boxes)
 
-    def _save(self, obj, name):
-        buf = io.BytesIO()
-        torch.save(obj, buf)
-        atomic_write_bytes(buf.getvalue(), osp.join(self.parts, name))
-
-    def _load(self, name):
-        path = osp.join(self.parts, name)
-        return torch.load(path, map_location='cpu') if osp.isfile(path) else None
-
     @property
     def has_pca(self):
-        return osp.isfile(osp.join(self.parts, 'pca.pt'))
+        return self.work.has('pca.pt')
 
     def fit_pca(self):
         """The PCA, from the proposals of up to ``pca_images`` random images."""
@@ -156,17 +133,18 @@ class ClusterJob:
             stats.add(x)
             yield self.images[i]
         mean, components, ratio = stats.pca(s.pca_dims)
-        self._save(dict(mean=mean.cpu(), components=components.cpu(), explained=ratio,
-                        proposals=stats.n, features=len(mean)), 'pca.pt')
+        self.work.save('pca.pt', dict(mean=mean.cpu(), components=components.cpu(),
+                                     explained=ratio, proposals=stats.n,
+                                     features=len(mean)))
 
     def extract(self):
         """The projected features of every proposal, saved chunk by chunk."""
-        pca = self._load('pca.pt')
+        pca = self.work.load('pca.pt')
         if pca is None:
             raise ConfigError(f'{self.parts}: no PCA yet; run fit_pca() first')
         mean, comps = pca['mean'].to(self.device), pca['components'].to(self.device)
         for k, chunk in enumerate(self.chunks):
-            if osp.isfile(osp.join(self.parts, f'features_{k:05d}.pt')):
+            if self.work.has(f'features_{k:05d}.pt'):
                 continue
             ids, feats = [], []
             for im in chunk:
@@ -176,17 +154,18 @@ class ClusterJob:
             feats = torch.cat(feats).cpu()
             # half precision halves memory and disk (COCO: ~14M x 256) where values fit
             feats = feats.half() if feats.abs().max() < 6e4 else feats
-            self._save(dict(ann_ids=torch.tensor(ids), features=feats), f'features_{k:05d}.pt')
+            self.work.save(f'features_{k:05d}.pt',
+                           dict(ann_ids=torch.tensor(ids), features=feats))
 
     def done_images(self):
         """Images whose features are saved already."""
         return sum(len(c) for k, c in enumerate(self.chunks)
-                   if osp.isfile(osp.join(self.parts, f'features_{k:05d}.pt')))
+                   if self.work.has(f'features_{k:05d}.pt'))
 
     def finish(self):
         """K-means, then the output file (atomically); returns a summary dict."""
         s, start = self.settings, time.time()
-        parts = [self._load(f'features_{k:05d}.pt') for k in range(len(self.chunks))]
+        parts = [self.work.load(f'features_{k:05d}.pt') for k in range(len(self.chunks))]
         if any(p is None for p in parts):
             raise ConfigError(f'{self.parts}: features missing; run extract() first')
         ann_ids = torch.cat([p['ann_ids'] for p in parts])
@@ -206,15 +185,14 @@ class ClusterJob:
                                for a in self.data['annotations']]
         data['categories'] = [dict(id=i + 1, name=f'cluster_{i + 1}', supercategory='cluster')
                               for i in range(s.num_clusters)]
-        pca = self._load('pca.pt')
+        pca = self.work.load('pca.pt')
         info = dict(data.get('info') or {})
         info['clustering'] = dict(
             asdict(s), method='RoIAlign features of the last backbone stage, PCA, K-means '
             '(AlignDet, ICCV 2023, App. B.5)', proposals_of=osp.basename(self.proposal_file),
             pca_explained_variance=round(pca['explained'], 4), pca_proposals=pca['proposals'])
         data['info'] = info
-        atomic_write_bytes(json.dumps(data).encode(), self.out)
-        shutil.rmtree(self.parts, ignore_errors=True)
+        self.work.finish({self.out: data})  # the output, atomically; then the parts go
         sizes = torch.bincount(labels, minlength=s.num_clusters)
         return dict(out=self.out, images=len(self.images), proposals=len(labels),
                     clusters=s.num_clusters, features=pca['features'],

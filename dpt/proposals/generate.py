@@ -8,15 +8,15 @@ The layout is that of AlignDet's published ``train2017_ratio3size0008@0.5.json``
 annotations of an image are written in rank order). Images that could not be read are left
 out of ``images`` and listed under ``failed_images``.
 
-A run appends each finished image to ``<out>.partial.jsonl`` (flushed per image), so a killed
-run continues where it stopped. The output is written atomically at the end of every run; the
-partial file is removed only once the output holds every image of the source, so a run with
-``limit`` or with failed images can be continued (only the missing images are computed).
+A run appends each finished image to ``<out>.partial.jsonl`` (flushed per image; a
+:class:`~dpt.engine.resumable.PartialFile` headed by the settings), so a killed run continues
+where it stopped and a rerun with other settings is refused. The output is written atomically
+at the end of every run; the partial file is removed only once the output holds every image
+of the source, so a run with ``limit`` or with failed images can be continued (only the
+missing images are computed).
 """
 import itertools
-import json
 import multiprocessing as mp
-import os
 import os.path as osp
 import signal
 import threading
@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..engine.fileio import atomic_write_bytes
+from ..engine.resumable import PARTIAL_SUFFIX, PartialFile
 from ..utils.errors import ConfigError, DataError
 from ..utils.image_io import read_rgb
 from ..utils.workers import pool_initializer
@@ -37,7 +37,6 @@ from .propose import ProposalSettings, propose
 from .sources import coco_images, folder_images
 
 CATEGORY = dict(id=1, name='selective_search', supercategory='selective_search')
-PARTIAL_SUFFIX = '.partial.jsonl'
 
 
 # ----------------------------------------------------------------------------- one image
@@ -116,41 +115,15 @@ class ProposalJob:
         self.total = len(images)
         self.images = images[:limit] if limit else images
         self.partial = self.out + PARTIAL_SUFFIX
-        self.done = self._load_partial()
+        self.journal = PartialFile(
+            self.partial, dict(partial_of=osp.basename(self.out),
+                               settings=self.settings.to_dict()),
+            is_record=lambda rec: 'boxes' in rec)
+        self.done = self.journal.load()
         self.reused = sum(im['file_name'] in self.done for im in self.images)
         self.todo = [im for im in self.images if im['file_name'] not in self.done]
         self.failed = {}
         self.computed = 0
-
-    def _load_partial(self):
-        header = dict(partial_of=osp.basename(self.out), settings=self.settings.to_dict())
-        if not osp.isfile(self.partial):
-            atomic_write_bytes((json.dumps(header) + '\n').encode(), self.partial)
-            return {}
-        with open(self.partial, encoding='utf-8', errors='replace') as f:
-            lines = f.read().split('\n')
-        try:
-            old = json.loads(lines[0])
-        except json.JSONDecodeError:
-            old = None
-        if not isinstance(old, dict) or old.get('settings') != header['settings']:
-            was = old.get('settings') if isinstance(old, dict) else 'unreadable header'
-            raise ConfigError(f'{self.partial}: left by a run with other settings ({was}); '
-                              f'rerun with those options, or delete it to start afresh')
-        done, clean = {}, True
-        for line in lines[1:]:
-            try:
-                rec = json.loads(line) if line else None
-            except json.JSONDecodeError:
-                rec = None  # the last line of a killed run may be cut short
-            if isinstance(rec, dict) and 'boxes' in rec:
-                done[rec['file_name']] = rec
-            elif line:
-                clean = False
-        if not clean or (lines[-1] != ''):  # rewrite so that new lines start on a clean line
-            text = ''.join(json.dumps(r) + '\n' for r in [header, *done.values()])
-            atomic_write_bytes(text.encode(), self.partial)
-        return done
 
     def _tasks(self):
         for im in self.todo:
@@ -162,12 +135,12 @@ class ProposalJob:
         """Process the images not done yet, yielding each record as it finishes."""
         if not self.todo:
             return
-        with open(self.partial, 'a', encoding='utf-8') as f:
+        with self.journal.appending() as append:
             if workers <= 1:
                 _init_worker(self.settings, pool=False)
-                yield from self._record(map(_process, self._tasks()), f)
+                yield from self._record(map(_process, self._tasks()), append)
             else:
-                yield from self._record(self._in_processes(workers), f)
+                yield from self._record(self._in_processes(workers), append)
 
     def _in_processes(self, workers):
         """Records from ``workers`` forked processes, a few tasks ahead of the finished ones.
@@ -224,13 +197,12 @@ class ProposalJob:
         finally:
             running.pop(fut, None)
 
-    def _record(self, results, f):
+    def _record(self, results, append):
         for rec in results:
             if 'error' in rec:
                 self.failed[rec['file_name']] = rec['error']
             else:
-                f.write(json.dumps(rec) + '\n')
-                f.flush()
+                append(rec)
                 self.done[rec['file_name']] = rec
                 self.computed += 1
             yield rec
@@ -261,10 +233,9 @@ class ProposalJob:
                     date_created=time.strftime('%Y-%m-%d %H:%M:%S'))
         data = dict(info=info, images=images, annotations=anns, categories=[CATEGORY],
                     failed_images=failed)
-        atomic_write_bytes(json.dumps(data).encode(), self.out)
         complete = len(self.images) == self.total and not failed
-        if complete:  # only now that the output holds every image; else a rerun continues
-            os.remove(self.partial)
+        # the partial file goes only once the output holds every image; else a rerun continues
+        self.journal.finish({self.out: data}, complete)
         return dict(out=self.out, images=len(self.images), written=len(images),
                     computed=self.computed, reused=self.reused, failed=len(failed),
                     proposals=len(anns), filters=dict(used), complete=complete,

@@ -7,11 +7,11 @@ image's label as ``category_id`` and a ``score`` (DAP's: box area over the image
 box's); ``<prefix>_baseline.json`` holds the single-threshold CAM box of each image.
 Unreadable images are listed under ``failed_images`` and skipped.
 
-Every finished image is appended to ``<prefix>.partial.jsonl`` (raw boxes before NMS), whose
-first line records what the boxes were made with (classifier, checkpoint, settings): a
-killed run continues where it stopped, and a rerun with other settings is refused with one
-line. The outputs are written atomically at the end of each run, and the partial file is
-removed once they hold every image.
+Every finished image is appended to ``<prefix>.partial.jsonl`` (raw boxes before NMS; a
+:class:`~dpt.engine.resumable.PartialFile`), whose first line records what the boxes were made
+with (classifier, checkpoint, settings): a killed run continues where it stopped, and a rerun
+with other settings is refused with one line. The outputs are written atomically at the end of
+each run, and the partial file is removed once they hold every image.
 """
 import hashlib
 import json
@@ -26,16 +26,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..engine.fileio import atomic_write_bytes
+from ..engine.resumable import PARTIAL_SUFFIX, PartialFile
 from ..utils.errors import ConfigError, DataError
 from ..utils.image_io import read_rgb
 from ..utils.workers import pool_initializer
 from .cam import CamSettings, class_activation_maps
 from .classifier import build_classifier
 from .fit import baseline_box, cam_boxes, nms_boxes
-
-PARTIAL_SUFFIX = '.partial.jsonl'
-
 
 def output_names(prefix, settings=CamSettings()):
     return {iou: f'{prefix}_nms{iou:g}.json' for iou in settings.nms}
@@ -140,70 +137,21 @@ def job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings):
     return json.loads(json.dumps(header))  # as it reads back (tuples are lists)
 
 
-def load_partial(path, header, is_record):
-    """Records of a resumable job's partial file ``path`` (JSON lines after a header line),
-    by ``file_name``. A missing file is started with ``header``; a file whose header differs
-    is refused with one line naming the file and the settings that differ; a line cut by a
-    kill is dropped (and the file rewritten so that new lines start on a clean line)."""
-    if not osp.isfile(path):
-        atomic_write_bytes((json.dumps(header) + '\n').encode(), path)
-        return {}
-    with open(path, encoding='utf-8', errors='replace') as f:
-        lines = f.read().split('\n')
-    try:
-        old = json.loads(lines[0])
-    except json.JSONDecodeError:
-        old = None
-    if not isinstance(old, dict) or 'partial_of' not in old:
-        raise ConfigError(f'{path}: no settings header (left by an older version?); delete it '
-                          'to start afresh')
-    differ = _differences(old, header)
-    if differ:
-        raise ConfigError(f'{path}: left by a run with other settings ({"; ".join(differ)}); '
-                          'rerun with those, or delete it to start afresh')
-    done, clean = {}, True
-    for line in lines[1:]:
-        try:
-            rec = json.loads(line) if line else None
-        except json.JSONDecodeError:
-            rec = None  # the last line of a killed run may be cut short
-        if isinstance(rec, dict) and is_record(rec):
-            done[rec['file_name']] = rec
-        elif line:
-            clean = False
-    if not clean or lines[-1] != '':
-        text = ''.join(json.dumps(r) + '\n' for r in [header, *done.values()])
-        atomic_write_bytes(text.encode(), path)
-    return done
-
-
-def _differences(old, new, where=''):
-    out = []
-    for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
-        if k == 'partial_of' or a == b:
-            continue
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f'{where}{k}.')
-        else:
-            out.append(f'{where}{k} {json.dumps(a)} there, {json.dumps(b)} now')
-    return out
-
-
 def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model_kwargs=None,
                        settings=CamSettings(), workers=1, batch_size=16, device=None,
                        limit=None, log=print, num_classes=None):
     """Compute the boxes of ``items`` ([(file_name, class index)]) not yet in the partial
     file, then write the outputs; return a summary dict (computed, failed, files)."""
     if not prefix or prefix.endswith('.json'):
-        raise ConfigError(f'--out {prefix}: give a prefix (no .json); outputs are '
+        raise ConfigError(f'prefix={prefix}: give a prefix (no .json); outputs are '
                           f'<prefix>_nms<iou>.json')
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     partial = prefix + PARTIAL_SUFFIX
     os.makedirs(osp.dirname(osp.abspath(prefix)), exist_ok=True)
-    header = job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings)
-    done = load_partial(partial, header, lambda r: 'file_name' in r and (
-        'boxes' in r or 'error' in r))
+    journal = PartialFile(partial, job_header(prefix, spec, checkpoint, model_kwargs,
+                                              num_classes, settings),
+                          is_record=lambda r: 'boxes' in r or 'error' in r)
+    header, done = journal.header, journal.load()
     todo = [it for it in items if it[0] not in done or 'error' in done[it[0]]]
     log(f'{len(items)} images, {len(items) - len(todo)} done already, '
         f'{len(todo) if limit is None else min(limit, len(todo))} to do in this run '
@@ -212,15 +160,14 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
         todo = todo[:limit]
     chunks = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     start, count = time.time(), 0
-    with open(partial, 'a') as out:
+    with journal.appending() as append:
         def record(results):
             nonlocal count
             for r in results:
                 done[r['file_name']] = r
-                out.write(json.dumps(r) + '\n')
                 if 'error' in r:
                     log(f"{osp.join(img_root, r['file_name'])}: {r['error']} (skipped)")
-            out.flush()
+            append(*results)
             count += len(results)
             log(f'{count}/{len(todo)} images, {count / (time.time() - start):.1f} img/s')
 
@@ -251,17 +198,15 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
             for chunk in chunks:
                 record(process_chunk(classifier, img_root, chunk, settings, device))
     meta = {k: v for k, v in header.items() if k != 'partial_of'}
-    files = {}
-    for iou, path in output_names(prefix, settings).items():
-        data = _coco(items, classes, done, 'boxes', iou, meta)
-        atomic_write_bytes(json.dumps(data).encode(), path)
-        files[f'nms {iou:g}'] = path
-    base = f'{prefix}_baseline.json'
-    atomic_write_bytes(json.dumps(_coco(items, classes, done, 'baseline',
-                                        meta=meta)).encode(), base)
-    files['baseline'] = base
+    files = {f'nms {iou:g}': path for iou, path in output_names(prefix, settings).items()}
+    files['baseline'] = f'{prefix}_baseline.json'
+
+    def outputs():  # one at a time: each holds every box of the set
+        for iou, path in output_names(prefix, settings).items():
+            yield path, _coco(items, classes, done, 'boxes', iou, meta)
+        yield files['baseline'], _coco(items, classes, done, 'baseline', meta=meta)
+
     failed = [n for n, r in done.items() if 'error' in r]
-    if all(it[0] in done for it in items) and not failed:
-        os.remove(partial)
+    journal.finish(outputs(), complete=all(it[0] in done for it in items) and not failed)
     return dict(computed=len(todo), failed=failed, files=files,
                 seconds=time.time() - start)
