@@ -4,21 +4,18 @@
 # fewer sampled anchors / RoIs. The backbone is frozen at random init here (there is no
 # image-domain demo backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...)
 # to start from one.
-_base_ = ['./faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/demo_data.py']
+_base_ = ['./faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/tiny_faster_rcnn.py',
+           '../_base_/demo_data.py']
 
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py)
 proposal_file = 'annotations/train_ratio3size0008@0.5.json'
 
-model = dict(detector=dict(
-    backbone=dict(depth=18, base_channels=16, init_cfg=None),
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
-    roi_head=dict(bbox_roi_extractor=dict(out_channels=64),
-                  bbox_head=dict(in_channels=64, conv_out_channels=64, fc_out_channels=256)),
-    train_cfg=dict(rpn=dict(sampler=dict(num=256)),
-                   rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=dict(sampler=dict(num=128))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300))))
+# the tiny sizes (../_base_/tiny_faster_rcnn.py), the 4conv1fc box head's convolutions 64
+# wide, 256 anchors and 128 RoIs per image
+model = dict(detector=_base_.tiny_faster_rcnn)
+model['detector'].roi_head.bbox_head.conv_out_channels = 64
+model['detector'].train_cfg.update(rpn=dict(sampler=dict(num=256)),
+                                   rcnn=dict(sampler=dict(num=128)))
 
 train_dataloader = _base_.aligndet_demo_train_dataloader
 train_dataloader.dataset.ann_file = proposal_file

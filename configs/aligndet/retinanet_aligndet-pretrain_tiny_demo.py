@@ -3,16 +3,15 @@
 # data's train images and their proposals, views of 128-160 px, 256 sampled anchors per
 # image. The backbone is frozen at random init here (there is no image-domain demo
 # backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...) to start from one.
-_base_ = ['./retinanet_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/demo_data.py']
+_base_ = ['./retinanet_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/tiny_retinanet.py',
+           '../_base_/demo_data.py']
 
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py)
 proposal_file = 'annotations/train_ratio3size0008@0.5.json'
 
-model = dict(detector=dict(
-    backbone=dict(depth=18, base_channels=16, init_cfg=None),
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    bbox_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(octave_base_scale=2)),
-    train_cfg=dict(sampler=dict(num=256))))
+# the tiny sizes (../_base_/tiny_retinanet.py), 256 anchors per image
+model = dict(detector=_base_.tiny_retinanet)
+model['detector'].train_cfg = dict(sampler=dict(num=256))
 
 train_dataloader = _base_.aligndet_demo_train_dataloader
 train_dataloader.dataset.ann_file = proposal_file

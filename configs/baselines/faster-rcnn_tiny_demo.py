@@ -1,19 +1,15 @@
 # Faster R-CNN, shrunk for the demo data and CPU tests: ResNet-18 at a quarter of its
 # width, 64-channel FPN, anchors halved to fit 10-90 px objects on 160 px images.
-_base_ = ['./faster-rcnn_r50_fpn_1x_coco.py', '../_base_/demo_data.py']
+_base_ = ['./faster-rcnn_r50_fpn_1x_coco.py', '../_base_/tiny_faster_rcnn.py',
+           '../_base_/demo_data.py']
 
-model = dict(
-    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False,
-                  norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    rpn_head=dict(in_channels=64, feat_channels=64,
-                  anchor_generator=dict(scales=[4])),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=64),
-        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=6)),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+# the tiny sizes (../_base_/tiny_faster_rcnn.py), a trainable BN, the 6 demo classes, 64
+# RoIs per image
+model = _base_.tiny_faster_rcnn
+model.backbone.update(frozen_stages=-1, norm_eval=False,
+                      norm_cfg=dict(type='BN', requires_grad=True))
+model.roi_head.bbox_head.num_classes = 6
+model.train_cfg.rcnn = dict(sampler=dict(num=64))
 
 train_dataloader = _base_.demo_det_train_dataloader
 val_dataloader = _base_.demo_det_val_dataloader

@@ -23,7 +23,8 @@ RENAMED_TYPES = {'DptDETR': 'PreNormDETR', 'DptDeformableDETR': 'DeformableDETRW
 # top-level variables of ``_base_`` files added since the record, which a config merges where
 # it needs them and no runner reads (mmengine keeps every base variable in the config): left
 # out of the comparison; what they are merged into is compared
-BASE_HELPERS = {'tiny_detr', 'tiny_deformable_detr'}
+BASE_HELPERS = {'tiny_detr', 'tiny_deformable_detr', 'tiny_retinanet', 'tiny_fcos',
+                'tiny_faster_rcnn', 'demo_dataset'}
 
 
 def _load_record():
