@@ -63,8 +63,8 @@ def test_stages_skip_when_done_and_resume_when_killed(tool, tmp_path):
 
 
 def test_schedule_options_move_the_lr_steps(tool):
-    opts = tool.schedule_options('configs/compare/faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
-                                 32)
+    opts = tool.schedule_options(
+        'configs/compare/faster-rcnn_mobilenetv2_aligndet-finetune_demo.py', 32, evals=4)
     # the config's 96 epochs with steps at 72 and 88 -> 32 epochs, steps 24 and 29
     assert opts == ['train_cfg.max_epochs=32', 'train_cfg.val_interval=8',
                     'default_hooks.checkpoint.interval=8', 'param_scheduler.1.milestones=[24, 29]',
@@ -89,6 +89,8 @@ def test_read_curve_joins_resumed_runs(tool, tmp_path):
 def test_epochs_option_is_checked(tool, capsys):
     args = tool.parse_args(['--quick', '--epochs', 'finetune_10pct=3'])
     assert args.budget['finetune_10pct'] == 3 and args.work_dir == 'work_dirs/compare_quick'
+    assert args.strategies == ['aligndet', 'detreg'] and args.evals == 2
+    assert tool.parse_args([]).strategies == ['direct', 'aligndet', 'detreg', 'dap']
     with pytest.raises(SystemExit):
         tool.parse_args(['--epochs', 'finetune=3'])
     assert '--epochs finetune=3: write STAGE=N' in capsys.readouterr().err

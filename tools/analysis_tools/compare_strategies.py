@@ -56,11 +56,13 @@ DONE = 'result.json'
 # 300 (75), the pre-trainings on 300 (AlignDet, DETReg) or 1200 (DAP) unlabelled images.
 BUDGETS = dict(
     full=dict(direct_pretrain=3, direct_finetune=3, scratch=4, aligndet_pretrain=2,
-              finetune_10pct=32, detreg_pretrain=2, classifier=4, dap_pretrain=1),
+              finetune_10pct=24, detreg_pretrain=2, classifier=4, dap_pretrain=1),
     quick=dict(direct_pretrain=1, direct_finetune=1, scratch=1, aligndet_pretrain=1,
                finetune_10pct=8, detreg_pretrain=1, classifier=1, dap_pretrain=1))
-# DAP's pre-training on the 1200 classification images stops after this share of its epoch
-# in --quick (iterations of the loop are cut via train_cfg.max_epochs=1 and a subset)
+EVALS = dict(full=3, quick=2)  # validations along each fine-tune: the curves' points
+# --quick runs the two strategies without a classifier stage (AlignDet, DETReg) unless
+# --strategies names others; DAP's pre-training then sees this many of the 1200 images
+QUICK_STRATEGIES = ('aligndet', 'detreg')
 QUICK_DAP_IMAGES = 300
 
 
@@ -96,7 +98,7 @@ def read_curve(work_dir, key='coco/bbox_mAP'):
     return [[e, points[e]] for e in sorted(points)], last[1]
 
 
-def schedule_options(config, epochs, evals=4):
+def schedule_options(config, epochs, evals=3):
     """--cfg-options training ``config`` for ``epochs`` epochs: its epoch-based lr steps
     moved in proportion, ``evals`` validations along it, checkpoints as often (a killed run
     loses at most that much)."""
@@ -205,7 +207,7 @@ def direct(ctx, seed, work):
     b, cfg = ctx.budget, CFG + 'mask-rcnn_mobilenetv2_'
     opts = ctx.data_options(seed)
     finetune = cfg + 'imagenet-finetune_demo.py'
-    fine_opts = [*opts, *schedule_options(finetune, b['direct_finetune'])]
+    fine_opts = [*opts, *schedule_options(finetune, b['direct_finetune'], ctx.args.evals)]
     imagenet = training(f'seed {seed}: direct, ImageNet -> fine-tune', finetune,
                         osp.join(work, 'direct_imagenet'), [*fine_opts, *imagenet_init(ctx)],
                         ctx.data)
@@ -221,7 +223,7 @@ def direct(ctx, seed, work):
                      ctx.data)
     scratch = cfg + 'gn-all_scratch_demo.py'
     gn = training(f'seed {seed}: direct, scratch GN', scratch, osp.join(work, 'direct_scratch'),
-                  [*opts, *schedule_options(scratch, b['scratch'])], ctx.data)
+                  [*opts, *schedule_options(scratch, b['scratch'], ctx.args.evals)], ctx.data)
     return [ctx.result('direct', 'ImageNet -> fine-tune', seed, [imagenet], imagenet),
             ctx.result('direct', 'Direct pre-training -> fine-tune', seed, [pre, tuned], tuned),
             ctx.result('direct', 'scratch, GN', seed, [gn], gn)]
@@ -237,7 +239,7 @@ def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset,
                    osp.join(work, f'{name}_pretrain'), [*opts, *pre_opts], ctx.data)
     init = extracted(f'seed {seed}: {name} weights', pre['checkpoint'],
                      osp.join(work, f'{name}_init'), preset=preset)
-    fine = [*opts, *schedule_options(finetune, b['finetune_10pct']), *fine_opts]
+    fine = [*opts, *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *fine_opts]
     base = training(f'seed {seed}: {name}, ImageNet -> fine-tune', finetune,
                     osp.join(work, f'{name}_baseline'), [*fine, *imagenet_init(ctx)], ctx.data)
     tuned = training(f'seed {seed}: {name}, pre-trained -> fine-tune', finetune,
@@ -283,7 +285,7 @@ def dap_classifier(ctx):
         out = osp.join(wd, 'classifier.pth')
         recipe = ClassifierRecipe(arch='torchvision:mobilenet_v2', init=ctx.torchvision,
                                   epochs=ctx.budget['classifier'], batch_size=32, lr=0.01,
-                                  weight_decay=4e-5, image_size=128)
+                                  weight_decay=4e-5, image_size=96)
         if not osp.isfile(out + '.json'):
             train_classifier(osp.join(ctx.cls, 'train'), out, recipe, osp.join(ctx.cls, 'val'))
         with open(out + '.json') as f:
@@ -325,8 +327,8 @@ def dap(ctx, seed, work):
     init = extracted(f'seed {seed}: DAP weights', pre['checkpoint'], osp.join(work, 'dap_init'),
                      preset='dap')
     finetune = CFG + 'faster-rcnn_mobilenetv2_dap-finetune_demo.py'
-    fine = [*ctx.data_options(seed), *schedule_options(finetune, b['finetune_10pct']),
-            *backbone]
+    fine = [*ctx.data_options(seed),
+            *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *backbone]
     base = training(f'seed {seed}: DAP, classifier -> fine-tune', finetune,
                     osp.join(work, 'dap_baseline'), fine, ctx.data)
     tuned = training(f'seed {seed}: DAP, classifier -> DAP -> fine-tune', finetune,
@@ -353,9 +355,11 @@ COMPARISONS = [
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--strategies', nargs='+', choices=STRATEGIES, default=list(STRATEGIES))
+    p.add_argument('--strategies', nargs='+', choices=STRATEGIES,
+                   help=f'default: all (--quick: {" ".join(QUICK_STRATEGIES)})')
     p.add_argument('--quick', action='store_true',
-                   help='about a sixth of the budgets (under 30 min for 3 seeds)')
+                   help='shorter budgets, AlignDet and DETReg only unless --strategies (under 30 min '
+                   'for 3 seeds)')
     p.add_argument('--work-dir', default=None,
                    help='default work_dirs/compare (--quick: work_dirs/compare_quick)')
     p.add_argument('--data', default='data/demo')
@@ -376,6 +380,8 @@ def parse_args(argv=None):
         budget[stage] = int(value)
     args.budget = budget
     suffix = '_quick' if args.quick else ''
+    args.strategies = args.strategies or list(QUICK_STRATEGIES if args.quick else STRATEGIES)
+    args.evals = EVALS['quick' if args.quick else 'full']
     args.work_dir = args.work_dir or f'work_dirs/compare{suffix}'
     args.out = args.out or f'docs/results/strategies{suffix}.md'
     return args
