@@ -75,12 +75,12 @@ def publish_checkpoint(in_file, out_file, config=None):
     dropped = sorted(k for k in ckpt if k not in KEEP_KEYS)
     if config is not None:
         if not osp.isfile(config):
-            raise CheckpointError(f'--config {config}: file not found')
+            raise CheckpointError(f'config={config}: file not found')
         from mmengine.config import Config
         meta['cfg'] = Config.fromfile(config).pretty_text
     if not meta.get('cfg'):
         raise CheckpointError(f'{in_file}: its meta holds no config (cfg); give the config '
-                              f'it was trained with (--config)')
+                              f'it was trained with (config=)')
     # mmengine's own key for the config text (what an inferencer built from the weights
     # alone reads), dpt's version, and where the weights came from
     meta.update(dpt_version=__version__,

@@ -8,7 +8,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from ..utils.errors import (STORAGE_ERRNOS, ConfigError, DptError, one_line,
-                            storage_reason)
+                            storage_reason, with_flags)
 
 COCO_METRICS = ('bbox', 'segm', 'proposal', 'proposal_fast')
 
@@ -141,13 +141,14 @@ def _file_being_written(tb):
 
 
 @contextmanager
-def cli_errors(tool):
+def cli_errors(tool, flags=None):
     """Print a user mistake as one line (``tool: error: ...``) and exit 2; so too a write
-    that fails for want of room (a full disk), naming the file."""
+    that fails for want of room (a full disk), naming the file. ``flags``: the parameters
+    the tool exposes as flags, named as flags in the message (:func:`with_flags`)."""
     try:
         yield
     except DptError as e:
-        print(f'{tool}: error: {one_line(e)}', file=sys.stderr)
+        print(f'{tool}: error: {with_flags(one_line(e), flags or {})}', file=sys.stderr)
         sys.exit(2)
     except OSError as e:
         if e.errno not in STORAGE_ERRNOS:

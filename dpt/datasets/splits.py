@@ -59,9 +59,9 @@ def load_coco(ann_file):
 def labelled_ids(coco, percent, fold=1, seed=None, mode='semi', source='annotations'):
     """The ids of the labelled images of one split (a set)."""
     if mode not in MODES:
-        raise ConfigError(f'--mode {mode}: choose from {", ".join(MODES)}')
+        raise ConfigError(f'mode={mode}: choose from {", ".join(MODES)}')
     if not 0 < percent <= 100:
-        raise ConfigError(f'--percent {percent:g}: must be more than 0 and at most 100')
+        raise ConfigError(f'percent={percent:g}: must be more than 0 and at most 100')
     seed = DEFAULT_SEED[mode] if seed is None else seed
     images = coco['images']
     if mode == 'semi':
@@ -126,7 +126,7 @@ def few_shot_annotations(coco, shots, seed, source='annotations', max_draws=1000
     taken whole per class: all of their instances of that class, so each class ends with
     exactly ``shots`` instances."""
     if shots not in TFA_SHOTS:
-        raise ConfigError(f'--shots {shots}: TFA samples {", ".join(map(str, TFA_SHOTS))}')
+        raise ConfigError(f'shots={shots}: TFA samples {", ".join(map(str, TFA_SHOTS))}')
     by_cat = {c['id']: {} for c in coco['categories']}
     for ann in coco['annotations']:
         if ann.get('iscrowd', 0) == 1:
@@ -218,7 +218,7 @@ def _write(data, path, overwrite):
                     return 'up to date'
         if not overwrite:
             raise DataError(f'{path}: exists with other content (made from another annotation '
-                            f'file or seed?); pass --overwrite to replace it')
+                            f'file or seed?); pass overwrite=True to replace it')
     atomic_write_bytes(payload, path)
     return 'wrote'
 

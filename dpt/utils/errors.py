@@ -1,10 +1,13 @@
 """Exceptions for user mistakes. Each names the file and the item at fault.
 
-Command-line tools print a :class:`DptError` as one line and exit with status 2.
+Command-line tools print a :class:`DptError` as one line and exit with status 2. Library
+messages name a function's parameters as ``name=value`` (``name=`` for the parameter
+itself); a tool that exposes them as flags names the flags instead (:func:`with_flags`).
 """
 import errno
 import json
 import os.path as osp
+import re
 
 # errnos of a write that failed for want of room
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
@@ -61,6 +64,23 @@ def one_line(exc: BaseException) -> str:
             text = lines[-1]
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return ' '.join(lines) if lines else type(exc).__name__
+
+
+def with_flags(message: str, flags: dict) -> str:
+    """``message`` with the parameters of ``flags`` named as the command line names them.
+
+    ``flags`` maps a parameter to its flag (``{'fmt': '--format'}``): ``fmt=xyz`` becomes
+    ``--format xyz``, a bare ``fmt=`` becomes ``--format``. A key with a value maps that
+    text whole (``{'overwrite=True': '--overwrite'}`` for a switch).
+    """
+    for param, flag in flags.items():
+        if '=' in param:
+            message = re.sub(rf'(?<![\w.-]){re.escape(param)}(?![\w.-])', flag, message)
+        else:
+            message = re.sub(rf'(?<![\w.-]){re.escape(param)}=(?=[^\s,;:)])', f'{flag} ',
+                             message)
+            message = re.sub(rf'(?<![\w.-]){re.escape(param)}=', flag, message)
+    return message
 
 
 def load_json(path, what='annotation file'):

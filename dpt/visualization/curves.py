@@ -70,7 +70,7 @@ def plot_curves(runs, keys, out, legend=None, title=None):
     matplotlib.use('Agg')
     from matplotlib import pyplot as plt
     if legend and len(legend) not in (len(runs), len(runs) * len(keys)):
-        raise ConfigError(f'--legend: {len(legend)} names for {len(runs)} run(s) and '
+        raise ConfigError(f'legend=: {len(legend)} names for {len(runs)} run(s) and '
                           f'{len(keys)} key(s); give one per run (or one per run and key)')
     fig, axes = plt.subplots(len(keys), 1, figsize=(6, 2.6 * len(keys)), squeeze=False,
                              dpi=80)

@@ -112,7 +112,7 @@ def resnet_shapes(depth, base_channels=64, stem_channels=None):
     memory)."""
     from mmdet.models.backbones import ResNet
     if depth not in DEPTHS:
-        raise CheckpointError(f'--depth {depth}: mmdet has ResNets of depth '
+        raise CheckpointError(f'depth={depth}: mmdet has ResNets of depth '
                               f'{", ".join(map(str, DEPTHS))}')
     with torch.device('meta'):
         model = ResNet(depth=depth, base_channels=base_channels,
@@ -203,9 +203,9 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
             raise CheckpointError(
                 f'{source}: no ResNet of a known layout found (top-level names in '
                 f"the state dict: {', '.join(names[:8]) or 'none'}); name the format with "
-                f'--format ({", ".join(FORMATS)})')
+                f'fmt= ({", ".join(FORMATS)})')
     elif fmt not in FORMATS:
-        raise CheckpointError(f'--format {fmt}: unknown; choose from {", ".join(FORMATS)}')
+        raise CheckpointError(f'fmt={fmt}: unknown; choose from {", ".join(FORMATS)}')
     form = FORMATS[fmt]
     prefix = next((p for p in form.prefixes if any(k.startswith(p) for k in state)),
                   form.prefixes[0])
@@ -214,7 +214,7 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
         depth = infer_depth(body)
         if depth is None:
             raise CheckpointError(f"{source}: cannot tell the ResNet depth from the keys "
-                                  f"under '{prefix}' ({fmt} format); pass --depth")
+                                  f"under '{prefix}' ({fmt} format); pass depth=")
     base, stem = infer_widths(body)
     shapes = resnet_shapes(depth, base, stem)
     module = 'module.' if any(k.startswith('module.') for k in raw) else ''
@@ -253,7 +253,7 @@ def _check(result, shapes, min_fit):
               if k.startswith(result.prefix) and _BLOCK_RE.match(k[len(result.prefix):])]
     if deeper:
         found = infer_depth([k[len(result.prefix):] for k in result.mapped + deeper])
-        hint = f'--depth {found}' if found else 'the right --depth'
+        hint = f'depth={found}' if found else 'the right depth='
         raise CheckpointError(f"{source}: has ResNet blocks that ResNet-{depth} lacks "
                               f"(e.g. '{deeper[0]}'); pass {hint}")
     needed = [k for k in shapes if not k.endswith('num_batches_tracked')]

@@ -122,7 +122,7 @@ def _choose_prefix(state, source, prefix, which):
                                   f"{', '.join(sorted({k.split('.')[0] for k in state})[:8])})")
         return prefix
     if which is not None and which not in BRANCHES:
-        raise CheckpointError(f'--which {which}: choose from {", ".join(BRANCHES)}')
+        raise CheckpointError(f'which={which}: choose from {", ".join(BRANCHES)}')
     if has(f'{which or "online"}.'):
         return f'{which or "online"}.'
     if which is not None or has('target.'):
@@ -132,7 +132,7 @@ def _choose_prefix(state, source, prefix, which):
         raise CheckpointError(
             f"{source}: not a detector checkpoint (no 'online.', 'target.' or 'backbone.' keys; "
             f"top-level names: {', '.join(sorted({k.split('.')[0] for k in state})[:8])}); "
-            f'name the detector with --prefix')
+            f'name the detector with prefix=')
     return ''
 
 
@@ -149,7 +149,7 @@ def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
     try:
         patterns = [re.compile(p) for p in drop]
     except re.error as e:
-        raise CheckpointError(f'--drop {e.pattern!r}: not a regular expression ({e})') from None
+        raise CheckpointError(f'drop={e.pattern!r}: not a regular expression ({e})') from None
     result = DetectorWeights(str(source), chosen, chosen in ('online.', 'target.'))
     body = OrderedDict((k[len(chosen):], v) for k, v in state.items() if k.startswith(chosen))
     result.left_out = [k for k in state if not k.startswith(chosen)]
@@ -163,7 +163,7 @@ def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
             result.state[key] = value
     if not result.state:
         raise CheckpointError(f"{source}: nothing left of the '{chosen}' detector after "
-                              f'dropping output layers and --drop patterns')
+                              f'dropping output layers and drop= patterns')
     return result
 
 
@@ -195,7 +195,7 @@ def extract_detector_weights(src, out=None, prefix=None, which=None, keep_heads=
     patterns come before ``drop``'s."""
     if preset is not None:
         if preset not in PRESETS:
-            raise CheckpointError(f'--preset {preset}: unknown; choose from {", ".join(PRESETS)}')
+            raise CheckpointError(f'preset={preset}: unknown; choose from {", ".join(PRESETS)}')
         keep_heads = keep_heads or PRESETS[preset]['keep_heads']
         drop = (*PRESETS[preset]['drop'], *drop)
     src = resolve_source(src)

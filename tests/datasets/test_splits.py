@@ -107,9 +107,10 @@ def test_bad_input(tmp_path, ann_file):
     coco = read(ann_file)
     with pytest.raises(DataError, match='is no image; ask for a larger percent'):
         labelled_ids(coco, 1, source=ann_file)
-    with pytest.raises(ConfigError, match='--percent 0: must be more than 0'):
+    # the library names its parameters; the tool names them as flags (test_cli)
+    with pytest.raises(ConfigError, match='^percent=0: must be more than 0'):
         labelled_ids(coco, 0)
-    with pytest.raises(ConfigError, match='--mode pairs'):
+    with pytest.raises(ConfigError, match='^mode=pairs'):
         labelled_ids(coco, 10, mode='pairs')
     with pytest.raises(DataError, match='annotation file not found'):
         load_coco(str(tmp_path / 'nope.json'))
@@ -141,6 +142,16 @@ def test_cli(ann_file, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f'make_semi_splits: error: {ann_file}: 1% of its 16 images is no image; '
                    f'ask for a larger percent']
+    # the library's parameters, named as the tool's flags
+    for argv, message in ((['--percent', '0'], '--percent 0: must be more than 0 and at most 100'),
+                          (['--percent', '50', '--seed', '5'], '(made from another annotation '
+                           'file or seed?); pass --overwrite to replace it'),
+                          (['--mode', 'few-shot', '--shots', '4'], '--shots 4: TFA samples')):
+        with pytest.raises(SystemExit):
+            tool.main(['--ann-file', ann_file, '--out-dir', str(tmp_path), *argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith('make_semi_splits: error: ') \
+            and message in err[0], err
 
 
 FEW_SHOT = os.path.join(ROOT, 'tests', 'data', 'parity', 'detreg', 'tfa_few_shot.json')
@@ -182,7 +193,7 @@ def test_few_shot_files_and_tfa_merge(tmp_path):
     assert merge_tfa_split(str(tfa), 10) == data
     with pytest.raises(DataError, match='no full_box_30shot_'):
         merge_tfa_split(str(tfa), 30)
-    with pytest.raises(ConfigError, match='--shots 4: TFA samples'):
+    with pytest.raises(ConfigError, match='^shots=4: TFA samples'):
         few_shot_annotations(ref['coco'], 4, 1)
     few = dict(ref['coco'], annotations=[a for a in ref['coco']['annotations']
                                          if a['category_id'] != 3 or a['id'] < 40])

@@ -167,7 +167,7 @@ def test_refusals(resnet18):
     # a ResNet-50 asked for as ResNet-18: blocks ResNet-18 does not have
     import torchvision
     r50 = torchvision.models.resnet50().state_dict()
-    with pytest.raises(CheckpointError, match=r'^r50\.pth: has ResNet blocks .* pass --depth 50'):
+    with pytest.raises(CheckpointError, match=r'^r50\.pth: has ResNet blocks .* pass depth=50$'):
         import_backbone(r50, 'r50.pth', depth=18)
     # a forced format that does not fit the checkpoint
     with pytest.raises(CheckpointError, match=r"^r18\.pth: cannot tell the ResNet depth"):
@@ -204,6 +204,17 @@ def test_cli(resnet18, tmp_path, capsys, repo_root):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f'convert_backbone: error: {src}: ')
+    # the library's parameters (fmt=, depth=) named as the tool's flags
+    from dpt.weights.backbone import FORMATS
+    assert err[0].endswith(f'; name the format with --format ({", ".join(FORMATS)})'), err
+    torch.save(LAYOUTS['moco'](resnet18), src)
+    for argv, message in (
+            (['--depth', '7'], ': --depth 7: mmdet has ResNets of depth 18, 34, 50, 101, 152'),
+            (['--format', 'pixpro'], "keys under 'encoder.' (pixpro format); pass --depth")):
+        with pytest.raises(SystemExit):
+            main([str(src), str(out), *argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].endswith(message), err
 
 
 def test_narrow_timm_classifier_converts(tmp_path):

@@ -197,5 +197,5 @@ def test_presets(tmp_path):
     torch.save({'state_dict': state}, tmp_path / 'epoch_1.pth')
     result, _ = extract_detector_weights(tmp_path / 'epoch_1.pth', preset='dap')
     assert modules(result.heads) == ['roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg']
-    with pytest.raises(CheckpointError, match='--preset dino: unknown; choose from aligndet'):
+    with pytest.raises(CheckpointError, match='^preset=dino: unknown; choose from aligndet'):
         extract_detector_weights(tmp_path / 'epoch_1.pth', preset='dino')

@@ -35,7 +35,7 @@ def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
     from dpt.visualization import plot_curves
-    with cli_errors('analyze_logs'):
+    with cli_errors('analyze_logs', {'legend': '--legend'}):
         drawn = plot_curves(args.runs, args.keys, args.out, args.legend, args.title)
     for (run, key), (xs, ys) in drawn.items():
         print(f'{run}: {key}, {len(xs)} points, last {ys[-1]:.4g} at {xs[-1]}')

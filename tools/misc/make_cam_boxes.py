@@ -52,7 +52,7 @@ def main(argv=None):
     from dpt.pseudo_boxes import CamSettings, box_quality
     from dpt.pseudo_boxes.generate import generate_cam_boxes
     from dpt.utils.errors import ConfigError, load_json
-    with cli_errors('make_cam_boxes'):
+    with cli_errors('make_cam_boxes', {'prefix': '--out'}):
         try:
             kwargs = json.loads(args.model_kwargs)
         except json.JSONDecodeError as e:

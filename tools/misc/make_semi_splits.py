@@ -63,7 +63,8 @@ def main(argv=None):
               f"{record['annotations']} annotations", flush=True)
 
     start = time.time()
-    with cli_errors('make_semi_splits'):
+    with cli_errors('make_semi_splits', {'mode': '--mode', 'percent': '--percent',
+                                         'shots': '--shots', 'overwrite=True': '--overwrite'}):
         if args.mode == 'few-shot':
             records = make_few_shot_splits(
                 args.ann_file, args.out_dir, args.shots, 1 if args.seed is None else args.seed,

@@ -38,7 +38,7 @@ def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
     from dpt.weights import convert_backbone
-    with cli_errors('convert_backbone'):
+    with cli_errors('convert_backbone', {'fmt': '--format', 'depth': '--depth'}):
         result = convert_backbone(args.src, args.out, args.format, args.depth, args.min_fit)
         print(result.summary())
         print(f'wrote {args.out}')

@@ -53,7 +53,8 @@ def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
     from dpt.weights import extract_detector_weights
-    with cli_errors('extract_detector_weights'):
+    flags = {'which': '--which', 'prefix': '--prefix', 'drop': '--drop', 'preset': '--preset'}
+    with cli_errors('extract_detector_weights', flags):
         result, out = extract_detector_weights(args.src, args.out, args.prefix, args.which,
                                                args.keep_heads, args.drop, args.preset)
         print(result.summary())

@@ -27,7 +27,7 @@ def main(argv=None):
     import dpt  # noqa: F401
     from dpt.apis import cli_errors
     from dpt.apis.checkpoints import publish_checkpoint
-    with cli_errors('publish_model'):
+    with cli_errors('publish_model', {'config': '--config'}):
         out, dropped = publish_checkpoint(args.in_file, args.out_file, args.config)
     if dropped:
         print(f'dropped: {", ".join(dropped)}')
