@@ -3,7 +3,8 @@
 SoCo (hologerry/SoCo, ``selective_search/filters.py``) keeps a box if both sides are at least
 32 px, its aspect ratio ``w / h`` is in ``[1/r, r]`` and its relative size
 ``sqrt(w h) / sqrt(W H)`` is in ``[lo, hi]``; a name such as ``ratio3size0308`` says ``r = 3,
-lo = 0.3, hi = 0.8``. AlignDet's proposals are ``ratio3size0008`` (METHODS.md section 3). For the
+lo = 0.3, hi = 0.8``. AlignDet's proposals are ``ratio3size0008`` (liming-ai/AlignDet
+``configs/_base_/datasets/coco_byol.py:91``, ``train2017_ratio3size0008@0.5.json``). For the
 images that filter leaves empty SoCo's ``filter_ss_proposals_json_post_no_prop.py`` falls back
 to the ratio filter alone, then to the 32 px sides alone (its ``filter_none``).
 """

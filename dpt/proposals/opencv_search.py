@@ -36,8 +36,9 @@ def opencv_fast_search(img, resize=DETREG_RESIZE, topk=DETREG_TOPK, seed=0):
 
     Args:
         img: the image; DETReg passed RGB (OpenCV converts it as if it were BGR).
-        resize: search on a ``resize`` x ``resize`` copy and scale the boxes back (DETReg: 128);
-            ``None`` searches the image as it is (1.7 s at COCO size, METHODS.md section 4).
+        resize: search on a ``resize`` x ``resize`` copy and scale the boxes back (DETReg: 128,
+            amirbar/DETReg ``datasets/selfdet.py:120`` ``selective_search(img, h, w,
+            res_size=128)``); ``None`` searches the image as it is (far slower at COCO size).
         topk: keep the first ``topk`` boxes in OpenCV's order (DETReg: 30); ``None`` keeps all.
         seed: seed of C's ``rand()`` before the search, for reproducible ranking.
 
