@@ -1,41 +1,42 @@
 # Direct detection pre-training (arXiv 2106.03112; wxzs5/direct-pretraining), the recipe's
-# shared pieces under `direct_*` names, picked by each detector's pre-train / fine-tune config:
+# shared pieces as plain dicts under `direct_*` names (the prefix because mmengine refuses a
+# key that two bases define), taken by each detector's pre-train / fine-tune config:
 #     _base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', '../_base_/direct_pretraining.py']
 #     train_dataloader = _base_.direct_det_train_dataloader
 direct_pretrain_size = (448, 448)   # pre-training resolution, for 1333x800 fine-tuning
 direct_repeat = 4                    # "P1x": 12 epochs over the data repeated 4 times
 
 
-def _train_pipeline(with_mask):
-    return [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', with_bbox=True, with_mask=with_mask),
-        dict(type='RandomResize', scale=direct_pretrain_size, ratio_range=(0.8, 1.2),
-             keep_ratio=True),
-        dict(type='RandomCrop', crop_size=direct_pretrain_size),
-        dict(type='RandomFlip', prob=0.5),
-        # no Pad here: the canvas is padded after normalisation (direct_pretrain_data_preprocessor)
-        dict(type='PackDetInputs'),
-    ]
-
-
-def _train_dataloader(with_mask):
-    # 8 images per GPU, 64 in all on 8 GPUs (the paper's batch)
-    return dict(
-        batch_size=8, num_workers=4, persistent_workers=True,
-        sampler=dict(type='DefaultSampler', shuffle=True),
-        batch_sampler=dict(type='AspectRatioBatchSampler'),
-        dataset=dict(
-            _delete_=True, type='RepeatDataset', times=direct_repeat,
-            dataset=dict(type='CheckedCocoDataset', data_root='data/coco/',
-                         ann_file='annotations/instances_train2017.json',
-                         data_prefix=dict(img='train2017/'),
-                         filter_cfg=dict(filter_empty_gt=True, min_size=32),
-                         pipeline=_train_pipeline(with_mask))))
-
-
-direct_det_train_dataloader = _train_dataloader(False)
-direct_instance_train_dataloader = _train_dataloader(True)
+direct_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=False),
+    dict(type='RandomResize', scale=direct_pretrain_size, ratio_range=(0.8, 1.2),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=direct_pretrain_size),
+    dict(type='RandomFlip', prob=0.5),
+    # no Pad here: the canvas is padded after normalisation (direct_pretrain_data_preprocessor)
+    dict(type='PackDetInputs'),
+]
+# 8 images per GPU, 64 in all on 8 GPUs (the paper's batch)
+direct_det_train_dataloader = dict(
+    batch_size=8, num_workers=4, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        _delete_=True, type='RepeatDataset', times=direct_repeat,
+        dataset=dict(type='CheckedCocoDataset', data_root='data/coco/',
+                     ann_file='annotations/instances_train2017.json',
+                     data_prefix=dict(img='train2017/'),
+                     filter_cfg=dict(filter_empty_gt=True, min_size=32),
+                     pipeline=direct_train_pipeline)))
+# instance segmentation (Mask R-CNN): the same with masks
+direct_instance_train_pipeline = [dict(t, with_mask=True) if t['type'] == 'LoadAnnotations'
+                                  else dict(t) for t in direct_train_pipeline]
+direct_instance_train_dataloader = dict(
+    direct_det_train_dataloader,
+    dataset=dict(direct_det_train_dataloader['dataset'],
+                 dataset=dict(direct_det_train_dataloader['dataset']['dataset'],
+                              pipeline=direct_instance_train_pipeline)))
 
 # The original pads the 448 canvas AFTER normalising (mmdet 2.x `Normalize`, then
 # `Pad(size=(448, 448))`), so the padding is the mean colour (0 once normalised), not black.

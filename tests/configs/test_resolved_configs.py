@@ -24,7 +24,8 @@ RENAMED_TYPES = {'DptDETR': 'PreNormDETR', 'DptDeformableDETR': 'DeformableDETRW
 # it needs them and no runner reads (mmengine keeps every base variable in the config): left
 # out of the comparison; what they are merged into is compared
 BASE_HELPERS = {'tiny_detr', 'tiny_deformable_detr', 'tiny_retinanet', 'tiny_fcos',
-                'tiny_faster_rcnn', 'demo_dataset'}
+                'tiny_faster_rcnn', 'demo_dataset', 'aligndet_view', 'aligndet_demo_view',
+                'direct_train_pipeline', 'direct_instance_train_pipeline'}
 
 
 def _load_record():

@@ -1,6 +1,7 @@
 # AlignDet box-domain pre-training (Li et al., ICCV 2023, Sec. 3; liming-ai/AlignDet
-# configs/selfsup/*), the recipe's shared pieces under `aligndet_*` names, picked by each
-# detector's pre-train config, which inherits the detector's baseline config and this file:
+# configs/selfsup/*), the recipe's shared pieces as plain dicts under `aligndet_*` names (the
+# prefix because mmengine refuses a key that two bases define), taken by each detector's
+# pre-train config, which inherits the detector's baseline config and this file:
 #     _base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', './_base_/pretrain.py']
 #     train_dataloader = _base_.aligndet_train_dataloader
 
@@ -25,42 +26,48 @@ aligndet_flip_after_pad = [dict(type='PadKeepingImgShape', size_divisor=32),
                            dict(type='RandomFlipAfterPad', prob=0.5)]
 
 
-def _train_pipeline(scales):
-    view = [
-        dict(type='RandomChoiceResize', scales=scales, keep_ratio=True),
-        dict(type='RandomFlip', prob=0.5),
-        dict(type='PadKeepingImgShape', size_divisor=32),
-        dict(type='RandomColorOp'),  # AlignDet's nine ops, magnitude 1..9 of 10, prob 1
-        dict(type='PackDetInputs'),
-    ]
-    return [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', with_bbox=True),
-        dict(type='MultiBranch', branch_field=aligndet_views, online=view, target=view),
-    ]
-
-
-def _train_dataloader(data_root, ann_file, img_dir, scales, batch_size, num_workers):
-    return dict(
-        batch_size=batch_size, num_workers=num_workers, persistent_workers=True,
-        sampler=dict(type='DefaultSampler', shuffle=True),
-        batch_sampler=dict(type='AspectRatioBatchSampler'),
-        dataset=dict(
-            type='CheckedCocoDataset', data_root=data_root, ann_file=ann_file,
-            data_prefix=dict(img=img_dir), metainfo=dict(classes=('selective_search', )),
-            filter_cfg=dict(filter_empty_gt=True, min_size=32),
-            pipeline=_train_pipeline(scales)))
-
-
-# COCO train2017 with selective-search proposals (tools/misc/make_proposals.py), short side
-# 640-800 in steps of 32, long side <= 1333; 2 images per GPU, 16 on 8 GPUs
-aligndet_train_dataloader = _train_dataloader(
-    'data/coco/', 'annotations/train2017_ratio3size0008@0.5.json', 'train2017/',
-    [(1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768), (1333, 800)], 2, 2)
-# the demo data (160 px images): short side 128-160
-aligndet_demo_train_dataloader = _train_dataloader(
-    'data/demo/', 'annotations/train_ratio3size0008@0.5.json', 'train/',
-    [(267, 128), (267, 136), (267, 144), (267, 152), (267, 160)], 4, 1)
+# one view (the same transforms for both, each with its own draws); COCO: short side 640-800
+# in steps of 32, long side <= 1333
+aligndet_view = [
+    dict(type='RandomChoiceResize', keep_ratio=True,
+         scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768), (1333, 800)]),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PadKeepingImgShape', size_divisor=32),
+    dict(type='RandomColorOp'),  # AlignDet's nine ops, magnitude 1..9 of 10, prob 1
+    dict(type='PackDetInputs'),
+]
+# COCO train2017 with selective-search proposals (tools/misc/make_proposals.py); 2 images per
+# GPU, 16 on 8 GPUs
+aligndet_train_dataloader = dict(
+    batch_size=2, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        type='CheckedCocoDataset', data_root='data/coco/',
+        ann_file='annotations/train2017_ratio3size0008@0.5.json',
+        data_prefix=dict(img='train2017/'), metainfo=dict(classes=('selective_search', )),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', with_bbox=True),
+            dict(type='MultiBranch', branch_field=aligndet_views, online=aligndet_view,
+                 target=aligndet_view),
+        ]))
+# the demo data (160 px images): short side 128-160, 4 images per batch
+aligndet_demo_view = [
+    dict(aligndet_view[0], scales=[(267, 128), (267, 136), (267, 144), (267, 152), (267, 160)]),
+    *aligndet_view[1:]]
+aligndet_demo_train_dataloader = dict(
+    aligndet_train_dataloader, batch_size=4, num_workers=1,
+    dataset=dict(
+        aligndet_train_dataloader['dataset'], data_root='data/demo/',
+        ann_file='annotations/train_ratio3size0008@0.5.json', data_prefix=dict(img='train/'),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', with_bbox=True),
+            dict(type='MultiBranch', branch_field=aligndet_views, online=aligndet_demo_view,
+                 target=aligndet_demo_view),
+        ]))
 
 # the target detector follows the online one after every step (momentum 0.996 -> 1, cosine)
 aligndet_custom_hooks = [dict(type='TargetMomentumHook')]
