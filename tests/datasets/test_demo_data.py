@@ -185,7 +185,7 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
         return render(*args)
 
     render = demo_data.render_image
-    monkeypatch.setattr(demo_data, 'render_image', broken)
+    monkeypatch.setattr(demo_data.write, 'render_image', broken)  # where the writer finds it
     with pytest.raises(RuntimeError):
         make_demo_dataset(tmp_path / 'demo', **SMALL)
     assert os.listdir(tmp_path) == []
