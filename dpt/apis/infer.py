@@ -2,7 +2,8 @@
 :class:`DetInferencer` (pictures under ``OUT/vis/``, one JSON of labels, scores, boxes and
 RLE masks per image under ``OUT/preds/``), with dpt's checks around it:
 
-* the checkpoint is read with dpt's safe loader (``import dpt`` installs it for mmengine);
+* the checkpoint is read with dpt's safe loader (installed into mmengine here, as the
+  runner does: :func:`dpt.engine.install_mmengine_changes`);
 * a pre-training checkpoint is refused (:func:`dpt.apis.checkpoints.check_testable`), and so
   is one of another model (less than ``min_fit`` of its tensors fit), where mmengine's
   non-strict loading would silently predict with random weights;
@@ -28,9 +29,12 @@ def _config_classes(cfg):
 
 def build_inferencer(config, checkpoint, device='cpu', min_fit=0.5):
     """A DetInferencer of ``config`` with the weights of ``checkpoint``, checked."""
-    import dpt  # noqa: F401  (registers dpt's modules, safe checkpoint loading)
+    import dpt  # noqa: F401  (registers dpt's modules)
     from mmengine.config import Config
     from mmdet.apis import DetInferencer
+
+    from ..engine import install_mmengine_changes
+    install_mmengine_changes()  # DetInferencer loads the weights through mmengine
     if not osp.isfile(config):
         raise ConfigError(f'{config}: config file not found')
     check_testable(checkpoint)

@@ -106,7 +106,11 @@ def prepare_test_config(cfg, config_path, checkpoint, work_dir=None, eval_metric
 
 
 def build_runner(cfg):
-    """Build the runner a config asks for (``runner_type``), as mmdet's tools do."""
+    """Build the runner a config asks for (``runner_type``), as mmdet's tools do, with dpt's
+    safe checkpoint loading and atomic writes installed into mmengine (for a plain Runner
+    too; :func:`dpt.engine.install_mmengine_changes`)."""
+    from ..engine import install_mmengine_changes
+    install_mmengine_changes()
     if 'runner_type' in cfg:
         from mmdet.registry import RUNNERS
         return RUNNERS.build(cfg)

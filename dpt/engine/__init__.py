@@ -1,10 +1,7 @@
-from . import fileio
 from .bn_statistics import ReestimateBNStatsHook
 from .checkpoint_hook import DptCheckpointHook
 from .loops import ResumableEpochBasedTrainLoop
-from .runner import DptRunner
-
-fileio.install()
+from .runner import DptRunner, install_mmengine_changes
 
 __all__ = ['DptRunner', 'DptCheckpointHook', 'ResumableEpochBasedTrainLoop',
-           'ReestimateBNStatsHook']
+           'ReestimateBNStatsHook', 'install_mmengine_changes']

@@ -2,9 +2,11 @@
 
 mmengine writes checkpoints and result files with ``open(path, 'wb')``: a job killed while
 writing leaves a truncated file under the final name (and ``--resume`` may then pick it).
-dpt re-registers the ``local`` backend so that every ``put`` goes to a temporary file in the
-same folder (``.<name>.<random>.tmp``) and is renamed into place when complete. A write that
-fails (disk full, file too large, no permission) removes its temporary file and raises a
+:func:`install` (called when dpt's runner is built, not by ``import dpt``:
+:func:`dpt.engine.install_mmengine_changes`) re-registers the ``local`` backend so that every
+``put`` goes to a temporary file in the same folder (``.<name>.<random>.tmp``) and is
+renamed into place when complete. A write that fails (disk full, file too large, no
+permission) removes its temporary file and raises a
 :class:`~dpt.utils.errors.StorageError` naming the file; a temporary file left by a killed
 job is removed by :func:`remove_stale_temp_files` when the job starts again.
 """

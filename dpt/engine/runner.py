@@ -15,6 +15,26 @@ from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, checkpo
                                 compare_state_dicts, load_state_dict_checked)
 
 
+def install_mmengine_changes():
+    """dpt's two process-wide changes to mmengine, made by what runs dpt's jobs (this runner,
+    :func:`dpt.apis.build_runner` for a config's plain mmengine Runner, the inferencer of
+    ``tools/infer.py``), not by ``import dpt``; idempotent.
+
+    * Local checkpoints load through the safe unpickler, and the message hub's records pickle
+      as data (:func:`dpt.utils.checkpoint.install`): ``load_from``, ``--resume`` and
+      ``init_cfg=dict(type='Pretrained')`` of mmengine checkpoints under torch >= 2.6.
+    * mmengine's local file backend writes atomically (:func:`dpt.engine.fileio.install`):
+      checkpoints and result files of a killed job are never left truncated.
+
+    Every process of a run gets them where it builds its runner (each ``torchrun`` worker
+    runs tools/train.py); the data loader's worker processes load no checkpoints.
+    """
+    from ..utils import checkpoint
+    from . import fileio
+    checkpoint.install()
+    fileio.install()
+
+
 @RUNNERS.register_module()
 class DptRunner(Runner):
     """mmengine's Runner with three changes.
@@ -28,13 +48,19 @@ class DptRunner(Runner):
       the share of the checkpoint's tensors that must fit; 0.5 by default) instead of
       silently training from random init. BN layers loaded from GN that training keeps
       frozen get their statistics re-estimated before training (ReestimateBNStatsHook).
-    * Checkpoints are read with the safe unpickler (see :mod:`dpt.utils.checkpoint`).
+    * Checkpoints are read with the safe unpickler (see :mod:`dpt.utils.checkpoint`) and
+      files written atomically (:mod:`dpt.engine.fileio`): the runner installs both into
+      mmengine when it is built (:func:`install_mmengine_changes`).
     * A kill never leaves the work dir without a checkpoint, and a resume continues where
       the checkpoint stopped: ``CheckpointHook`` is built as
       :class:`~dpt.engine.checkpoint_hook.DptCheckpointHook` (old checkpoints removed only
       after the new one is complete) and ``EpochBasedTrainLoop`` as
       :class:`~dpt.engine.loops.ResumableEpochBasedTrainLoop` (resumes mid-epoch).
     """
+
+    def __init__(self, *args, **kwargs):
+        install_mmengine_changes()  # before the model's init_weights, load_from, any save
+        super().__init__(*args, **kwargs)
 
     def setup_env(self, env_cfg):
         if self.distributed and not torch.cuda.is_available() and not (

@@ -8,6 +8,8 @@ exactly those harmless types; anything else a pickle asks for (``os.system``, ar
 ``__reduce__`` callables) is refused with a :class:`CheckpointError` naming the file and the
 object. :func:`install` registers the loader as mmengine's loader for local paths, so every
 mmengine / mmdet code path (``load_from``, ``resume``, ``load_checkpoint``) goes through it.
+``import dpt`` does not call it: dpt's runner does when it is built, and so do
+``dpt.apis.build_runner`` and the inferencer (:func:`dpt.engine.install_mmengine_changes`).
 """
 import os.path as osp
 import pickle

@@ -3,8 +3,10 @@ import os
 import pytest
 from mmengine.fileio import get_file_backend, put
 
-import dpt  # noqa: F401  (installs the atomic backend)
+from dpt.engine import install_mmengine_changes
 from dpt.engine.fileio import AtomicLocalBackend, atomic_write_bytes
+
+install_mmengine_changes()  # what dpt's runner does when it is built
 
 
 def test_local_backend_is_atomic(tmp_path):

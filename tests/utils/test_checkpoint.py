@@ -7,8 +7,10 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from dpt.utils.checkpoint import load_checkpoint_file
+from dpt.utils.checkpoint import install, load_checkpoint_file
 from dpt.utils.errors import CheckpointError
+
+install()  # what dpt's runner does when it is built (dpt.engine.install_mmengine_changes)
 
 
 def mmengine_style_checkpoint():
@@ -61,3 +63,59 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
     bad.write_bytes(bad.read_bytes()[:100])
     with pytest.raises(CheckpointError, match='truncated.pth'):
         load_checkpoint_file(bad)
+
+
+INSTALLED = """
+import sys
+from mmengine.fileio.backends import LocalBackend, registry_utils
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+def state():
+    return (CheckpointLoader._schemes.get(''), registry_utils.prefix_to_backends.get(''),
+            registry_utils.backends.get('local'), HistoryBuffer.__reduce__)
+
+before = state()
+import dpt
+assert state() == before, 'import dpt changed mmengine'
+import torch
+from mmengine.model import BaseModel
+
+class Tiny(BaseModel):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Linear(1, 1)
+    def forward(self, *a, **k):
+        return {}
+
+from dpt.engine import DptRunner
+from dpt.engine.fileio import AtomicLocalBackend
+from dpt.utils.checkpoint import _mmengine_local_loader
+DptRunner(model=Tiny(), work_dir=sys.argv[1])
+loader, prefix_backend, local, _ = state()
+assert loader is _mmengine_local_loader and prefix_backend is local is AtomicLocalBackend
+assert HistoryBuffer.__reduce__ is not before[3]
+print('ok')
+"""
+
+
+def test_import_changes_nothing_the_runner_installs(tmp_path):
+    """``import dpt`` leaves mmengine's checkpoint loader, file backend and HistoryBuffer as
+    they are; building dpt's runner installs the safe loader and the atomic backend."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, '-c', INSTALLED, str(tmp_path / 'work')],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-3000:]
+
+
+def test_build_runner_installs_for_a_plain_runner_too(monkeypatch):
+    import dpt.engine
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from dpt.apis import build_runner
+    calls = []
+    monkeypatch.setattr(dpt.engine, 'install_mmengine_changes', lambda: calls.append('x'))
+    monkeypatch.setattr(Runner, 'from_cfg', classmethod(lambda cls, cfg: 'runner'))
+    assert build_runner(Config(dict(model=dict(type='X')))) == 'runner' and calls == ['x']
