@@ -98,6 +98,16 @@ def read_curve(work_dir, key='coco/bbox_mAP'):
     return [[e, points[e]] for e in sorted(points)], last[1]
 
 
+def _no_detections(work_dir):
+    """Whether a validation of ``work_dir`` found nothing at all (mmdet's CocoMetric then
+    logs no AP, only this message): AP 0."""
+    for path in glob.glob(osp.join(work_dir, '*', '*.log')):
+        with open(path, errors='replace') as f:
+            if 'testing results of the whole dataset is empty' in f.read():
+                return True
+    return False
+
+
 def schedule_options(config, epochs, evals=3):
     """--cfg-options training ``config`` for ``epochs`` epochs: its epoch-based lr steps
     moved in proportion, ``evals`` validations along it, checkpoints as often (a killed run
@@ -129,6 +139,8 @@ def training(title, config, work_dir, options, data_root):
     def run(wd):
         record = train_stage(title, config, wd, options)
         curve, metrics = read_curve(wd)
+        if not metrics and _no_detections(wd):
+            metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0}
         return dict(record, images=images_seen(config, options, data_root), curve=curve,
                     metrics=metrics)
     return run_stage(title, work_dir, run)
@@ -390,6 +402,8 @@ def parse_args(argv=None):
 def notes(ctx, command, results, seconds):
     from miniature import machine
     b = ctx.budget
+    with open(osp.join(ctx.data, 'annotations', 'instances_val.json')) as f:
+        val_images = len(json.load(f)['images'])
     lines = [
         f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}; '
         f'{seconds / 60:.1f} min for that command (stages finished by an earlier run are '
@@ -400,7 +414,8 @@ def notes(ctx, command, results, seconds):
         f"- budgets ({'--quick' if ctx.args.quick else 'full'}), epochs: {json.dumps(b)}; "
         '"images seen" counts every stage of an arm (its pre-training and the DAP '
         'classifier included)',
-        '- AP: box AP on the 60 demo val images at the end of each fine-tune; the curves: '
+        f'- AP: box AP on the {val_images} demo val images at the end of each fine-tune; '
+        'the curves: '
         'the validations along it (mean over the seeds, band: std)',
         '- configs: `configs/compare/`; strategy pages: '
         '[direct pre-training](direct_pretraining_miniature.md), '
