@@ -8,8 +8,8 @@
 _base_ = ['./deformable-detr_r50_detreg-pretrain_50e_coco.py', '../_base_/tiny_deformable_detr.py',
            '../_base_/demo_data.py']
 
-# the tiny sizes (../_base_/tiny_deformable_detr.py); region crops embedded by ResNet-18 at a quarter
-# width up to layer2: 32 channels
+# the tiny sizes (../_base_/tiny_deformable_detr.py); region crops embedded by ResNet-18 at
+# a quarter width up to layer2: 32 channels
 model = _base_.tiny_deformable_detr
 model.bbox_head.feature_dims = 32
 model.region_encoder = dict(checkpoint=None, backbone=dict(depth=18, base_channels=16))

@@ -6,7 +6,8 @@ as tests/configs/make_resolved_configs.py records it) and compared with its reco
 names the first key path that differs. Registry names renamed since the record are applied
 to the record through :data:`RENAMED_TYPES` (old name -> new), and the variables that new
 ``_base_`` files add for configs to merge (:data:`BASE_HELPERS`) are left out, so that
-nothing else may differ. Configs added after the record are not compared (they have nothing to be equal to).
+nothing else may differ. Configs added after the record are not compared (they have nothing
+to be equal to).
 """
 import gzip
 import json
