@@ -96,3 +96,33 @@ def test_real_imagenet_weights(tmp_path):
         pytest.skip('torchvision ImageNet MobileNetV2 not in the cache (tools/setup_env.sh)')
     result = convert_backbone(path, str(tmp_path / 'mnv2.pth'))
     assert len(result.mapped) == 312 and not result.missing and not result.filled
+
+
+def test_region_encoder_reads_torchvision_mobilenet(torchvision_state, tmp_path):
+    """DETReg's frozen region encoder built as mmdet's MobileNetV2 (up to layer3) takes
+    torchvision's checkpoint as it is and embeds crops with layer3's 32 channels."""
+    from dpt.models.detreg.region_encoder import RegionEncoder
+    src = tmp_path / 'mobilenet_v2.pth'
+    torch.save(torchvision_state, src)
+    encoder = RegionEncoder(dict(type='MobileNetV2', out_indices=(2, )), checkpoint=str(src))
+    encoder.init_weights()
+    assert torch.equal(encoder.backbone.layer3[0].expand_conv.conv.weight,
+                       torchvision_state['features.4.conv.0.0.weight'])
+    assert encoder.out_channels == 32
+    feats = encoder(torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8))
+    assert feats.shape == (2, 32)
+
+
+def test_classifier_starts_from_torchvision_weights(torchvision_state, tmp_path):
+    """DAP's classifier: torchvision's MobileNetV2 with every tensor of the checkpoint but
+    the 1000-class layer, which gets the new classes; another model is refused."""
+    from dpt.apis.classifier import ClassifierRecipe, build_model
+    src = tmp_path / 'mobilenet_v2.pth'
+    torch.save(torchvision_state, src)
+    model = build_model(ClassifierRecipe(arch='torchvision:mobilenet_v2', init=str(src)), 6)
+    state = model.state_dict()
+    assert state['classifier.1.weight'].shape == (6, 1280)
+    assert all(torch.equal(state[k], v) for k, v in torchvision_state.items()
+               if not k.startswith('classifier.'))
+    with pytest.raises(CheckpointError, match="mobilenet_v2.pth: tensor 'conv1.weight' missing"):
+        build_model(ClassifierRecipe(arch='torchvision:resnet18', init=str(src)), 6)
