@@ -1,5 +1,5 @@
 """The AlignDet miniature: its configs, data preparation (proposals, recall, 10 % split) and
-table; the training stages themselves are dpt.apis.stages, tested with the demo."""
+table; the training stages themselves are tools/analysis_tools/stages.py, tested with the demo."""
 import json
 import os
 import shutil

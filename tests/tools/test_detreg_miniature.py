@@ -1,5 +1,5 @@
 """The DETReg miniature: its configs, split, options and the two fine-tune inits; the
-training stages themselves are dpt.apis.stages, tested with the demo."""
+training stages themselves are tools/analysis_tools/stages.py, tested with the demo."""
 import json
 import os
 import shutil
