@@ -2,15 +2,18 @@
 
 Felzenszwalb and Huttenlocher, "Efficient Graph-Based Image Segmentation" (IJCV 2004).
 SoCo's selective search starts from ``skimage.segmentation.felzenszwalb``; this module computes
-the same segments with the same graph and the same merges, compiled with numba, without the
-edge arrays scikit-image builds and permutes (``skimage/segmentation/_felzenszwalb_cy.pyx``,
-scikit-image 0.24-0.26):
+the same segments with the same graph and the same merges, compiled with numba (one thread),
+without the edge arrays scikit-image builds and permutes
+(``skimage/segmentation/_felzenszwalb_cy.pyx``, scikit-image 0.24-0.26):
 
 * the same smoothing call (``scipy.ndimage.gaussian_filter``, sigma ``(s, s, 0)``, reflect);
 * the same edge costs, in the same order (right, down, down-right, up-right neighbours, each
   in raster order; per edge the root of the channel sum of squared differences);
-* the same edge order: ``np.argsort`` (numpy's default, unstable sort) of that cost array, so
-  edges of equal cost are taken in the order scikit-image takes them;
+* the same edge order where it matters: scikit-image takes the edges in ``np.argsort`` order
+  (numpy's default, unstable sort). Any ascending order gives the same greedy pass (see
+  :func:`_first_pass`); the small-segment pass checks, run by run of equal cost, that the
+  order within the run cannot change its joins, and where it could, it is redone in
+  ``np.argsort``'s order;
 * the same greedy pass (an edge joins two components when its cost is below both components'
   internal difference plus ``scale / 255 / size``, that bound rounded to float32 as the Cython
   code stores it), then the same pass joining components smaller than ``min_size``;
@@ -18,32 +21,61 @@ scikit-image 0.24-0.26):
   keeps the smaller root, so each root is its component's first pixel, and ``np.unique`` of the
   roots numbers them in that order).
 
-``tests/proposals/test_felzenszwalb.py`` checks it against scikit-image on photos.
+The edges are sorted as one array of 64-bit keys: each cost's float64 bit pattern (non-negative
+floats order as their patterns) with its low bits replaced by the edge's index. The keys alone
+decide every comparison with a bound (a float32 value, so its pattern has those low bits zero);
+the exact cost is recomputed from the image where a join stores it and where two keys share
+their cost bits. ``tests/proposals/test_felzenszwalb.py`` checks it against scikit-image.
 """
+import math
+
 import numba
 import numpy as np
 from scipy import ndimage
 from skimage.util import img_as_float
 
+# the key keeps 52 - INDEX_BITS mantissa bits; float32's 23 must fit for exact comparisons
+MAX_INDEX_BITS = 29
+
+
+@numba.njit(cache=True, inline='always')
+def _cost(flat, a, b):
+    """Edge cost of pixels ``a`` and ``b`` (flat indices) of the (H W, C) image, as numpy
+    computes it: the root of the channel sum, left to right, of the squared differences."""
+    s = 0.0
+    for c in range(flat.shape[1]):
+        d = flat[a, c] - flat[b, c]
+        s += d * d
+    return np.sqrt(s)
+
 
 @numba.njit(cache=True)
-def _edge_costs(im):
-    """Costs of the 8-connected grid's edges in scikit-image's order; ``im`` is (H, W, 3)."""
+def _edge_costs(im, index_bits=0):
+    """Costs of the 8-connected grid's edges in scikit-image's order (``im`` is (H, W, C)) and
+    the largest; with ``index_bits`` the array holds the sort keys instead, as float64 (see
+    the module docstring)."""
     h, w, nc = im.shape
-    n_right, n_down, n_diag = h * (w - 1), (h - 1) * w, (h - 1) * (w - 1)
-    costs = np.empty(n_right + n_down + 2 * n_diag)
+    flat = im.reshape(h * w, nc)
+    n_edges = h * (w - 1) + (h - 1) * w + 2 * (h - 1) * (w - 1)
+    costs = np.empty(n_edges)
+    keys = costs.view(np.uint64)
     k = 0
-    for dy, dx0, dx1, oy in ((0, 1, 0, 0), (1, 0, 0, 0), (1, 1, 0, 0), (1, 0, 1, 0)):
-        # the pair (y + dy, x + dx0) - (y + oy, x + dx1) for y, x over the valid range
-        for y in range(h - dy):
-            for x in range(w - max(dx0, dx1)):
-                s = 0.0
-                for c in range(nc):
-                    d = im[y + dy, x + dx0, c] - im[y + oy, x + dx1, c]
-                    s += d * d
-                costs[k] = np.sqrt(s)
+    # the pair (p + off_a, p + off_b) for p = (y, x) over the valid range: right, down,
+    # down-right, up-right ((y, x + 1) - (y + 1, x))
+    for rows, cols, off_a, off_b in ((h, w - 1, 1, 0), (h - 1, w, w, 0),
+                                     (h - 1, w - 1, w + 1, 0), (h - 1, w - 1, w, 1)):
+        for y in range(rows):
+            for x in range(cols):
+                p = y * w + x
+                costs[k] = _cost(flat, p + off_a, p + off_b)
                 k += 1
-    return costs
+    largest = 0.0
+    low = np.uint64((1 << index_bits) - 1)
+    for k in range(n_edges):
+        largest = max(largest, costs[k])
+        if index_bits:
+            keys[k] = (keys[k] & ~low) | np.uint64(k)
+    return costs, largest
 
 
 @numba.njit(cache=True, inline='always')
@@ -67,41 +99,23 @@ def _edge_ends(e, h, w, inv):
     return e + y + w + 1, e + y
 
 
+@numba.njit(cache=True, inline='always')
+def _exact_cost(key, mask, flat, h, w, inv):
+    a, b = _edge_ends(np.int64(key & mask), h, w, inv)
+    return _cost(flat, a, b)
+
+
 @numba.njit(cache=True)
-def _unpack_order(packed, costs, index_bits):
-    """The indices packed into the low bits of sorted keys, the costs in that order, and an
-    insertion pass that orders the few costs whose truncated keys tied by their full value."""
-    n = packed.size
-    mask = np.uint64((1 << index_bits) - 1)
-    order = np.empty(n, np.int32)
-    sorted_costs = np.empty(n)
-    for i in range(n):
-        order[i] = np.int32(packed[i] & mask)
-        sorted_costs[i] = costs[order[i]]
-    for i in range(1, n):
-        c, o = sorted_costs[i], order[i]
-        j = i - 1
-        while j >= 0 and sorted_costs[j] > c:
-            sorted_costs[j + 1], order[j + 1] = sorted_costs[j], order[j]
-            j -= 1
-        sorted_costs[j + 1], order[j + 1] = c, o
-    return order, sorted_costs
-
-
-def _sort_order(costs):
-    """An ascending order of the (non-negative) costs and the sorted costs; equal costs in any
-    order. Non-negative float64 bit patterns order as their values; each cost's pattern, its low
-    bits replaced by the cost's index, is still a non-negative float, so numpy's (vectorised)
-    value sort orders costs and indices at once; the few costs that only the dropped bits
-    told apart are then put in order."""
-    n = costs.size
-    index_bits = max(1, int(n - 1).bit_length())
-    bits = costs.view(np.uint64)
-    packed = (bits >> np.uint64(index_bits)) << np.uint64(index_bits)
-    packed |= np.arange(n, dtype=np.uint64)
-    keys = packed.view(np.float64)
-    keys.sort()
-    return _unpack_order(packed, costs, index_bits)
+def _order_run(keys, start, end, mask, flat, h, w, inv):
+    """Order the keys ``start:end``, whose cost bits are equal, by their exact costs."""
+    costs = np.empty(end - start)
+    for i in range(end - start):
+        costs[i] = _exact_cost(keys[start + i], mask, flat, h, w, inv)
+    ascending = True
+    for i in range(1, costs.size):
+        ascending = ascending and costs[i - 1] <= costs[i]
+    if not ascending:
+        keys[start:end] = keys[start:end][np.argsort(costs, kind='mergesort')]
 
 
 @numba.njit(cache=True, inline='always')
@@ -116,11 +130,27 @@ def _find(parent, p):
     return root
 
 
+@numba.njit(cache=True, inline='always')
+def _join_bound(value, index_bits, inc, flat, a, b):
+    """``float32(cost + inc)`` for the edge ``(a, b)`` whose key is ``value``: the cost lies
+    within the key's last ``index_bits`` bits, ``(value - ulp, value + ulp)``; when both ends
+    round to the same float32 so does the cost, else the cost is recomputed (cheaper than
+    reading it: the look-up misses the cache)."""
+    if value > 1e-300:  # normal: a bit of the key is 2 ** (exponent - 53)
+        ulp = math.ldexp(1.0, math.frexp(value)[1] - 53 + index_bits)
+        lo, hi = np.float32((value - ulp) + inc), np.float32((value + ulp) + inc)
+        if lo == hi:
+            return lo
+    return np.float32(_cost(flat, a, b) + inc)
+
+
 @numba.njit(cache=True)
-def _first_pass(order, sorted_costs, h, w, scale):
-    """Join along the edges in ``order`` when the cost is below both components' internal
-    difference plus ``scale / size``. Returns the union-find forest (each root its component's
-    first pixel, as scikit-image's union keeps the smaller root) and the sizes by root.
+def _first_pass(keys, flat, h, w, scale, index_bits, resolve):
+    """Join along the edges of the sorted ``keys`` when the cost is below both components'
+    internal difference plus ``scale / size``. With ``resolve`` keys of equal cost bits are
+    first put in the order of their exact costs (in place). Returns the union-find forest
+    (each root its component's first pixel, as scikit-image's union keeps the smaller root)
+    and the sizes by root.
 
     Runs of equal cost c may come in any order: a component that took part in a join at cost
     c has internal difference c and bound float32(c + scale / size) > c (the caller checks that
@@ -130,70 +160,103 @@ def _first_pass(order, sorted_costs, h, w, scale):
     """
     n = h * w
     inv = 1.0 / max(w - 1, 1)
+    mask = np.uint64((1 << index_bits) - 1)
     parent = np.arange(n).astype(np.int32)
-    # per root: internal difference and size side by side (one cache line per look-up)
-    state = np.zeros((n, 2))
-    state[:, 1] = 1.0
-    for k in range(order.size):
-        a, b = _edge_ends(order[k], h, w, inv)
+    size = np.ones(n, np.int32)
+    # per root: scikit-image's bound, kept in float32 as it does; key < bound <=> cost < bound
+    bound = np.full(n, np.float32(0.0 + scale / 1.0), np.float32)
+    values = keys.view(np.float64)
+    group_end = 0
+    for k in range(keys.size):
+        key = keys[k]
+        if resolve and k >= group_end:
+            j = k + 1
+            while j < keys.size and (keys[j] | mask) == (key | mask):
+                j += 1
+            group_end = j
+            if j - k > 1:
+                _order_run(keys, k, j, mask, flat, h, w, inv)
+                key = keys[k]
+        a, b = _edge_ends(np.int64(key & mask), h, w, inv)
         if parent[a] == parent[b]:
             continue  # the same parent, the same component
         ra, rb = _find(parent, a), _find(parent, b)
         if ra == rb:
             continue
-        # scikit-image keeps these bounds in C floats (float32)
-        bound_a = np.float32(state[ra, 0] + scale / state[ra, 1])
-        bound_b = np.float32(state[rb, 0] + scale / state[rb, 1])
-        c = sorted_costs[k]
-        if c < min(bound_a, bound_b):
+        if values[k] < min(bound[ra], bound[rb]):
             lo, hi = min(ra, rb), max(ra, rb)
             parent[hi] = lo
-            state[lo, 1] = state[ra, 1] + state[rb, 1]
-            state[lo, 0] = c
-    return parent, state[:, 1].copy()
+            size[lo] = size[ra] + size[rb]
+            bound[lo] = _join_bound(values[k], index_bits, scale / np.float64(size[lo]), flat,
+                                    a, b)
+    return parent, size
 
 
 @numba.njit(cache=True)
-def _small_pass(order, sorted_costs, h, w, min_size, parent, size, check_ties):
-    """Join components smaller than ``min_size`` along the edges in ``order`` (in place).
+def _small_pass(keys, index_bits, flat, h, w, min_size, parent, size, check_ties):
+    """Join components smaller than ``min_size`` along the edges of the sorted ``keys`` (in
+    place). Returns False when ``check_ties`` finds a run of equal cost whose order could
+    change its joins (the forest is then partly changed; the caller repeats the pass in
+    numpy's order), else True.
 
-    With ``check_ties`` the order of equal costs may differ from numpy's argsort: a run of
-    equal cost is order-free when no component is an end of two of its edges that can still
-    join (one end small); otherwise this returns False at once (the forest is then partly
-    changed) and the caller repeats the pass in numpy's order.
+    A run's joinable edges (one end small when the run starts) link its components into
+    groups; a group is order-free when it links two components, or when it holds at most one
+    large component and its small ones together stay below ``min_size`` (every set of its
+    small components is then small, so no edge of the group is refused, in any order).
+    Checked as the run is joined in this order: a refused edge with an end grown in the run,
+    or a join making a group beyond those bounds, fails the check.
     """
     n = h * w
     inv = 1.0 / max(w - 1, 1)
+    mask = np.uint64((1 << index_bits) - 1)
     small = np.empty(n, np.bool_)
     for p in range(n):  # components only grow: an edge between two large ones never joins
         small[p] = size[_find(parent, p)] < min_size
-    stamp = np.full(n, -1, np.int64)
-    k = 0
-    while k < order.size:
-        end = k + 1
-        if check_ties and k + 1 < order.size and sorted_costs[k + 1] == sorted_costs[k]:
-            while end < order.size and sorted_costs[end] == sorted_costs[k]:
-                end += 1
-            for q in range(k, end):
-                a, b = _edge_ends(order[q], h, w, inv)
-                ra, rb = _find(parent, a), _find(parent, b)
-                if ra == rb or (size[ra] >= min_size and size[rb] >= min_size):
-                    continue
-                if stamp[ra] == k or stamp[rb] == k:
+    # per root, valid while stamp == the run: components, large ones, size of small ones
+    stamp = np.full(n if check_ties else 0, -1, np.int64)
+    parts = np.empty(n if check_ties else 0, np.int32)
+    large = np.empty(n if check_ties else 0, np.int32)
+    small_sum = np.empty(n if check_ties else 0, np.int64)
+    run, last_key, last_cost = -1, ~np.uint64(0), -1.0
+    for k in range(keys.size):
+        key = keys[k]
+        a, b = _edge_ends(np.int64(key & mask), h, w, inv)
+        if not (small[a] or small[b]):
+            continue
+        ra, rb = _find(parent, a), _find(parent, b)
+        if ra == rb:
+            continue
+        joins = size[ra] < min_size or size[rb] < min_size
+        if check_ties:
+            if (key | mask) != (last_key | mask):
+                run, last_cost = k, -1.0
+            else:  # equal cost bits: compare the exact costs
+                if last_cost < 0:
+                    last_cost = _exact_cost(last_key, mask, flat, h, w, inv)
+                cost = _cost(flat, a, b)
+                if cost != last_cost:
+                    run = k
+                last_cost = cost
+            last_key = key
+            for r in (ra, rb):
+                if stamp[r] != run:
+                    stamp[r] = run
+                    parts[r] = 1
+                    large[r] = size[r] >= min_size
+                    small_sum[r] = 0 if large[r] else size[r]
+            if not joins:
+                if parts[ra] > 1 or parts[rb] > 1:
                     return False
-                stamp[ra] = stamp[rb] = k
-        for q in range(k, end):
-            a, b = _edge_ends(order[q], h, w, inv)
-            if not (small[a] or small[b]):
                 continue
-            ra, rb = _find(parent, a), _find(parent, b)
-            if ra == rb:
-                continue
-            if size[ra] < min_size or size[rb] < min_size:
-                lo, hi = min(ra, rb), max(ra, rb)
-                parent[hi] = lo
-                size[lo] = size[ra] + size[rb]
-        k = end
+            lo = min(ra, rb)
+            parts[lo], large[lo] = parts[ra] + parts[rb], large[ra] + large[rb]
+            small_sum[lo] = small_sum[ra] + small_sum[rb]
+            if parts[lo] > 2 and (large[lo] > 1 or small_sum[lo] >= min_size):
+                return False
+        if joins:
+            lo, hi = min(ra, rb), max(ra, rb)
+            parent[hi] = lo
+            size[lo] = size[ra] + size[rb]
     return True
 
 
@@ -222,6 +285,14 @@ def smoothed(img, sigma):
     return ndimage.gaussian_filter(im, [sigma, sigma, 0], mode='reflect', truncate=4.0)
 
 
+def _numpy_keys(costs, index_bits):
+    """Keys of the edges in ``np.argsort(costs)`` order (numpy's default sort, as
+    scikit-image): each sorted cost's bits, the low ones replaced by its edge index."""
+    order = np.argsort(costs).astype(np.uint64)
+    low = np.uint64((1 << index_bits) - 1)
+    return (costs[order].view(np.uint64) & ~low) | order
+
+
 def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     """Labels of ``skimage.segmentation.felzenszwalb(img_as_float(img), scale, sigma,
     min_size)`` for an (H, W, C) or (H, W) image: (H, W) int64, 0..n-1 in raster order."""
@@ -229,24 +300,30 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     h, w = im.shape[:2]
     if h < 2 or w < 2:
         raise ValueError(f'felzenszwalb needs an image of at least 2x2 pixels, got {h}x{w}')
-    if 4 * h * w >= 2 ** 31:
-        raise ValueError(f'felzenszwalb: a {h}x{w} image has too many edges for int32 indices')
-    costs = _edge_costs(im)
+    n_edges = 4 * h * w - 3 * (h + w) + 2
+    index_bits = max(1, int(n_edges - 1).bit_length())
+    if index_bits > MAX_INDEX_BITS:
+        raise ValueError(f'felzenszwalb: a {h}x{w} image has too many edges ({n_edges}, at '
+                         f'most 2 ** {MAX_INDEX_BITS})')
+    flat = im.reshape(h * w, -1)
     scale = float(scale) / 255.0
     min_size = int(min_size)
+    keys, largest = _edge_costs(im, index_bits)
+    keys = keys.view(np.uint64)
     # Any ascending order gives scikit-image's first pass when a joined component's float32
     # bound stays above its cost (see _first_pass): scale / (h w) at least float32's spacing
     # at the largest bound. Otherwise, numpy's order throughout.
-    if scale / (h * w) >= float(np.spacing(np.float32(costs.max() + scale))):
-        order, sorted_costs = _sort_order(costs)
-        parent, size = _first_pass(order, sorted_costs, h, w, scale)
+    if scale / (h * w) >= float(np.spacing(np.float32(largest + scale))):
+        keys.view(np.float64).sort()  # numpy's vectorised value sort
+        parent, size = _first_pass(keys, flat, h, w, scale, index_bits, True)
         kept = parent.copy(), size.copy()
-        if _small_pass(order, sorted_costs, h, w, min_size, parent, size, True):
+        if _small_pass(keys, index_bits, flat, h, w, min_size, parent, size, True):
             return _labels(parent, h, w)
         parent, size = kept
-        order = np.argsort(costs).astype(np.int32)  # numpy's default sort, as scikit-image
-    else:
-        order = np.argsort(costs).astype(np.int32)
-        parent, size = _first_pass(order, costs[order], h, w, scale)
-    _small_pass(order, costs[order], h, w, min_size, parent, size, False)
+        order = np.argsort(_edge_costs(im)[0]).astype(np.uint64)
+        _small_pass(order, 63, flat, h, w, min_size, parent, size, False)
+        return _labels(parent, h, w)
+    keys = _numpy_keys(_edge_costs(im)[0], index_bits)
+    parent, size = _first_pass(keys, flat, h, w, scale, index_bits, False)
+    _small_pass(keys, index_bits, flat, h, w, min_size, parent, size, False)
     return _labels(parent, h, w)

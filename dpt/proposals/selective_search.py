@@ -101,7 +101,7 @@ def _lbp_codes(image, rows, cols):
     col_in = np.empty(w, np.bool_)
     for c in range(w):
         col_in[c] = c_lo[c].min() >= 0 and c_hi[c].max() < w
-    out = np.empty((nc, h, w), np.int64)
+    out = np.empty((nc, h, w), np.uint8)  # codes 0..255
     for ch in range(nc):
         for r in range(h):
             for c in range(w):
@@ -223,6 +223,21 @@ def _grow(a, n):
 
 
 @numba.njit(cache=True)
+def _enter(ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, a, b, s):
+    """Enter the pair ``(a, b)`` of similarity ``s`` as entry ``m``: on both regions' chains
+    and on the heap; the arrays grow when full. Returns them and the new counts."""
+    if m == ea.shape[0]:
+        ea, eb, next_a, next_b = _grow(ea, 0), _grow(eb, 0), _grow(next_a, 0), _grow(next_b, 0)
+        heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
+    ea[m], eb[m] = a, b
+    next_a[m], next_b[m] = head[a], head[b]
+    head[a] = m
+    head[b] = m
+    count = _push(heap_s, heap_q, count, s, m)
+    return ea, eb, next_a, next_b, heap_s, heap_q, count, m + 1
+
+
+@numba.njit(cache=True)
 def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
     """SoCo's grouping loop; returns the boxes of all regions in SoCo's order.
 
@@ -253,16 +268,9 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
     for a in range(n - 1):
         for b in range(a + 1, n):
             if _corner_inside(box[a], box[b]):
-                if m == ea.shape[0]:
-                    ea, eb, next_a, next_b = (_grow(ea, 0), _grow(eb, 0), _grow(next_a, 0),
-                                              _grow(next_b, 0))
-                    heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
-                ea[m], eb[m] = a, b
-                next_a[m], next_b[m] = head[a], head[b]
-                head[a] = head[b] = m
-                count = _push(heap_s, heap_q, count,
-                              _similarity(colour, texture, size, box, a, b, image_area), m)
-                m += 1
+                ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
+                    ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, a, b,
+                    _similarity(colour, texture, size, box, a, b, image_area))
     t = n
     found = np.empty(0, np.int64)
     seen = np.full(total, -1, np.int64)
@@ -299,17 +307,9 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
             if seen[other] == t:
                 continue  # SoCo sets the same key again: it keeps its first place
             seen[other] = t
-            if m == ea.shape[0]:
-                ea, eb, next_a, next_b = (_grow(ea, 0), _grow(eb, 0), _grow(next_a, 0),
-                                          _grow(next_b, 0))
-                heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
-            ea[m], eb[m] = t, other
-            next_a[m], next_b[m] = head[t], head[other]
-            head[t] = m
-            head[other] = m
-            count = _push(heap_s, heap_q, count,
-                          _similarity(colour, texture, size, box, t, other, image_area), m)
-            m += 1
+            ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
+                ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, t, other,
+                _similarity(colour, texture, size, box, t, other, image_area))
         t += 1
     return box[:t]
 

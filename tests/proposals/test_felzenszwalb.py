@@ -7,7 +7,7 @@ from skimage.util import img_as_float
 from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import felzenszwalb
-from dpt.proposals.felzenszwalb import _sort_order, _edge_costs, _small_pass, smoothed
+from dpt.proposals.felzenszwalb import _edge_costs, _first_pass, _small_pass, smoothed
 
 # rocket_x2 (a 2x nearest upscale) has runs of equal edge costs whose order matters to the
 # small-segment pass: it takes numpy's argsort order, as scikit-image does
@@ -36,7 +36,8 @@ def test_other_settings_and_grey():
 
 
 def test_edge_costs_bitwise():
-    """The costs scikit-image computes with numpy (right, down, down-right, up-right)."""
+    """The costs scikit-image computes with numpy (right, down, down-right, up-right), and the
+    sort keys: each cost's bits with the low ones replaced by the edge index."""
     im = np.ascontiguousarray(smoothed(build_photo(recipes()['chelsea']), 0.9))
     h, w = im.shape[:2]
 
@@ -44,33 +45,50 @@ def test_edge_costs_bitwise():
         return np.sqrt(np.sum((a - b) * (a - b), axis=-1)).ravel()
     want = np.hstack([cost(im[:, 1:], im[:, :w - 1]), cost(im[1:], im[:h - 1]),
                       cost(im[1:, 1:], im[:h - 1, :w - 1]), cost(im[1:, :w - 1], im[:h - 1, 1:])])
-    got = _edge_costs(im)
+    got, largest = _edge_costs(im)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, want)
-    order, sorted_costs = _sort_order(got)
-    np.testing.assert_array_equal(sorted_costs, np.sort(got))
-    np.testing.assert_array_equal(got[order], sorted_costs)
+    assert largest == want.max()
+    bits = int(want.size - 1).bit_length()
+    low = np.uint64((1 << bits) - 1)
+    keys = _edge_costs(im, bits)[0].view(np.uint64)
+    np.testing.assert_array_equal(keys & ~low, want.view(np.uint64) & ~low)
+    np.testing.assert_array_equal(keys & low, np.arange(want.size, dtype=np.uint64))
+    # sorted by value, then put in exact cost order by the greedy pass (equal cost bits)
+    keys.view(np.float64).sort()
+    _first_pass(keys, im.reshape(h * w, -1), h, w, 300 / 255, bits, True)
+    np.testing.assert_array_equal(want[(keys & low).astype(np.int64)], np.sort(want))
     want_smooth = ndimage.gaussian_filter(img_as_float(build_photo(recipes()['chelsea'])),
                                           [0.9, 0.9, 0], mode='reflect')
     np.testing.assert_array_equal(im, want_smooth)
 
 
+def run_of_equal_costs(row, edges, min_size=5, h=4):
+    """The small-segment pass's tie check on a forest whose rows are split as ``row`` (the
+    component of each column, the same in every row), over the right edges ``edges`` of row
+    0 (edge index = column), all of cost 0.25."""
+    w = len(row)
+    parent = np.array([y * w + row.index(row[x]) for y in range(h) for x in range(w)],
+                      np.int32)
+    size = np.bincount(parent, minlength=h * w).astype(np.int32)
+    im = (0.25 * np.arange(w, dtype=np.float64))[None, :, None].repeat(h, 0)
+    bits = 7
+    keys = _edge_costs(im, bits)[0].view(np.uint64)[edges]
+    return _small_pass(keys, bits, im.reshape(h * w, 1), h, w, min_size, parent, size, True)
+
+
 def test_tie_check_refuses_a_run_that_shares_a_small_segment():
     """Two edges of equal cost from one small segment to two large ones: which one joins
     depends on their order, so the small-segment pass must refuse any order but numpy's."""
-    h, w = 4, 20
-    # one row of edges: pixel 9 alone between the segments 0..8 and 10..19 (min_size 5)
-    parent = np.arange(h * w).astype(np.int32)
-    size = np.ones(h * w)
-    for p in range(h * w):
-        x = p % w
-        root = (p // w) * w + (0 if x < 9 else 9 if x == 9 else 10)
-        parent[p] = root if x != 9 else p
-    for p in range(h * w):
-        if parent[p] == p:
-            size[p] = float((parent == p).sum())
-    # the right edges 8-9 and 9-10 of row 0 (edge index = row * (w - 1) + x), equal cost
-    order = np.array([8, 9], np.int64)
-    costs = np.array([0.25, 0.25])
-    assert not _small_pass(order, costs, h, w, 5, parent.copy(), size.copy(), True)
-    assert _small_pass(order, np.array([0.25, 0.5]), h, w, 5, parent.copy(), size.copy(), True)
+    # column 9 alone between the segments 0..8 and 10..19 (min_size 5)
+    row = [0] * 9 + [9] + [10] * 10
+    assert not run_of_equal_costs(row, [8, 9])
+    assert run_of_equal_costs(row, [8])  # one edge: any order
+
+
+def test_tie_check_accepts_a_run_that_cannot_depend_on_order():
+    """Small segments of together less than ``min_size`` and one large one, linked by a run
+    of equal cost: every order joins them all; a second large segment makes it refuse."""
+    row = [0] * 9 + [9, 10, 11] + [12] * 8  # columns 9, 10, 11 alone (min_size 5)
+    assert run_of_equal_costs(row, [8, 9, 10])
+    assert not run_of_equal_costs(row, [8, 9, 10, 11])
