@@ -50,10 +50,14 @@ CAM_PREFIX = 'annotations/compare_cam_boxes'              # under the classifica
 CAM_NMS = 0.8                                             # the pseudo boxes DAP pre-trains on
 DONE = 'result.json'
 
-# Epochs per stage. Full: the whole table (3 seeds) in about 3 h on 2 quiet cores; quick:
-# about a sixth, under 30 min (docs/results/strategies.md has the measured costs). The
-# fine-tunes of the 10 % arms are on 30 images (8 iterations an epoch), the direct arms on
-# 300 (75), the pre-trainings on 300 (AlignDet, DETReg) or 1200 (DAP) unlabelled images.
+# Epochs per stage. The fine-tunes of the 10 % arms are on 30 images (8 iterations an epoch),
+# the direct arms on 300 (75), the pre-trainings on 300 (AlignDet, DETReg) or 1200 (DAP)
+# unlabelled images. Sized from train steps measured on 2 cores shared with other jobs
+# (load ~7; batch 4 at 160 px, one thread: Mask R-CNN 3.0 s, Faster R-CNN 2.7 s, Deformable
+# DETR 1.4 s, AlignDet pre-training 2.3 s, direct pre-training at 96 px, batch 8, 5.1 s),
+# assumed ~3x faster on 2 quiet cores, plus ~35 s per stage (start, validations,
+# checkpoints): full ~2.8 h for 3 seeds, quick ~25 min. Estimates: the page records what
+# each arm really took.
 BUDGETS = dict(
     full=dict(direct_pretrain=3, direct_finetune=3, scratch=4, aligndet_pretrain=2,
               finetune_10pct=24, detreg_pretrain=2, classifier=4, dap_pretrain=1),
