@@ -425,6 +425,15 @@ def notes(ctx, command, results, seconds):
         '[direct pre-training](direct_pretraining_miniature.md), '
         '[AlignDet](aligndet_miniature.md), [DETReg](detreg_miniature.md), '
         '[DAP](dap_miniature.md)']
+    clf = osp.join(ctx.work, 'classifier', DONE)
+    if 'dap' in ctx.args.strategies and osp.isfile(clf):
+        with open(clf) as f:
+            rec = json.load(f)
+        acc = rec.get('val_accuracy')
+        lines.append(f"- DAP classifier: the ImageNet MobileNetV2 fine-tuned for {b['classifier']} "
+                     f"epochs on the classification demo split (val accuracy "
+                     f"{'-' if acc is None else f'{100 * acc:.1f} %'}); CAM boxes (NMS "
+                     f"{CAM_NMS:g}) of its {rec['cam_images']} train images")
     return '\n'.join(lines)
 
 
