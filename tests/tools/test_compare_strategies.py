@@ -163,3 +163,27 @@ def test_compare_configs_build():
         model = MODELS.build(cfg.model)
         names = {type(m).__name__ for m in model.modules()}
         assert 'MobileNetV2' in names and 'ResNet' not in names, path
+
+
+def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):
+    """The command on fake strategies (no training): results.json, the page and its PNG."""
+    data = tmp_path / 'demo'
+    (data / 'annotations').mkdir(parents=True)
+    (data / 'annotations' / 'instances_val.json').write_text(json.dumps(dict(images=[{}] * 7)))
+    rows = _results()
+
+    def fake(ctx, seed, work):
+        return [dict(r, strategy=tool.TITLES['aligndet']) for r in rows if r['seed'] == seed]
+
+    monkeypatch.setattr(tool, 'prepare', lambda ctx: None)
+    monkeypatch.setitem(tool.RUNS, 'aligndet', fake)
+    monkeypatch.setattr(tool, 'COMPARISONS', [(tool.TITLES['aligndet'], 'mine', 'base')])
+    out = tmp_path / 'page.md'
+    tool.main(['--seeds', '0', '1', '2', '--strategies', 'aligndet', '--data', str(data),
+               '--work-dir', str(tmp_path / 'work'), '--out', str(out)])
+    text = out.read_text()
+    assert 'box AP on the 7 demo val images' in text
+    assert '| AlignDet | mine - base | 0 1 2 | +1.0, +3.0, +0.0 |' in text
+    assert (tmp_path / 'page.png').stat().st_size > 1000
+    saved = json.loads((tmp_path / 'work' / 'results.json').read_text())
+    assert len(saved) == 6 and saved[0]['strategy'] == 'AlignDet'
