@@ -69,7 +69,8 @@ def test_schedule_options_move_the_lr_steps(tool):
     assert opts == ['train_cfg.max_epochs=32', 'train_cfg.val_interval=8',
                     'default_hooks.checkpoint.interval=8', 'param_scheduler.1.milestones=[24, 29]',
                     'param_scheduler.1.end=32']
-    one = tool.schedule_options('configs/compare/mask-rcnn_mobilenetv2_imagenet-finetune_demo.py', 1)
+    one = tool.schedule_options(
+        'configs/compare/mask-rcnn_mobilenetv2_imagenet-finetune_demo.py', 1)
     assert 'param_scheduler.1.milestones=[1]' in one and 'train_cfg.val_interval=1' in one
 
 

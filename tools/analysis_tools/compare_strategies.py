@@ -374,8 +374,8 @@ def parse_args(argv=None):
     p.add_argument('--strategies', nargs='+', choices=STRATEGIES,
                    help=f'default: all (--quick: {" ".join(QUICK_STRATEGIES)})')
     p.add_argument('--quick', action='store_true',
-                   help='shorter budgets, AlignDet and DETReg only unless --strategies (under 30 min '
-                   'for 3 seeds)')
+                   help='shorter budgets, AlignDet and DETReg only unless --strategies '
+                   '(under 30 min for 3 seeds)')
     p.add_argument('--work-dir', default=None,
                    help='default work_dirs/compare (--quick: work_dirs/compare_quick)')
     p.add_argument('--data', default='data/demo')

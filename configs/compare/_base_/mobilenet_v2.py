@@ -3,7 +3,8 @@
 # that starts from one. The command converts the offline checkpoint
 # (dpt.utils.offline_weights.mobilenet_v2_imagenet()) to this path with
 #     python tools/model_converters/convert_backbone.py \
-#         ~/.cache/dpt/weights/mobilenet_v2-b0353104.pth work_dirs/compare/imagenet/mobilenet_v2_mmdet.pth
+#         ~/.cache/dpt/weights/mobilenet_v2-b0353104.pth \
+#         work_dirs/compare/imagenet/mobilenet_v2_mmdet.pth
 imagenet_backbone = 'work_dirs/compare/imagenet/mobilenet_v2_mmdet.pth'
 # the checkpoint as torchvision saved it (copied there by the command), for DETReg's region
 # encoder, which reads torchvision's layout itself
