@@ -6,16 +6,12 @@ command continues where a killed run stopped.
     python tools/demo.py [--work-dir work_dirs/demo] [--data data/demo] [--fresh]
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import shutil
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

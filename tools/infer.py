@@ -9,14 +9,9 @@ RLE). A fine-tuned checkpoint, or one from extract_detector_weights.py (its drop
 layers stay random); a pre-training checkpoint is refused.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
 

@@ -4,15 +4,10 @@
 without it the config's test evaluator decides. The AP numbers are printed at the end.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 # Before torch loads OpenMP: waiting threads sleep rather than spin, which keeps CPU training
 # fast when data-loader workers or other processes share the cores (see Makefile).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')

@@ -22,14 +22,10 @@ Finished stages are reused and interrupted ones resume; each seed has its own wo
         [--pretrain-options train_cfg.max_epochs=6] [--finetune-options ...]
 """
 import json
-import importlib.util
 import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -8,13 +8,7 @@ A run is a work dir of tools/train.py (its */vis_data/scalars.json, resumed star
 or a scalars.json file. Metrics are drawn by epoch, losses by iteration.
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

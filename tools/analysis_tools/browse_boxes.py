@@ -10,14 +10,8 @@ pseudo boxes) and cluster_proposals.py (cluster ids) write, and AlignDet's publi
 files. --classifier/--checkpoint add DAP's class activation map under each image.
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

@@ -9,13 +9,7 @@ embedding targets, DAP's pseudo boxes (docs/tools.md). Headless: without a displ
 is shown, the PNGs are written.
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 from mmengine.config import DictAction  # noqa: E402
 

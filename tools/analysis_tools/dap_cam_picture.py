@@ -8,13 +8,8 @@ sides 288 and 576, flip-averaged), the boxes after NMS 0.8 (the first, largest b
 and the class with its probability.
 """
 import argparse
-import importlib.util
-import os.path as osp
 import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 PHOTOS = ('chelsea', 'astronaut', 'coffee')
 

@@ -21,14 +21,10 @@ written to --out. Finished stages are reused, interrupted ones resume.
 
     python tools/analysis_tools/dap_miniature.py [--seeds 0] [--pretrain-options ...]
 """
-import importlib.util
 import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

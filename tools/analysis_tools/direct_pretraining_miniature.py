@@ -13,14 +13,10 @@ mean: on data this small, seed-to-seed differences are large).
 
     python tools/analysis_tools/direct_pretraining_miniature.py [--seeds 0] [--out docs/results/direct_pretraining_miniature.md]
 """
-import importlib.util
 import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -16,14 +16,10 @@ Every run (WORK_DIR/fold{f}[_seed{s}]/) is trained and tested as a stage of
 tools/analysis_tools/stages.py, i.e. by tools/train.py and tools/test.py in a child process.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 METRICS = 'metrics.json'
 

@@ -9,18 +9,13 @@ A tool module, not part of the dpt package: the scripts next to it import it as 
 stages import ...`` (Python puts a script's directory on ``sys.path``), tools/demo.py as
 ``from analysis_tools.stages import ...``.
 """
-import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # for the scripts importing this module first
-    sys.exit(f'{osp.basename(sys.argv[0])}: dpt is not installed in this Python '
-             f'({sys.executable}); run `bash tools/setup_env.sh` and use .venv/bin/python')
-
-from dpt.engine.fileio import atomic_write_bytes  # noqa: E402
+from dpt.engine.fileio import atomic_write_bytes
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 DONE = 'stage_done.json'

@@ -14,14 +14,8 @@ with another classifier, checkpoint or settings is refused (delete that file to 
 Any torchvision or timm classifier with global average pooling works (docs/dap.md).
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def main(argv=None):

@@ -7,14 +7,9 @@ Examples:
     python tools/misc/make_demo_data.py --task classification --out data/demo_cls
 """
 import argparse
-import importlib.util
-import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

@@ -10,15 +10,10 @@ A folder of images (recursive), DETReg's search (first 30 boxes of OpenCV's fast
 Killed or interrupted, the same command continues where it stopped (docs/proposals.md).
 """
 import argparse
-import importlib.util
 import os
-import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def _cores():

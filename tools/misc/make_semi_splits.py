@@ -15,14 +15,8 @@
 Files already there with the same content are left alone; see docs/weights.md.
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 import time
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

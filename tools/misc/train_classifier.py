@@ -8,14 +8,8 @@ Writes the weights (timm layout) and OUT.json (recipe, classes, accuracies); a k
 continues from its last finished epoch (OUT.resume.pth).
 """
 import argparse
-import importlib.util
 import json
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def main(argv=None):

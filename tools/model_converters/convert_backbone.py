@@ -10,13 +10,7 @@ torchvision, timm (.pth or .safetensors), mmselfsup / mmpretrain; torchvision's
 MobileNetV2 -> mmdet MobileNetV2. See docs/weights.md.
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

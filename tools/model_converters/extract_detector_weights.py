@@ -19,13 +19,7 @@ layout (DETReg, DAP). Output layers (fc_cls, fc_reg, retina_cls/reg, conv_cls/re
 conv_logits, the last layer of DETR cls/reg branches) are dropped unless ``--keep-heads``.
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def parse_args(argv=None):

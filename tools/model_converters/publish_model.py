@@ -7,13 +7,7 @@ version and the checkpoint it came from:
     # -> faster-rcnn_tiny_demo-<8 hex>.pth
 """
 import argparse
-import importlib.util
-import os.path as osp
-import sys
 
-if importlib.util.find_spec('dpt') is None:  # tools/setup_env.sh installs it (pip install -e .)
-    sys.exit(f'{osp.basename(__file__)}: dpt is not installed in this Python ({sys.executable}); '
-             'run `bash tools/setup_env.sh` and use .venv/bin/python')
 
 
 def main(argv=None):
