@@ -7,10 +7,10 @@ from skimage.util import img_as_float
 from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import felzenszwalb
-from dpt.proposals.felzenszwalb import _edge_costs, _first_pass, _small_pass, smoothed
+from dpt.proposals.felzenszwalb import _edge_costs, _first_pass, _labels, _small_pass, smoothed
 
-# rocket_x2 (a 2x nearest upscale) has runs of equal edge costs whose order matters to the
-# small-segment pass: it takes numpy's argsort order, as scikit-image does
+# rocket_x2 (a 2x nearest upscale) has long runs of equal edge costs; the small-segment pass
+# proves their order irrelevant (test_argsort_order_where_ties_matter: where it cannot)
 PHOTOS = ['chelsea', 'astronaut', 'immunohistochemistry', 'rocket_x2']
 
 
@@ -92,3 +92,26 @@ def test_tie_check_accepts_a_run_that_cannot_depend_on_order():
     row = [0] * 9 + [9, 10, 11] + [12] * 8  # columns 9, 10, 11 alone (min_size 5)
     assert run_of_equal_costs(row, [8, 9, 10])
     assert not run_of_equal_costs(row, [8, 9, 10, 11])
+
+
+def test_argsort_order_where_ties_matter():
+    """A blocky image (4x nearest upscale of 4 grey levels) has runs of equal cost whose order
+    the small-segment pass cannot prove irrelevant: it is redone in numpy's argsort order and
+    still gives scikit-image's labels."""
+    rng = np.random.default_rng(0)
+    img = np.repeat(np.repeat(rng.integers(0, 4, (12, 12, 3), dtype=np.uint8) * 60, 4, 0), 4, 1)
+    im = np.ascontiguousarray(smoothed(img, 0.5))
+    h, w = im.shape[:2]
+    bits = int(4 * h * w - 3 * (h + w) + 1).bit_length()
+    keys = _edge_costs(im, bits)[0].view(np.uint64)
+    keys.view(np.float64).sort()
+    flat = im.reshape(h * w, -1)
+    parent, size = _first_pass(keys, flat, h, w, 300 / 255, bits, True)
+    kept = parent.copy(), size.copy()
+    assert not _small_pass(keys, bits, flat, h, w, 20, parent, size, True)  # the fall-back
+    want = skimage_felzenszwalb(img_as_float(img), scale=300, sigma=0.5, min_size=20)
+    np.testing.assert_array_equal(felzenszwalb(img, 300, 0.5, 20), want)
+    # and the order matters here: the pass in the keys' order gives other segments
+    parent, size = kept
+    _small_pass(keys, bits, flat, h, w, 20, parent, size, False)
+    assert not np.array_equal(_labels(parent, h, w), want)
