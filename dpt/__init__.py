@@ -7,5 +7,5 @@ runner, ``dpt.apis.build_runner``, the inferencer; see
 :func:`dpt.engine.install_mmengine_changes`).
 """
 from .version import __version__  # noqa: F401
-from . import datasets, engine  # noqa: F401
+from . import datasets, engine, evaluation  # noqa: F401
 from . import models, ops  # noqa: F401

@@ -90,7 +90,7 @@ def test_r50_recipe(path):
         assert data.ann_file == 'annotations/instances_train2017.json'
         assert cfg.load_from == f'{IMAGENET_DIR}/{PLAIN_OUT}' and batch == (4, 32)
         if name.endswith('-base60.py'):
-            from dpt.models.detreg import COCO_NOVEL_CLASSES, coco_base_classes
+            from dpt.evaluation import COCO_NOVEL_CLASSES, coco_base_classes
             from mmdet.datasets import CocoDataset
             assert data.metainfo.classes == coco_base_classes(CocoDataset.METAINFO['classes'])
             assert cfg.model.bbox_head.num_classes == 60
@@ -101,7 +101,7 @@ def test_r50_recipe(path):
         assert (epochs, _milestones(cfg)) == ((1000, [990]) if nobase else (150, [140]))
         assert cfg.load_from == f'{IMAGENET_DIR if nobase else BASE60_DIR}/{PLAIN_OUT}'
         assert cfg.model.bbox_head.num_classes == 80 and batch == (4, 32)
-        from dpt.models.detreg import COCO_NOVEL_CLASSES
+        from dpt.evaluation import COCO_NOVEL_CLASSES
         coco, novel = cfg.val_evaluator
         assert coco.type == 'CocoMetric' and novel.type == 'ClassSubsetCocoMetric'
         assert tuple(novel.eval_classes) == COCO_NOVEL_CLASSES

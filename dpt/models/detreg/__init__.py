@@ -2,10 +2,8 @@
 priors (one class) and to regress the frozen self-supervised embedding of each region."""
 from .detector import DETReg, RegionTargetsMixin
 from .detr import DETRegDETR, DETRegDETRHead
-from .few_shot import COCO_NOVEL_CLASSES, ClassSubsetCocoMetric, coco_base_classes
 from .head import DETRegHead
 from .region_encoder import RegionEncoder
 
-__all__ = ['COCO_NOVEL_CLASSES', 'ClassSubsetCocoMetric', 'DETReg', 'DETRegDETR',
-           'DETRegDETRHead', 'DETRegHead', 'RegionEncoder', 'RegionTargetsMixin',
-           'coco_base_classes']
+__all__ = ['DETReg', 'DETRegDETR', 'DETRegDETRHead', 'DETRegHead', 'RegionEncoder',
+           'RegionTargetsMixin']

@@ -39,7 +39,7 @@ class ClassSubsetCocoMetric(CocoMetric):
         classes = list(self.dataset_meta['classes'])
         unknown = [c for c in self.eval_classes if c not in classes]
         if unknown:
-            from ...utils.errors import ConfigError
+            from ..utils.errors import ConfigError
             raise ConfigError(f'ClassSubsetCocoMetric.eval_classes: {unknown[0]!r} is not a '
                               f'class of the dataset ({len(unknown)} unknown)')
         self._all_cat_ids = self.cat_ids

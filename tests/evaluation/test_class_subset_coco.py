@@ -9,7 +9,7 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import METRICS
 from mmdet.utils import register_all_modules
 
-from dpt.models.detreg import COCO_NOVEL_CLASSES, coco_base_classes
+from dpt.evaluation import COCO_NOVEL_CLASSES, coco_base_classes
 from dpt.utils.errors import ConfigError
 
 register_all_modules()
