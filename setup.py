@@ -1,4 +1,5 @@
 """Install dpt with its configs and tools, so ``dpt::`` config bases resolve like ``mmdet::``."""
+
 import os
 import os.path as osp
 import re
@@ -27,8 +28,7 @@ def parse_requirements(fname, exclude=()):
             if not line:
                 continue
             if line.startswith('-r '):
-                reqs += parse_requirements(
-                    osp.join(osp.dirname(fname), line[3:].strip()), exclude)
+                reqs += parse_requirements(osp.join(osp.dirname(fname), line[3:].strip()), exclude)
                 continue
             name = re.split(r'[<>=!~;\[ ]', line, maxsplit=1)[0].lower()
             if name not in exclude:
@@ -46,9 +46,11 @@ def parse_requirements(fname, exclude=()):
 #     its sdist must be built against the installed torch (--no-build-isolation) to get its
 #     compiled ops; pip would build it in an isolated environment without torch. The set-up
 #     builds it and installs the wheel, then dpt with `pip install --no-deps -e .`.
-INSTALL_REQUIRES = parse_requirements('requirements.txt', exclude=('opencv-python', ))
-EXTRAS_REQUIRE = dict(mim=parse_requirements('requirements/mmcv.txt'),
-                      tests=parse_requirements('requirements/tests.txt'))
+INSTALL_REQUIRES = parse_requirements('requirements.txt', exclude=('opencv-python',))
+EXTRAS_REQUIRE = dict(
+    mim=parse_requirements('requirements/mmcv.txt'),
+    tests=parse_requirements('requirements/tests.txt'),
+)
 
 
 def link_mim_files(mode='symlink'):
@@ -69,6 +71,7 @@ def link_mim_files(mode='symlink'):
 
 if __name__ == '__main__':
     import sys
+
     link_mim_files('copy' if 'bdist_wheel' in sys.argv else 'symlink')
     setup(
         name='dpt',

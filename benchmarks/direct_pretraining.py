@@ -11,6 +11,7 @@ the pre-training config's own batch (8 per GPU) is measured too.
 
     python benchmarks/direct_pretraining.py [--device cpu|cuda|all] [--out r.json] [--markdown]
 """
+
 import argparse
 import json
 import os
@@ -25,9 +26,11 @@ CONFIGS = os.path.join(bench.ROOT, 'configs', 'direct_pretraining')
 PRETRAIN = os.path.join(CONFIGS, 'faster-rcnn_r50_fpn_direct-pretrain-p1x_coco.py')
 FINETUNE = os.path.join(CONFIGS, 'faster-rcnn_r50_fpn_direct-finetune-p1x_1x_coco.py')
 # (row name, config, size, batch)
-ROWS = [('pre-train 448, batch 2', PRETRAIN, 'low', 2),
-        ('pre-train 448, batch 8', PRETRAIN, 'low', 8),
-        ('fine-tune 800x1333, batch 2', FINETUNE, 'full', 2)]
+ROWS = [
+    ('pre-train 448, batch 2', PRETRAIN, 'low', 2),
+    ('pre-train 448, batch 8', PRETRAIN, 'low', 8),
+    ('fine-tune 800x1333, batch 2', FINETUNE, 'full', 2),
+]
 
 
 def ratio_lines(rows):
@@ -40,9 +43,11 @@ def ratio_lines(rows):
             continue
         for r in done:
             if r is not base:
-                lines.append(f"{device}: {r['model']} is {r['images_per_s'] / base['images_per_s']:.2f}x"
-                             f" the images/s of {base['model']}, with "
-                             f"{r['peak_mb'] / base['peak_mb']:.2f}x its peak memory")
+                lines.append(
+                    f"{device}: {r['model']} is {r['images_per_s'] / base['images_per_s']:.2f}x"
+                    f" the images/s of {base['model']}, with "
+                    f"{r['peak_mb'] / base['peak_mb']:.2f}x its peak memory"
+                )
     return lines
 
 
@@ -54,25 +59,33 @@ def main(argv=None):
     p.add_argument('--out', help='write rows and machine info to this JSON file')
     p.add_argument('--markdown', action='store_true')
     args = p.parse_args(argv)
-    proc = subprocess.run([sys.executable, bench.__file__, '--info'], capture_output=True,
-                          text=True, env=bench.child_env())
+    proc = subprocess.run(
+        [sys.executable, bench.__file__, '--info'],
+        capture_output=True,
+        text=True,
+        env=bench.child_env(),
+    )
     if bench.RESULT_TAG not in proc.stdout:
         sys.exit(f'cannot import torch/mmcv/mmdet:\n{proc.stderr}')
     info = json.loads(proc.stdout.split(bench.RESULT_TAG)[-1])
-    print(f"machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu'] or 'none'}",
-          flush=True)
-    devices = {'cpu': ['cpu'], 'cuda': ['cuda'],
-               'all': ['cpu'] + (['cuda'] if info['cuda'] else [])}[args.device]
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, GPU: {info['gpu'] or 'none'}", flush=True
+    )
+    devices = {
+        'cpu': ['cpu'],
+        'cuda': ['cuda'],
+        'all': ['cpu'] + (['cuda'] if info['cuda'] else []),
+    }[args.device]
     rows = []
     for device in devices:
         for name, config, size, batch in ROWS:
-            row = bench.run_one(name, config, size, device, args.steps, args.timeout,
-                                batch=batch)
+            row = bench.run_one(name, config, size, device, args.steps, args.timeout, batch=batch)
             rows.append(row)
             print(f'{device} {name}: ' + ' '.join(bench.format_row(row)[3:]), flush=True)
             if args.out:
-                bench.write_json(args.out, dict(machine=info, rows=rows,
-                                                date=time.strftime('%Y-%m-%d %H:%M')))
+                bench.write_json(
+                    args.out, dict(machine=info, rows=rows, date=time.strftime('%Y-%m-%d %H:%M'))
+                )
     print()
     print(bench.format_table(rows, args.markdown))
     print()

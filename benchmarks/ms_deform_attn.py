@@ -19,6 +19,7 @@ mapped on its own for the memory pass (``_cpu_memory_tracking``), on CUDA
 which other processes on the machine disturb less than wall time (one thread per process: the
 numbers compare implementations, not machines).
 """
+
 import argparse
 import json
 import os
@@ -42,6 +43,7 @@ def make_inputs(queries, device, levels=LEVELS, seed=0):
     image), offsets of a few pixels (normal, sigma 2 px of each level), some of them outside.
     """
     import torch
+
     g = torch.Generator().manual_seed(seed)
     shapes = torch.tensor(levels, dtype=torch.int64)
     sizes = shapes[:, 0] * shapes[:, 1]
@@ -61,12 +63,15 @@ def implementation(name):
     """fn(value, shapes, starts, locations, weights) -> (N, Lq, M * D)."""
     if name == 'dpt':
         from dpt.ops import ms_deform_attn
+
         return ms_deform_attn
     if name == 'mmcv-pytorch':
         from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch
+
         return lambda v, s, i, loc, w: multi_scale_deformable_attn_pytorch(v, s, loc, w)
     if name == 'mmcv-cuda':
         from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
+
         return lambda v, s, i, loc, w: MultiScaleDeformableAttnFunction.apply(v, s, i, loc, w, 64)
     raise ValueError(f'unknown implementation {name!r}')
 
@@ -88,14 +93,20 @@ def measure(impl, queries, device, repeats=3, levels=LEVELS, what=('time', 'memo
     """One row: median wall (and CPU) seconds of forward and forward + backward; the memory
     kept from the forward to the backward pass (output included) and the peak, in MB."""
     import torch
+
     fn = implementation(impl)
     inputs = make_inputs(queries, device, levels)
     value, _, _, locations, weights = inputs
     for t in (value, locations, weights):
         t.requires_grad_(True)
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
-    row = dict(impl=impl, device=device, queries=int(locations.shape[1]),
-               levels=[list(lv) for lv in levels], repeats=repeats)
+    row = dict(
+        impl=impl,
+        device=device,
+        queries=int(locations.shape[1]),
+        levels=[list(lv) for lv in levels],
+        repeats=repeats,
+    )
 
     def step(backward):
         out = fn(*inputs)
@@ -144,17 +155,34 @@ def measure(impl, queries, device, repeats=3, levels=LEVELS, what=('time', 'memo
 
 
 def _child(impl, queries, device, repeats, levels, what, env, timeout):
-    cmd = [sys.executable, os.path.abspath(__file__), '--one', impl, str(queries), device,
-           '--repeats', str(repeats), '--levels', ','.join(f'{h}x{w}' for h, w in levels),
-           '--what', *what]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        '--one',
+        impl,
+        str(queries),
+        device,
+        '--repeats',
+        str(repeats),
+        '--levels',
+        ','.join(f'{h}x{w}' for h, w in levels),
+        '--what',
+        *what,
+    ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env=dict(os.environ, **env), cwd=ROOT)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=dict(os.environ, **env),
+            cwd=ROOT,
+        )
     except subprocess.TimeoutExpired:
         return dict(error=f'timeout {timeout} s')
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG):])
+            return json.loads(line[len(RESULT_TAG) :])
     err = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
     return dict(error=err[-1] if err else f'exit status {proc.returncode}')
 
@@ -164,12 +192,23 @@ def run_one(impl, queries, device, repeats, levels=LEVELS, timeout=1800):
     caller set it, and one for the memory, with ``CPU_MEMORY_ENV``); a failure becomes a row."""
     threads = dict(OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
     if device == 'cuda':
-        parts = [_child(impl, queries, device, repeats, levels, ('time', 'memory'), threads,
-                        timeout)]
+        parts = [
+            _child(impl, queries, device, repeats, levels, ('time', 'memory'), threads, timeout)
+        ]
     else:
-        parts = [_child(impl, queries, device, repeats, levels, ('time',), threads, timeout),
-                 _child(impl, queries, device, repeats, levels, ('memory',),
-                        dict(threads, **CPU_MEMORY_ENV), timeout)]
+        parts = [
+            _child(impl, queries, device, repeats, levels, ('time',), threads, timeout),
+            _child(
+                impl,
+                queries,
+                device,
+                repeats,
+                levels,
+                ('memory',),
+                dict(threads, **CPU_MEMORY_ENV),
+                timeout,
+            ),
+        ]
     row = dict(impl=impl, device=device, queries=queries)
     for part in parts:
         row.update(part)
@@ -222,11 +261,23 @@ def format_table(rows, markdown=False):
 
 def machine():
     import torch
-    cpu = next((ln.split(':', 1)[1].strip() for ln in open('/proc/cpuinfo')
-                if ln.startswith('model name')), platform.processor())
-    info = dict(date=time.strftime('%Y-%m-%d'), cpu=cpu, cores=os.cpu_count(),
-                omp_threads=os.environ.get('OMP_NUM_THREADS', '1'), torch=torch.__version__,
-                load_avg=os.getloadavg())
+
+    cpu = next(
+        (
+            ln.split(':', 1)[1].strip()
+            for ln in open('/proc/cpuinfo')
+            if ln.startswith('model name')
+        ),
+        platform.processor(),
+    )
+    info = dict(
+        date=time.strftime('%Y-%m-%d'),
+        cpu=cpu,
+        cores=os.cpu_count(),
+        omp_threads=os.environ.get('OMP_NUM_THREADS', '1'),
+        torch=torch.__version__,
+        load_avg=os.getloadavg(),
+    )
     if torch.cuda.is_available():
         info['gpu'] = torch.cuda.get_device_name()
     return info
@@ -239,12 +290,19 @@ def parse_levels(text):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--device', choices=['cpu', 'cuda', 'all'], default='all')
-    p.add_argument('--queries', nargs='+', default=['300', 'all'],
-                   help="query counts; 'all' = one per position (the encoder)")
+    p.add_argument(
+        '--queries',
+        nargs='+',
+        default=['300', 'all'],
+        help="query counts; 'all' = one per position (the encoder)",
+    )
     p.add_argument('--impls', nargs='+', help='only these implementations')
     p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--levels', default=','.join(f'{h}x{w}' for h, w in LEVELS),
-                   help='HxW of each level (default: an 800x1333 image)')
+    p.add_argument(
+        '--levels',
+        default=','.join(f'{h}x{w}' for h, w in LEVELS),
+        help='HxW of each level (default: an 800x1333 image)',
+    )
     p.add_argument('--markdown', action='store_true')
     p.add_argument('--out', help='write machine info and rows as JSON (atomically)')
     p.add_argument('--one', nargs=3, metavar=('IMPL', 'QUERIES', 'DEVICE'), help=argparse.SUPPRESS)
@@ -258,6 +316,7 @@ def main(argv=None):
         return 0
 
     import torch
+
     devices = ['cpu', 'cuda'] if args.device == 'all' else [args.device]
     if 'cuda' in devices and not torch.cuda.is_available():
         print('no CUDA device: CUDA rows skipped')
@@ -276,8 +335,10 @@ def main(argv=None):
                 if args.out:
                     sys.path.insert(0, ROOT)
                     from dpt.engine.fileio import atomic_write_bytes
-                    atomic_write_bytes(json.dumps(dict(machine=info, rows=rows), indent=1)
-                                       .encode(), args.out)
+
+                    atomic_write_bytes(
+                        json.dumps(dict(machine=info, rows=rows), indent=1).encode(), args.out
+                    )
     print(format_table(rows, markdown=args.markdown))
     return 1 if any('error' in r for r in rows) else 0
 

@@ -6,6 +6,6 @@ checkpoint unpickler and the atomic file writes are installed by what runs dpt's
 runner, ``dpt.apis.build_runner``, the inferencer; see
 :func:`dpt.engine.install_mmengine_changes`).
 """
+
+from . import datasets, engine, evaluation, models, ops  # noqa: F401  # noqa: F401
 from .version import __version__  # noqa: F401
-from . import datasets, engine, evaluation  # noqa: F401
-from . import models, ops  # noqa: F401

@@ -1,5 +1,6 @@
 """Helpers for tests that run the command-line tools as a user does, or import their
 modules (tools/ is no package: ``load_tool``)."""
+
 import importlib.util
 import os
 import os.path as osp
@@ -13,8 +14,11 @@ CONFIG = 'configs/baselines/faster-rcnn_tiny_demo.py'
 
 def in_process_loaders():
     """--cfg-options values that load data in the training process (no worker processes)."""
-    return [f'{loader}_dataloader.{key}' for loader in ('train', 'val', 'test')
-            for key in ('num_workers=0', 'persistent_workers=False')]
+    return [
+        f'{loader}_dataloader.{key}'
+        for loader in ('train', 'val', 'test')
+        for key in ('num_workers=0', 'persistent_workers=False')
+    ]
 
 
 def load_tool(path):
@@ -42,9 +46,15 @@ def data_root_options(root):
 
 
 def data_options(root, epochs=1):
-    return ['--cfg-options', *data_root_options(root),
-            f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-            *in_process_loaders(), 'default_hooks.logger.interval=1', 'randomness.seed=0']
+    return [
+        '--cfg-options',
+        *data_root_options(root),
+        f'train_cfg.max_epochs={epochs}',
+        f'train_cfg.val_interval={epochs}',
+        *in_process_loaders(),
+        'default_hooks.logger.interval=1',
+        'randomness.seed=0',
+    ]
 
 
 def env():
@@ -53,8 +63,9 @@ def env():
 
 
 def run(*args, timeout=600):
-    return subprocess.run([*args], cwd=ROOT, env=env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [*args], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def free_port():

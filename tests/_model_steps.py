@@ -1,10 +1,12 @@
 """Helpers of the model tests (tests/models/): a seeded model, a batch of the train loader,
 and state-dict snapshots to compare before and after a step."""
+
 import torch
 
 
 def build_model(cfg):
     from mmdet.registry import MODELS
+
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -14,6 +16,7 @@ def build_model(cfg):
 def train_batch(cfg, n=2):
     from mmdet.registry import DATASETS
     from mmengine.dataset import pseudo_collate
+
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     return pseudo_collate([dataset[i] for i in range(n)])
 

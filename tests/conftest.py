@@ -1,4 +1,5 @@
 """Shared fixtures: small demo datasets made once per test session."""
+
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ def repo_root():
 def demo_data_root(tmp_path_factory):
     """A small demo dataset (16 train / 8 val images), made once for the whole session."""
     from dpt.datasets import make_demo_dataset
+
     root = tmp_path_factory.mktemp('demo') / 'demo'
     make_demo_dataset(root, num_train=16, num_val=8, seed=0)
     return str(root) + '/'
@@ -34,16 +36,38 @@ def proposal_file(demo_data_root, tmp_path_factory):
         data = json.load(f)
     anns = []
     for ann in data['annotations']:
-        anns.append(dict(id=len(anns) + 1, image_id=ann['image_id'], category_id=1,
-                         bbox=ann['bbox'], area=ann['area'], iscrowd=0))
+        anns.append(
+            dict(
+                id=len(anns) + 1,
+                image_id=ann['image_id'],
+                category_id=1,
+                bbox=ann['bbox'],
+                area=ann['area'],
+                iscrowd=0,
+            )
+        )
     for img in data['images']:
         boxes = [a['bbox'] for a in data['annotations'] if a['image_id'] == img['id']][:2]
         x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
         x2, y2 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-        anns.append(dict(id=len(anns) + 1, image_id=img['id'], category_id=1,
-                         bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1),
-                         iscrowd=0))
+        anns.append(
+            dict(
+                id=len(anns) + 1,
+                image_id=img['id'],
+                category_id=1,
+                bbox=[x1, y1, x2 - x1, y2 - y1],
+                area=(x2 - x1) * (y2 - y1),
+                iscrowd=0,
+            )
+        )
     path = tmp_path_factory.mktemp('proposals') / 'train_proposals.json'
-    path.write_text(json.dumps(dict(images=data['images'], annotations=anns,
-                                    categories=[dict(id=1, name='selective_search')])))
+    path.write_text(
+        json.dumps(
+            dict(
+                images=data['images'],
+                annotations=anns,
+                categories=[dict(id=1, name='selective_search')],
+            )
+        )
+    )
     return str(path)

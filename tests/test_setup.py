@@ -1,5 +1,6 @@
 """setup.py declares requirements.txt's pins as dpt's dependencies (less opencv-python, whose
 cv2 opencv-contrib-python replaces) and mmcv, built by tools/setup_env.sh, as the `mim` extra."""
+
 import importlib.util
 import os.path as osp
 
@@ -30,4 +31,6 @@ def test_parse_requirements_comments_includes_and_exclusions(tmp_path, monkeypat
     (tmp_path / 'base.txt').write_text('numpy>=1.26  # why\n\n# a comment\nfoo[extra]==1\n')
     (tmp_path / 'all.txt').write_text('-r base.txt\nOpenCV-Python==4\nbar; python_version>"3"\n')
     assert setup.parse_requirements('all.txt', exclude=('opencv-python', 'foo')) == [
-        'numpy>=1.26', 'bar; python_version>"3"']
+        'numpy>=1.26',
+        'bar; python_version>"3"',
+    ]

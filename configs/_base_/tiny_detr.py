@@ -10,13 +10,22 @@ tiny_detr = dict(
     num_queries=50,
     backbone=dict(depth=18, base_channels=16, init_cfg=None),
     neck=dict(in_channels=[128], out_channels=64),
-    encoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
-    decoder=dict(num_layers=2, layer_cfg=dict(
-        self_attn_cfg=dict(embed_dims=64, num_heads=4),
-        cross_attn_cfg=dict(embed_dims=64, num_heads=4),
-        ffn_cfg=dict(embed_dims=64, feedforward_channels=128))),
+    encoder=dict(
+        num_layers=2,
+        layer_cfg=dict(
+            self_attn_cfg=dict(embed_dims=64, num_heads=4),
+            ffn_cfg=dict(embed_dims=64, feedforward_channels=128),
+        ),
+    ),
+    decoder=dict(
+        num_layers=2,
+        layer_cfg=dict(
+            self_attn_cfg=dict(embed_dims=64, num_heads=4),
+            cross_attn_cfg=dict(embed_dims=64, num_heads=4),
+            ffn_cfg=dict(embed_dims=64, feedforward_channels=128),
+        ),
+    ),
     positional_encoding=dict(num_feats=32),
     bbox_head=dict(embed_dims=64),
-    test_cfg=dict(max_per_img=50))
+    test_cfg=dict(max_per_img=50),
+)

@@ -7,7 +7,10 @@ tiny_faster_rcnn = dict(
     backbone=dict(depth=18, base_channels=16, init_cfg=None),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
-    roi_head=dict(bbox_roi_extractor=dict(out_channels=64),
-                  bbox_head=dict(in_channels=64, fc_out_channels=256)),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, fc_out_channels=256),
+    ),
     train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=500)),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),
+)

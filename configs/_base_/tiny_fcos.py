@@ -5,5 +5,9 @@
 tiny_fcos = dict(
     backbone=dict(depth=18, base_channels=16, init_cfg=None),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    bbox_head=dict(in_channels=64, feat_channels=64,
-                   regress_ranges=((-1, 32), (32, 64), (64, 128), (128, 256), (256, 1e8))))
+    bbox_head=dict(
+        in_channels=64,
+        feat_channels=64,
+        regress_ranges=((-1, 32), (32, 64), (64, 128), (128, 256), (256, 1e8)),
+    ),
+)

@@ -6,4 +6,5 @@
 tiny_retinanet = dict(
     backbone=dict(depth=18, base_channels=16, init_cfg=None),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    bbox_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(octave_base_scale=2)))
+    bbox_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(octave_base_scale=2)),
+)

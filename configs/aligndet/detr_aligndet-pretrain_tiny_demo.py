@@ -4,8 +4,11 @@
 # 128-160 px. The backbone is frozen at random init here (there is no image-domain demo
 # backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...) to start from one,
 # and cluster the proposals with that checkpoint too.
-_base_ = ['./detr_r50_aligndet-pretrain_50e_coco.py', '../_base_/tiny_detr.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './detr_r50_aligndet-pretrain_50e_coco.py',
+    '../_base_/tiny_detr.py',
+    '../_base_/demo_data.py',
+]
 
 num_clusters = 8
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py), then
@@ -20,8 +23,8 @@ model['detector'].bbox_head.num_classes = num_clusters
 
 train_dataloader = _base_.aligndet_demo_train_dataloader
 train_dataloader.dataset.update(
-    ann_file=proposal_file,
-    metainfo=dict(classes=[f'cluster_{i + 1}' for i in range(num_clusters)]))
+    ann_file=proposal_file, metainfo=dict(classes=[f'cluster_{i + 1}' for i in range(num_clusters)])
+)
 train_dataloader.dataset.pipeline.insert(2, dict(type='KeepFirstProposals', num=50))
 val_dataloader = _base_.demo_det_val_dataloader
 test_dataloader = _base_.demo_det_test_dataloader

@@ -23,23 +23,31 @@ proposal_file = 'annotations/train2017_ratio3size0008@0.5_cluster-id-as-class.js
 
 detector = _base_.model
 detector.type = 'BoxDomainDETR'
-detector.backbone.update(_base_.aligndet_frozen_backbone,
-                         init_cfg=dict(type='Pretrained', checkpoint=pretrained))
+detector.backbone.update(
+    _base_.aligndet_frozen_backbone, init_cfg=dict(type='Pretrained', checkpoint=pretrained)
+)
 # AlignDet's classification loss (configs/_base_/models/selfsup_detr_r50.py:56): plain
 # cross-entropy over the clusters and no-object, no class weights. So no-object weighs 1 (not
 # DETR's 0.1) and the sum is divided by the number of matched queries only (mmdet 2.25's
 # DETRHead: bg_cls_weight stays 0 without class_weight)
 detector.bbox_head.update(type='BoxDomainDETRHead', num_classes=num_clusters)
-detector.bbox_head.loss_cls = dict(type='CrossEntropyLoss', use_sigmoid=False,
-                                   loss_weight=1.0)  # replaced, not merged
+detector.bbox_head.loss_cls = dict(
+    type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0
+)  # replaced, not merged
 # the proposals' labels are their clusters: the pre-trainer keeps them
-model = dict(_delete_=True, type='BoxDomainPretrainer', detector=detector, momentum=0.996,
-             views=_base_.aligndet_views, class_agnostic=False)
+model = dict(
+    _delete_=True,
+    type='BoxDomainPretrainer',
+    detector=detector,
+    momentum=0.996,
+    views=_base_.aligndet_views,
+    class_agnostic=False,
+)
 
 train_dataloader = _base_.aligndet_train_dataloader
 train_dataloader.dataset.update(
-    ann_file=proposal_file,
-    metainfo=dict(classes=[f'cluster_{i + 1}' for i in range(num_clusters)]))
+    ann_file=proposal_file, metainfo=dict(classes=[f'cluster_{i + 1}' for i in range(num_clusters)])
+)
 # before the views: both keep the same 50 (AlignDet's SelectTopKProposals(topk=50))
 train_dataloader.dataset.pipeline.insert(2, dict(type='KeepFirstProposals', num=50))
 train_cfg = dict(_base_.aligndet_train_cfg, max_epochs=50, val_begin=51)
@@ -49,9 +57,11 @@ train_cfg = dict(_base_.aligndet_train_cfg, max_epochs=50, val_begin=51)
 # 2e-4 x (8 GPUs x 2 images) / 64 = 5e-5. Another GPU count: --auto-scale-lr (base 16).
 # No backbone lr multiplier: the backbone is frozen.
 optim_wrapper = dict(
-    _delete_=True, type='OptimWrapper',
+    _delete_=True,
+    type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-5, weight_decay=1e-4),
-    clip_grad=dict(max_norm=0.1, norm_type=2))
+    clip_grad=dict(max_norm=0.1, norm_type=2),
+)
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=50, by_epoch=True, milestones=[40], gamma=0.1)
 ]

@@ -8,13 +8,18 @@
 #         --out-dir data/demo/semi_anns --percent 10
 # load_from: the online detector of faster-rcnn_aligndet-pretrain_tiny_demo.py as
 # tools/model_converters/extract_detector_weights.py writes it; another with --cfg-options.
-_base_ = ['../baselines/faster-rcnn_tiny_demo.py', './_base_/finetune_recipe.py',
-          './_base_/rcnn_bbox_head.py']
+_base_ = [
+    '../baselines/faster-rcnn_tiny_demo.py',
+    './_base_/finetune_recipe.py',
+    './_base_/rcnn_bbox_head.py',
+]
 
 # AlignDet's 4conv1fc box head at the tiny FPN's width (64 channels, the 256-unit fc)
-model = dict(backbone=_base_.aligndet_backbone, neck=_base_.aligndet_neck,
-             roi_head=dict(bbox_head=dict(_base_.aligndet_rcnn_bbox_head,
-                                          conv_out_channels=64)))
+model = dict(
+    backbone=_base_.aligndet_backbone,
+    neck=_base_.aligndet_neck,
+    roi_head=dict(bbox_head=dict(_base_.aligndet_rcnn_bbox_head, conv_out_channels=64)),
+)
 train_dataloader = dict(dataset=dict(ann_file='semi_anns/instances_train.1@10.json'))
 train_cfg = dict(max_epochs=96, val_interval=96)
 # the tiny baseline's lr 0.02 / weight decay 1e-4 at batch 4, times 1.5 and 0.5

@@ -4,8 +4,11 @@
 # fewer sampled anchors / RoIs. The backbone is frozen at random init here (there is no
 # image-domain demo backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...)
 # to start from one.
-_base_ = ['./faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/tiny_faster_rcnn.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py',
+    '../_base_/tiny_faster_rcnn.py',
+    '../_base_/demo_data.py',
+]
 
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py)
 proposal_file = 'annotations/train_ratio3size0008@0.5.json'
@@ -14,8 +17,9 @@ proposal_file = 'annotations/train_ratio3size0008@0.5.json'
 # wide, 256 anchors and 128 RoIs per image
 model = dict(detector=_base_.tiny_faster_rcnn)
 model['detector'].roi_head.bbox_head.conv_out_channels = 64
-model['detector'].train_cfg.update(rpn=dict(sampler=dict(num=256)),
-                                   rcnn=dict(sampler=dict(num=128)))
+model['detector'].train_cfg.update(
+    rpn=dict(sampler=dict(num=256)), rcnn=dict(sampler=dict(num=128))
+)
 
 train_dataloader = _base_.aligndet_demo_train_dataloader
 train_dataloader.dataset.ann_file = proposal_file

@@ -5,14 +5,28 @@
 # finetune_mask-rcnn_12k_voc0712_lr3e-2_wd5e-5).
 # Evaluated with VOC07 11-point mAP, as mmdet's and AlignDet's VOC configs.
 # load_from: the COCO pre-training's online detector (extract_detector_weights.py).
-_base_ = ['mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py', '../_base_/dpt_runtime.py',
-          './_base_/finetune_recipe.py', './_base_/rcnn_bbox_head.py']
+_base_ = [
+    'mmdet::pascal_voc/faster-rcnn_r50_fpn_1x_voc0712.py',
+    '../_base_/dpt_runtime.py',
+    './_base_/finetune_recipe.py',
+    './_base_/rcnn_bbox_head.py',
+]
 
-model = dict(backbone=_base_.aligndet_backbone, neck=_base_.aligndet_neck,
-             roi_head=dict(bbox_head=_base_.aligndet_rcnn_bbox_head))
-train_dataloader = dict(dataset=dict(dataset=dict(datasets=[
-    dict(voc, pipeline=_base_.aligndet_voc_train_pipeline)
-    for voc in _base_.train_dataloader.dataset.dataset.datasets])))
+model = dict(
+    backbone=_base_.aligndet_backbone,
+    neck=_base_.aligndet_neck,
+    roi_head=dict(bbox_head=_base_.aligndet_rcnn_bbox_head),
+)
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(
+            datasets=[
+                dict(voc, pipeline=_base_.aligndet_voc_train_pipeline)
+                for voc in _base_.train_dataloader.dataset.dataset.datasets
+            ]
+        )
+    )
+)
 val_dataloader = dict(dataset=dict(pipeline=_base_.aligndet_voc_test_pipeline))
 test_dataloader = val_dataloader
 train_cfg = _base_.aligndet_12k_train_cfg

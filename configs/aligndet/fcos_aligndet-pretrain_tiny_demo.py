@@ -3,8 +3,11 @@
 # the demo data's train images and their proposals, views of 128-160 px, 256 sampled points
 # per batch. The backbone is frozen at random init here (there is no image-domain demo
 # backbone): set its init_cfg to dict(type='Pretrained', checkpoint=...) to start from one.
-_base_ = ['./fcos_r50_fpn_aligndet-pretrain_1x_coco.py', '../_base_/tiny_fcos.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './fcos_r50_fpn_aligndet-pretrain_1x_coco.py',
+    '../_base_/tiny_fcos.py',
+    '../_base_/demo_data.py',
+]
 
 # proposals of the demo train images under data/demo/ (tools/misc/make_proposals.py)
 proposal_file = 'annotations/train_ratio3size0008@0.5.json'

@@ -10,26 +10,48 @@ _base_ = './fcos_r50_fpn_aligndet-finetune_1x_coco.py'
 model = dict(bbox_head=dict(num_classes=20))
 voc_root = 'data/VOCdevkit/'
 train_dataloader = dict(
-    _delete_=True, batch_size=2, num_workers=2, persistent_workers=True,
+    _delete_=True,
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        type='RepeatDataset', times=3,
+        type='RepeatDataset',
+        times=3,
         dataset=dict(
-            type='ConcatDataset', ignore_keys=['dataset_type'],
-            datasets=[dict(type='VOCDataset', data_root=voc_root,
-                           ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
-                           data_prefix=dict(sub_data_root=f'VOC{year}/'),
-                           filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32),
-                           pipeline=_base_.aligndet_voc_train_pipeline)
-                      for year in ('2007', '2012')])))
+            type='ConcatDataset',
+            ignore_keys=['dataset_type'],
+            datasets=[
+                dict(
+                    type='VOCDataset',
+                    data_root=voc_root,
+                    ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
+                    data_prefix=dict(sub_data_root=f'VOC{year}/'),
+                    filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                    pipeline=_base_.aligndet_voc_train_pipeline,
+                )
+                for year in ('2007', '2012')
+            ],
+        ),
+    ),
+)
 val_dataloader = dict(
-    _delete_=True, batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
+    _delete_=True,
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VOCDataset', data_root=voc_root,
-                 ann_file='VOC2007/ImageSets/Main/test.txt',
-                 data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True,
-                 pipeline=_base_.aligndet_voc_test_pipeline))
+    dataset=dict(
+        type='VOCDataset',
+        data_root=voc_root,
+        ann_file='VOC2007/ImageSets/Main/test.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        test_mode=True,
+        pipeline=_base_.aligndet_voc_test_pipeline,
+    ),
+)
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points')
 test_evaluator = val_evaluator

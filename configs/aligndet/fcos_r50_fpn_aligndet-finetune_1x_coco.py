@@ -8,9 +8,11 @@
 _base_ = ['../baselines/fcos_r50-caffe_fpn_gn-head_1x_coco.py', './_base_/finetune_recipe.py']
 
 model = dict(
-    data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                           bgr_to_rgb=True),
+    data_preprocessor=dict(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True
+    ),
     backbone=dict(_base_.aligndet_backbone, style='pytorch'),
-    neck=_base_.aligndet_neck)
+    neck=_base_.aligndet_neck,
+)
 optim_wrapper = dict(optimizer=dict(lr=0.015, weight_decay=5e-5))
 load_from = 'work_dirs/fcos_r50_fpn_aligndet-pretrain_1x_coco/aligndet_finetune_init.pth'

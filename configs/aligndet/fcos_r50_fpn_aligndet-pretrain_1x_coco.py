@@ -16,14 +16,23 @@ detector = _base_.model
 detector.type = 'BoxDomainSingleStageDetector'
 # AlignDet's FCOS has a pytorch-style ResNet (torchvision / self-supervised weights) on RGB
 # images normalised by mean and std, not mmdet's caffe-style one
-detector.data_preprocessor.update(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                                  bgr_to_rgb=True)
-detector.backbone.update(_base_.aligndet_frozen_backbone, style='pytorch',
-                         init_cfg=dict(type='Pretrained', checkpoint=pretrained))
+detector.data_preprocessor.update(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True
+)
+detector.backbone.update(
+    _base_.aligndet_frozen_backbone,
+    style='pytorch',
+    init_cfg=dict(type='Pretrained', checkpoint=pretrained),
+)
 # every proposal is one class-agnostic object
 detector.bbox_head.update(type='BoxDomainFCOSHead', num_classes=1, num_samples=2048)
-model = dict(_delete_=True, type='BoxDomainPretrainer', detector=detector, momentum=0.996,
-             views=_base_.aligndet_views)
+model = dict(
+    _delete_=True,
+    type='BoxDomainPretrainer',
+    detector=detector,
+    momentum=0.996,
+    views=_base_.aligndet_views,
+)
 del detector  # model.detector is the one (tiny variants override it)
 
 train_dataloader = _base_.aligndet_train_dataloader

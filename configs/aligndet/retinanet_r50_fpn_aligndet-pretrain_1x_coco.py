@@ -13,14 +13,20 @@ proposal_file = 'annotations/train2017_ratio3size0008@0.5.json'
 
 detector = _base_.model
 detector.type = 'BoxDomainSingleStageDetector'
-detector.backbone.update(_base_.aligndet_frozen_backbone,
-                         init_cfg=dict(type='Pretrained', checkpoint=pretrained))
+detector.backbone.update(
+    _base_.aligndet_frozen_backbone, init_cfg=dict(type='Pretrained', checkpoint=pretrained)
+)
 # every proposal is one class-agnostic object; the head's classification branch starts from
 # Kaiming init, not AlignDet's std 0.01 (why: dpt/models/aligndet/dense_heads.py)
 detector.bbox_head.update(type='BoxDomainRetinaHead', num_classes=1)
 detector.train_cfg.sampler = _base_.aligndet_dense_sampler
-model = dict(_delete_=True, type='BoxDomainPretrainer', detector=detector, momentum=0.996,
-             views=_base_.aligndet_views)
+model = dict(
+    _delete_=True,
+    type='BoxDomainPretrainer',
+    detector=detector,
+    momentum=0.996,
+    views=_base_.aligndet_views,
+)
 del detector  # model.detector is the one (tiny variants override it)
 
 train_dataloader = _base_.aligndet_train_dataloader

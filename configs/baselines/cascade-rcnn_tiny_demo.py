@@ -6,19 +6,32 @@
 _base_ = ['./cascade-rcnn_r50_fpn_1x_coco.py', '../_base_/demo_data.py']
 
 model = dict(
-    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False,
-                  norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
+    backbone=dict(
+        depth=18,
+        base_channels=16,
+        frozen_stages=-1,
+        norm_eval=False,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        init_cfg=None,
+    ),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
-    rpn_head=dict(in_channels=64, feat_channels=64,
-                  anchor_generator=dict(scales=[4])),
+    rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=64),
-        bbox_head=[dict(head, in_channels=64, fc_out_channels=256, num_classes=6)
-                   for head in _base_.model.roi_head.bbox_head]),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=[dict(stage, sampler=dict(stage.sampler, num=64))
-                         for stage in _base_.model.train_cfg.rcnn]),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+        bbox_head=[
+            dict(head, in_channels=64, fc_out_channels=256, num_classes=6)
+            for head in _base_.model.roi_head.bbox_head
+        ],
+    ),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=500),
+        rcnn=[
+            dict(stage, sampler=dict(stage.sampler, num=64))
+            for stage in _base_.model.train_cfg.rcnn
+        ],
+    ),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),
+)
 
 train_dataloader = _base_.demo_det_train_dataloader
 val_dataloader = _base_.demo_det_val_dataloader

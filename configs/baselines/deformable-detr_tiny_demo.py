@@ -3,13 +3,17 @@
 # plus one extra level), a 64-dim transformer with 2 encoder + 2 decoder layers (4 heads,
 # FFN 128, sine positions with 32 features per axis), 50 queries, 6 classes. mmdet's pipeline
 # resizes to 480-800 px with random crops; the demo loaders keep 160 px images.
-_base_ = ['./deformable-detr_r50_16xb2-50e_coco.py', '../_base_/tiny_deformable_detr.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './deformable-detr_r50_16xb2-50e_coco.py',
+    '../_base_/tiny_deformable_detr.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_deformable_detr.py), a trainable BN, the 6 demo classes
 model = _base_.tiny_deformable_detr
-model.backbone.update(frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.backbone.update(
+    frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.bbox_head.num_classes = 6
 
 train_pipeline = _base_.demo_det_train_pipeline

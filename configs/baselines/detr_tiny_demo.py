@@ -7,8 +7,9 @@ _base_ = ['./detr_r50_8xb2-150e_coco.py', '../_base_/tiny_detr.py', '../_base_/d
 
 # the tiny sizes (../_base_/tiny_detr.py), a trainable BN, the 6 demo classes
 model = _base_.tiny_detr
-model.backbone.update(frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.backbone.update(
+    frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.bbox_head.num_classes = 6
 
 train_pipeline = _base_.demo_det_train_pipeline
@@ -22,8 +23,9 @@ train_cfg = _base_.demo_train_cfg
 default_hooks = _base_.demo_default_hooks
 # DETR's AdamW with gradient clipping at 0.1, lr 2e-4 at batch 4; the backbone is trained from
 # scratch, so it gets the full rate instead of the COCO recipe's 0.1x for a pre-trained one
-optim_wrapper = dict(optimizer=dict(lr=2e-4),
-                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-4), paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)})
+)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[9, 11], gamma=0.1),

@@ -1,13 +1,17 @@
 # Faster R-CNN, shrunk for the demo data and CPU tests: ResNet-18 at a quarter of its
 # width, 64-channel FPN, anchors halved to fit 10-90 px objects on 160 px images.
-_base_ = ['./faster-rcnn_r50_fpn_1x_coco.py', '../_base_/tiny_faster_rcnn.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './faster-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/tiny_faster_rcnn.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_faster_rcnn.py), a trainable BN, the 6 demo classes, 64
 # RoIs per image
 model = _base_.tiny_faster_rcnn
-model.backbone.update(frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.backbone.update(
+    frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.roi_head.bbox_head.num_classes = 6
 model.train_cfg.rcnn = dict(sampler=dict(num=64))
 

@@ -4,15 +4,22 @@
 # a pytorch-style ResNet with trainable BN on RGB images normalised by mean and std.
 # Regress ranges halved (max side distance 32 / 64 / 128 / 256 px per level) for 10-90 px
 # objects on 160 px images. SGD with warm-up then steps at batch 4.
-_base_ = ['./fcos_r50-caffe_fpn_gn-head_1x_coco.py', '../_base_/tiny_fcos.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+    '../_base_/tiny_fcos.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_fcos.py), a trainable BN, the 6 demo classes
 model = _base_.tiny_fcos
-model.update(data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
-                                    std=[58.395, 57.12, 57.375], bgr_to_rgb=True))
-model.backbone.update(style='pytorch', frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.update(
+    data_preprocessor=dict(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True
+    )
+)
+model.backbone.update(
+    style='pytorch', frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.bbox_head.num_classes = 6
 
 train_dataloader = _base_.demo_det_train_dataloader

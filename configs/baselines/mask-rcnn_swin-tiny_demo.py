@@ -7,19 +7,28 @@
 _base_ = ['./mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py', '../_base_/demo_data.py']
 
 model = dict(
-    backbone=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8], window_size=5,
-                  drop_path_rate=0.1, convert_weights=False, init_cfg=None),
+    backbone=dict(
+        embed_dims=32,
+        depths=[2, 2, 2, 2],
+        num_heads=[1, 2, 4, 8],
+        window_size=5,
+        drop_path_rate=0.1,
+        convert_weights=False,
+        init_cfg=None,
+    ),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
-    rpn_head=dict(in_channels=64, feat_channels=64,
-                  anchor_generator=dict(scales=[4])),
+    rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=6),
         mask_roi_extractor=dict(out_channels=64),
-        mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=6)),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=1000, max_per_img=500),
-                   rcnn=dict(sampler=dict(num=64))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)))
+        mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=6),
+    ),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=500), rcnn=dict(sampler=dict(num=64))
+    ),
+    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300)),
+)
 
 train_dataloader = _base_.demo_train_dataloader
 val_dataloader = _base_.demo_val_dataloader

@@ -1,20 +1,27 @@
 # Mask R-CNN, shrunk for the demo data and CPU tests like faster-rcnn_tiny_demo.py:
 # ResNet-18 at a quarter of its width (random init, trainable BN), 64-channel FPN, RPN anchors
 # halved to fit 10-90 px objects on 160 px images, a 256-unit box head and a 64-channel mask
-# head for 6 classes, fewer proposals and 64 sampled RoIs per image (the RoI heads dominate CPU time). Trained and evaluated on the demo
+# head for 6 classes, fewer proposals and 64 sampled RoIs per image (the RoI heads dominate CPU
+# time). Trained and evaluated on the demo
 # instance-segmentation data (boxes + masks, COCO bbox and segm AP).
-_base_ = ['./mask-rcnn_r50_fpn_1x_coco.py', '../_base_/tiny_faster_rcnn.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './mask-rcnn_r50_fpn_1x_coco.py',
+    '../_base_/tiny_faster_rcnn.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_faster_rcnn.py), a trainable BN, the 6 demo classes, 64
 # RoIs per image
 model = _base_.tiny_faster_rcnn
-model.backbone.update(frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.backbone.update(
+    frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.roi_head.bbox_head.num_classes = 6
 model.train_cfg.rcnn = dict(sampler=dict(num=64))
-model.roi_head.update(mask_roi_extractor=dict(out_channels=64),
-                      mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=6))
+model.roi_head.update(
+    mask_roi_extractor=dict(out_channels=64),
+    mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=6),
+)
 
 train_dataloader = _base_.demo_train_dataloader
 val_dataloader = _base_.demo_val_dataloader

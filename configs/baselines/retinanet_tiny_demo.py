@@ -2,13 +2,13 @@
 # (random init, trainable BN), 64-channel FPN and head, anchors halved (octave base scale
 # 4 -> 2: 16-25 px at stride 8 up to 256-406 px at stride 128) to fit 10-90 px objects on
 # 160 px images, 6 classes, SGD with warm-up then steps at batch 4.
-_base_ = ['./retinanet_r50_fpn_1x_coco.py', '../_base_/tiny_retinanet.py',
-           '../_base_/demo_data.py']
+_base_ = ['./retinanet_r50_fpn_1x_coco.py', '../_base_/tiny_retinanet.py', '../_base_/demo_data.py']
 
 # the tiny sizes (../_base_/tiny_retinanet.py), a trainable BN, the 6 demo classes
 model = _base_.tiny_retinanet
-model.backbone.update(frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True))
+model.backbone.update(
+    frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True)
+)
 model.bbox_head.num_classes = 6
 
 train_dataloader = _base_.demo_det_train_dataloader

@@ -4,7 +4,9 @@
 # the pre-trained detector with --cfg-options load_from=...
 _base_ = ['../detreg/deformable-detr_detreg-finetune_tiny_demo.py', './_base_/mobilenet_v2.py']
 
-model = dict(backbone=dict(_base_.mobilenet_v2_imagenet, out_indices=(2, 4, 6)),
-             neck=dict(in_channels=[32, 96, 320]))
+model = dict(
+    backbone=dict(_base_.mobilenet_v2_imagenet, out_indices=(2, 4, 6)),
+    neck=dict(in_channels=[32, 96, 320]),
+)
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=0.1))))
 load_from = None

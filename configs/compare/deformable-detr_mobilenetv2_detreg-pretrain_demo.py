@@ -10,5 +10,8 @@ model = dict(
     backbone=dict(_base_.mobilenet_v2_frozen, out_indices=(2, 4, 6)),
     neck=dict(in_channels=[32, 96, 320]),
     bbox_head=dict(feature_dims=32),
-    region_encoder=dict(checkpoint=_base_.imagenet_torchvision, backbone=dict(
-        _delete_=True, type='MobileNetV2', out_indices=(2, ))))
+    region_encoder=dict(
+        checkpoint=_base_.imagenet_torchvision,
+        backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(2,)),
+    ),
+)

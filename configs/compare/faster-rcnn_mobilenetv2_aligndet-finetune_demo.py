@@ -4,6 +4,7 @@
 # extracted online detector with --cfg-options load_from=...
 _base_ = ['../aligndet/faster-rcnn_aligndet-finetune_tiny_demo.py', './_base_/mobilenet_v2.py']
 
-model = dict(backbone=_base_.mobilenet_v2_imagenet,
-             neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels))
+model = dict(
+    backbone=_base_.mobilenet_v2_imagenet, neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels)
+)
 load_from = None

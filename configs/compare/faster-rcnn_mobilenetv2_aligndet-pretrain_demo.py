@@ -4,5 +4,8 @@
 # swapped.
 _base_ = ['../aligndet/faster-rcnn_aligndet-pretrain_tiny_demo.py', './_base_/mobilenet_v2.py']
 
-model = dict(detector=dict(backbone=_base_.mobilenet_v2_frozen,
-                           neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels)))
+model = dict(
+    detector=dict(
+        backbone=_base_.mobilenet_v2_frozen, neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels)
+    )
+)

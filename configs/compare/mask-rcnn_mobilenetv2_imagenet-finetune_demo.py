@@ -6,7 +6,12 @@
 _base_ = ['../direct_pretraining/mask-rcnn_tiny_finetune_demo.py', './_base_/mobilenet_v2.py']
 
 model = dict(
-    backbone=dict(_base_.mobilenet_v2_imagenet, frozen_stages=1, norm_eval=True,
-                  norm_cfg=dict(type='BN', requires_grad=False)),
-    neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels))
+    backbone=dict(
+        _base_.mobilenet_v2_imagenet,
+        frozen_stages=1,
+        norm_eval=True,
+        norm_cfg=dict(type='BN', requires_grad=False),
+    ),
+    neck=dict(in_channels=_base_.mobilenet_v2_fpn_channels),
+)
 load_from = None

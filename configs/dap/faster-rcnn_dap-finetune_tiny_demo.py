@@ -10,8 +10,12 @@ _base_ = ['../baselines/faster-rcnn_tiny_demo.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
 classifier_backbone = 'work_dirs/miniature/classifier/backbone.pth'
-model = dict(backbone=dict(stem_channels=64, init_cfg=dict(
-    _delete_=True, type='Pretrained', checkpoint=classifier_backbone)))
+model = dict(
+    backbone=dict(
+        stem_channels=64,
+        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=classifier_backbone),
+    )
+)
 load_from = 'work_dirs/faster-rcnn_dap-pretrain_tiny_demo/finetune_init.pth'
 
 train_dataloader = dict(dataset=dict(ann_file='semi_anns/instances_train.1@10.json'))
@@ -19,6 +23,5 @@ max_epochs = 48
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[40],
-         gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[40], gamma=0.1),
 ]

@@ -12,21 +12,31 @@ _base_ = ['../baselines/faster-rcnn_tiny_demo.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
 classifier_backbone = 'work_dirs/miniature/classifier/backbone.pth'
-model = dict(backbone=dict(stem_channels=64, init_cfg=dict(
-    _delete_=True, type='Pretrained', checkpoint=classifier_backbone)))
+model = dict(
+    backbone=dict(
+        stem_channels=64,
+        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=classifier_backbone),
+    )
+)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', keep_ratio=True,
-         scales=[(267, s) for s in (64, 96, 128, 160)]),
+    dict(type='RandomChoiceResize', keep_ratio=True, scales=[(267, s) for s in (64, 96, 128, 160)]),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-train_dataloader = dict(dataset=dict(
-    _delete_=True, type='PseudoBoxDataset', data_root='data/demo_cls/',
-    ann_file='annotations/train_cam_boxes_nms0.8.json', data_prefix=dict(img='train/'),
-    filter_cfg=dict(filter_empty_gt=True, min_size=4), pipeline=train_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PseudoBoxDataset',
+        data_root='data/demo_cls/',
+        ann_file='annotations/train_cam_boxes_nms0.8.json',
+        data_prefix=dict(img='train/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        pipeline=train_pipeline,
+    )
+)
 val_dataloader = test_dataloader = None
 val_evaluator = test_evaluator = None
 val_cfg = test_cfg = None
@@ -34,6 +44,5 @@ max_epochs = 4
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs + 1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[3],
-         gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[3], gamma=0.1),
 ]

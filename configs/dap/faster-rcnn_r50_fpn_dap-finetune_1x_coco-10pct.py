@@ -12,7 +12,13 @@ max_iters = 9000
 train_cfg = dict(max_iters=max_iters, val_interval=1000)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=max_iters, by_epoch=False, milestones=[6000, 8000],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[6000, 8000],
+        gamma=0.1,
+    ),
 ]
 default_hooks = dict(checkpoint=dict(interval=1000))

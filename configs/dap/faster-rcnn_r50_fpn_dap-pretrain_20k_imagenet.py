@@ -20,26 +20,39 @@
 _base_ = ['../baselines/faster-rcnn_r50_fpn_1x_coco.py', './_base_/msra-r50-caffe_init.py']
 custom_imports = dict(imports=['dpt'], allow_failed_imports=False)
 
-model = dict(data_preprocessor=_base_.msra_preprocessor, backbone=_base_.msra_backbone,
-             roi_head=dict(bbox_head=dict(num_classes=1000)))
+model = dict(
+    data_preprocessor=_base_.msra_preprocessor,
+    backbone=_base_.msra_backbone,
+    roi_head=dict(bbox_head=dict(num_classes=1000)),
+)
 
 dap_short_sides = (96, 160, 320, 640)
 dap_max_side = 1333
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', keep_ratio=True,
-         scales=[(dap_max_side, s) for s in dap_short_sides]),
+    dict(
+        type='RandomChoiceResize',
+        keep_ratio=True,
+        scales=[(dap_max_side, s) for s in dap_short_sides],
+    ),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(
-    batch_size=8, num_workers=4,
+    batch_size=8,
+    num_workers=4,
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
-    dataset=dict(_delete_=True, type='PseudoBoxDataset', data_root='data/imagenet/',
-                 ann_file='annotations/train_cam_boxes_nms0.8.json',
-                 data_prefix=dict(img='train/'), filter_cfg=dict(filter_empty_gt=True),
-                 pipeline=train_pipeline))
+    dataset=dict(
+        _delete_=True,
+        type='PseudoBoxDataset',
+        data_root='data/imagenet/',
+        ann_file='annotations/train_cam_boxes_nms0.8.json',
+        data_prefix=dict(img='train/'),
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=train_pipeline,
+    ),
+)
 # no validation during pre-training (its classes are the classifier's)
 val_dataloader = test_dataloader = None
 val_evaluator = test_evaluator = None
@@ -53,7 +66,7 @@ param_scheduler = [
     dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=2000, end=max_iters),
 ]
 default_hooks = dict(
-    checkpoint=dict(by_epoch=False, interval=2000, max_keep_ckpts=3),
-    logger=dict(interval=50))
+    checkpoint=dict(by_epoch=False, interval=2000, max_keep_ckpts=3), logger=dict(interval=50)
+)
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(enable=False, base_batch_size=64)

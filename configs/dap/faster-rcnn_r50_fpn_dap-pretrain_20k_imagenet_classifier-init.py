@@ -5,5 +5,6 @@
 # Fine-tune such a detector with the same two lines in the transfer config (its input
 # normalisation must match the pre-training's).
 _base_ = ['./faster-rcnn_r50_fpn_dap-pretrain_20k_imagenet.py', './_base_/classifier_init.py']
-model = dict(data_preprocessor=_base_.classifier_preprocessor,
-             backbone=_base_.classifier_init_backbone)
+model = dict(
+    data_preprocessor=_base_.classifier_preprocessor, backbone=_base_.classifier_init_backbone
+)

@@ -22,7 +22,6 @@ max_epochs = 96
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=20),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[80],
-         gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[80], gamma=0.1),
 ]
 load_from = 'work_dirs/deformable-detr_detreg-pretrain_tiny_demo/finetune_init.pth'

@@ -5,8 +5,11 @@
 # region encoder are random and
 # frozen (no self-supervised demo checkpoint): set region_encoder.checkpoint and the backbone's
 # init_cfg to start from one. Region crops 64 px (DETReg: 128) to spare the CPU.
-_base_ = ['./deformable-detr_r50_detreg-pretrain_50e_coco.py', '../_base_/tiny_deformable_detr.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './deformable-detr_r50_detreg-pretrain_50e_coco.py',
+    '../_base_/tiny_deformable_detr.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_deformable_detr.py); region crops embedded by ResNet-18 at
 # a quarter width up to layer2: 32 channels

@@ -11,7 +11,6 @@ max_epochs = 1000
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs // 20)
 default_hooks = dict(checkpoint=dict(interval=max_epochs // 100, max_keep_ckpts=2))
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[990],
-         gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[990], gamma=0.1)
 ]
 load_from = 'work_dirs/deformable-detr_r50_detreg-pretrain_5e_imagenet/finetune_init.pth'

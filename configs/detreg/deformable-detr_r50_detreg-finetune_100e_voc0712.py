@@ -16,18 +16,48 @@
 _base_ = './deformable-detr_r50_detreg-finetune_50e_coco.py'
 
 voc_root = 'data/VOCdevkit/'
-voc_metainfo = dict(classes=(
-    'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-    'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa',
-    'train', 'tvmonitor'))
+voc_metainfo = dict(
+    classes=(
+        'aeroplane',
+        'bicycle',
+        'bird',
+        'boat',
+        'bottle',
+        'bus',
+        'car',
+        'cat',
+        'chair',
+        'cow',
+        'diningtable',
+        'dog',
+        'horse',
+        'motorbike',
+        'person',
+        'pottedplant',
+        'sheep',
+        'sofa',
+        'train',
+        'tvmonitor',
+    )
+)
 
 model = dict(bbox_head=dict(num_classes=20))
-train_dataloader = dict(dataset=dict(
-    data_root=voc_root, metainfo=voc_metainfo, ann_file='annotations/voc0712_trainval.json',
-    data_prefix=dict(img='')))
-val_dataloader = dict(dataset=dict(
-    data_root=voc_root, metainfo=voc_metainfo, ann_file='annotations/voc07_test.json',
-    data_prefix=dict(img='')))
+train_dataloader = dict(
+    dataset=dict(
+        data_root=voc_root,
+        metainfo=voc_metainfo,
+        ann_file='annotations/voc0712_trainval.json',
+        data_prefix=dict(img=''),
+    )
+)
+val_dataloader = dict(
+    dataset=dict(
+        data_root=voc_root,
+        metainfo=voc_metainfo,
+        ann_file='annotations/voc07_test.json',
+        data_prefix=dict(img=''),
+    )
+)
 test_dataloader = val_dataloader
 # DETReg's VOC numbers are its datasets/voc_eval.py VocEvaluator's: VOC07 11-point AP per
 # class at IoU 0.50, 0.55, ..., 0.95 (legacy +1 box widths, difficult objects ignored),
@@ -35,10 +65,19 @@ test_dataloader = val_dataloader
 # computes the same (pascal_voc/mAP, pascal_voc/AP50, ...; the converter stores difficult
 # objects as iscrowd, which the dataset passes on as ignored); COCO's AP beside it.
 val_evaluator = [
-    dict(type='VOCMetric', metric='mAP', eval_mode='11points',
-         iou_thrs=[round(0.5 + 0.05 * i, 2) for i in range(10)]),
-    dict(type='CocoMetric', ann_file=voc_root + 'annotations/voc07_test.json', metric='bbox',
-         format_only=False, backend_args=None),
+    dict(
+        type='VOCMetric',
+        metric='mAP',
+        eval_mode='11points',
+        iou_thrs=[round(0.5 + 0.05 * i, 2) for i in range(10)],
+    ),
+    dict(
+        type='CocoMetric',
+        ann_file=voc_root + 'annotations/voc07_test.json',
+        metric='bbox',
+        format_only=False,
+        backend_args=None,
+    ),
 ]
 test_evaluator = val_evaluator
 

@@ -19,24 +19,52 @@ _base_ = './deformable-detr_r50_detreg-finetune_50e_coco.py'
 
 # TFA's novel classes (dpt.models.detreg.COCO_NOVEL_CLASSES): the 20 PASCAL VOC classes
 novel_classes = (
-    'airplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-    'dining table', 'dog', 'horse', 'motorcycle', 'person', 'potted plant', 'sheep', 'couch',
-    'train', 'tv')
+    'airplane',
+    'bicycle',
+    'bird',
+    'boat',
+    'bottle',
+    'bus',
+    'car',
+    'cat',
+    'chair',
+    'cow',
+    'dining table',
+    'dog',
+    'horse',
+    'motorcycle',
+    'person',
+    'potted plant',
+    'sheep',
+    'couch',
+    'train',
+    'tv',
+)
 train_dataloader = dict(
-    dataset=dict(ann_file='few_shot_anns/instances_train2017.seed0@10shot.json'))
+    dataset=dict(ann_file='few_shot_anns/instances_train2017.seed0@10shot.json')
+)
 max_epochs = 150
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[140],
-         gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[140], gamma=0.1)
 ]
 default_hooks = dict(checkpoint=dict(interval=5, max_keep_ckpts=2))
 val_evaluator = [
-    dict(type='CocoMetric', ann_file='data/coco/annotations/instances_val2017.json',
-         metric='bbox', format_only=False, backend_args=None),
-    dict(type='ClassSubsetCocoMetric', eval_classes=novel_classes,
-         ann_file='data/coco/annotations/instances_val2017.json', metric='bbox',
-         format_only=False, backend_args=None),
+    dict(
+        type='CocoMetric',
+        ann_file='data/coco/annotations/instances_val2017.json',
+        metric='bbox',
+        format_only=False,
+        backend_args=None,
+    ),
+    dict(
+        type='ClassSubsetCocoMetric',
+        eval_classes=novel_classes,
+        ann_file='data/coco/annotations/instances_val2017.json',
+        metric='bbox',
+        format_only=False,
+        backend_args=None,
+    ),
 ]
 test_evaluator = val_evaluator
 load_from = 'work_dirs/deformable-detr_r50_detreg-finetune_50e_coco-base60/finetune_init.pth'

@@ -3,4 +3,5 @@
 _base_ = './deformable-detr_r50_detreg-finetune_150e_coco-10shot.py'
 
 train_dataloader = dict(
-    dataset=dict(ann_file='few_shot_anns/instances_train2017.seed0@30shot.json'))
+    dataset=dict(ann_file='few_shot_anns/instances_train2017.seed0@30shot.json')
+)

@@ -15,6 +15,5 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 # DETReg's lr is for 2 x 4 images
 auto_scale_lr = dict(base_batch_size=8)
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[150],
-         gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[150], gamma=0.1)
 ]

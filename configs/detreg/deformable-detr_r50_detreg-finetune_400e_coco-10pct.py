@@ -11,7 +11,8 @@
 _base_ = './deformable-detr_r50_detreg-finetune_50e_coco.py'
 
 train_dataloader = dict(
-    batch_size=3, dataset=dict(ann_file='semi_anns/instances_train2017.seed42@10.json'))
+    batch_size=3, dataset=dict(ann_file='semi_anns/instances_train2017.seed42@10.json')
+)
 max_epochs = 400
 # validation every 5 % of the schedule, checkpoints every 1 % (the last two kept) so that an
 # interrupted job loses little and the disk does not fill with hundreds of checkpoints
@@ -20,8 +21,14 @@ default_hooks = dict(checkpoint=dict(interval=max_epochs // 100, max_keep_ckpts=
 # no lr drop: DETReg's low-data scripts set --lr_drop to --epochs (400 / 400 here), a
 # milestone at the last epoch, never reached: a constant lr
 param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[max_epochs],
-         gamma=0.1)
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        milestones=[max_epochs],
+        gamma=0.1,
+    )
 ]
 # DETReg's lr is for 8 x 3 images: --auto-scale-lr rescales it to another total batch
 auto_scale_lr = dict(base_batch_size=24)

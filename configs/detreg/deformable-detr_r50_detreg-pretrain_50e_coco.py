@@ -24,21 +24,41 @@ detreg_match_costs = [
     dict(type='IoUCost', iou_mode='giou', weight=2.0),
 ]
 model = dict(
-    type='DETReg', msda_impl='dpt', num_queries=300, freeze_backbone=True,
-    backbone=dict(frozen_stages=4, norm_eval=True,
-                  init_cfg=dict(type='Pretrained', checkpoint=swav_backbone)),
+    type='DETReg',
+    msda_impl='dpt',
+    num_queries=300,
+    freeze_backbone=True,
+    backbone=dict(
+        frozen_stages=4, norm_eval=True, init_cfg=dict(type='Pretrained', checkpoint=swav_backbone)
+    ),
     # DETReg's class head keeps its COCO default (--dataset_file coco: 90 + 1 classes,
     # models/__init__.py) in pre-training too, the priors labelled 1 (RegionPriors label=1);
     # the 90 others only ever see negatives. Dropped before fine-tuning either way.
-    bbox_head=dict(type='DETRegHead', num_classes=91, feature_dims=512,
-                   loss_embed=dict(type='L1Loss', loss_weight=1.0)),
+    bbox_head=dict(
+        type='DETRegHead',
+        num_classes=91,
+        feature_dims=512,
+        loss_embed=dict(type='L1Loss', loss_weight=1.0),
+    ),
     # SwAV ResNet-50 up to layer2: 512 channels, global-average-pooled (DETReg sec. 3.2)
     region_encoder=dict(
-        type='RegionEncoder', checkpoint=swav,
-        backbone=dict(type='ResNet', depth=50, num_stages=2, out_indices=(1,),
-                      strides=(1, 2), dilations=(1, 1),
-                      frozen_stages=2, norm_eval=True, style='pytorch', init_cfg=None)),
-    train_cfg=dict(assigner=dict(match_costs=detreg_match_costs)))
+        type='RegionEncoder',
+        checkpoint=swav,
+        backbone=dict(
+            type='ResNet',
+            depth=50,
+            num_stages=2,
+            out_indices=(1,),
+            strides=(1, 2),
+            dilations=(1, 1),
+            frozen_stages=2,
+            norm_eval=True,
+            style='pytorch',
+            init_cfg=None,
+        ),
+    ),
+    train_cfg=dict(assigner=dict(match_costs=detreg_match_costs)),
+)
 
 # DETReg's view (./_base_/pretrain_view.py): crops and targets from the image as loaded,
 # then flip and one of its two resize / crop branches
@@ -47,13 +67,18 @@ train_pipeline = _base_.detreg_train_pipeline
 # DETReg's batches: torch's BatchSampler over the shuffled images, last incomplete batch
 # dropped (main.py), not mmdet's AspectRatioBatchSampler, which groups by orientation
 train_dataloader = dict(
-    batch_size=24, num_workers=8, batch_sampler=None, drop_last=True,
-    dataset=dict(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline))
+    batch_size=24,
+    num_workers=8,
+    batch_sampler=None,
+    drop_last=True,
+    dataset=dict(filter_cfg=dict(filter_empty_gt=False), pipeline=train_pipeline),
+)
 
 train_cfg = dict(max_epochs=50, val_begin=51)
 # AdamW 2e-4, wd 1e-4, clipping 0.1 (the base's; its backbone 0.1x does not matter, frozen)
-optim_wrapper = dict(optimizer=dict(lr=2e-4, weight_decay=1e-4),
-                     clip_grad=dict(max_norm=0.1, norm_type=2))
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-4, weight_decay=1e-4), clip_grad=dict(max_norm=0.1, norm_type=2)
+)
 param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=50, by_epoch=True, milestones=[40], gamma=0.1)
 ]

@@ -8,9 +8,15 @@
 _base_ = ['./deformable-detr_r50_detreg-pretrain_50e_coco.py']
 
 imagenet_root = 'data/imagenet/'
-train_dataloader = dict(dataset=dict(
-    _delete_=True, type='UnlabelledImageFolder', data_root=imagenet_root,
-    data_prefix=dict(img='train/'), pipeline=_base_.train_pipeline))
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='UnlabelledImageFolder',
+        data_root=imagenet_root,
+        data_prefix=dict(img='train/'),
+        pipeline=_base_.train_pipeline,
+    )
+)
 
 train_cfg = dict(max_epochs=5, val_begin=6)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True, begin=0, end=5)]

@@ -1,8 +1,11 @@
 # DETReg pre-training of the tiny pre-norm DETR (sizes of ../baselines/detr_tiny_demo.py) on
 # the demo train images, labels unused; random frozen backbone and region encoder, 64 px
 # crops, as ./deformable-detr_detreg-pretrain_tiny_demo.py.
-_base_ = ['./detr_r50_detreg-pretrain_60e_imagenet.py', '../_base_/tiny_detr.py',
-           '../_base_/demo_data.py']
+_base_ = [
+    './detr_r50_detreg-pretrain_60e_imagenet.py',
+    '../_base_/tiny_detr.py',
+    '../_base_/demo_data.py',
+]
 
 # the tiny sizes (../_base_/tiny_detr.py); region crops embedded by ResNet-18 at a quarter
 # width up to layer2: 32 channels

@@ -5,7 +5,8 @@ _base_ = ['../baselines/cascade-rcnn_r50_fpn_1x_coco.py', '../_base_/direct_pret
 
 model = dict(
     data_preprocessor=_base_.direct_pretrain_data_preprocessor,
-    backbone=_base_.direct_pretrain_backbone)
+    backbone=_base_.direct_pretrain_backbone,
+)
 train_dataloader = _base_.direct_det_train_dataloader
 train_cfg = _base_.direct_pretrain_train_cfg
 optim_wrapper = _base_.direct_pretrain_optim_wrapper

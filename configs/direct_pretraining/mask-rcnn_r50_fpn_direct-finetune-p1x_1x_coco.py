@@ -6,5 +6,6 @@ _base_ = ['../baselines/mask-rcnn_r50_fpn_1x_coco.py', '../_base_/direct_pretrai
 
 model = dict(
     backbone=_base_.direct_finetune_backbone,
-    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256)))
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256)),
+)
 load_from = 'work_dirs/mask-rcnn_r50_fpn_direct-pretrain-p1x_coco/epoch_12.pth'

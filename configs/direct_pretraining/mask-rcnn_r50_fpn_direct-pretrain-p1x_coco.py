@@ -6,7 +6,8 @@ _base_ = ['../baselines/mask-rcnn_r50_fpn_1x_coco.py', '../_base_/direct_pretrai
 model = dict(
     data_preprocessor=_base_.direct_pretrain_data_preprocessor,
     backbone=_base_.direct_pretrain_backbone,
-    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256)))
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256)),
+)
 train_dataloader = _base_.direct_instance_train_dataloader
 train_cfg = _base_.direct_pretrain_train_cfg
 optim_wrapper = _base_.direct_pretrain_optim_wrapper

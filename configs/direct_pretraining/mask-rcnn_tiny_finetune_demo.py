@@ -8,6 +8,6 @@ _base_ = '../baselines/mask-rcnn_tiny_demo.py'
 # --cfg-options load_from=...
 load_from = 'work_dirs/mask-rcnn_tiny_lowres-pretrain_demo/epoch_8.pth'
 model = dict(
-    backbone=dict(frozen_stages=1, norm_eval=True,
-                  norm_cfg=dict(type='BN', requires_grad=False)),
-    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=64)))
+    backbone=dict(frozen_stages=1, norm_eval=True, norm_cfg=dict(type='BN', requires_grad=False)),
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=64)),
+)

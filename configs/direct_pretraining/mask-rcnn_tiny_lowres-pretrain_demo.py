@@ -18,8 +18,10 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=pretrain_size, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
+    ),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
@@ -30,13 +32,20 @@ test_dataloader = val_dataloader
 # the original recipe (4 shared convs + 1 fc), kept for fine-tuning
 model = dict(
     data_preprocessor=dict(pad_size_divisor=pretrain_size[0], pad_value=0),
-    backbone=dict(frozen_stages=-1, norm_eval=False, zero_init_residual=False,
-                  norm_cfg=dict(type='BN', requires_grad=True)),
-    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=64)))
+    backbone=dict(
+        frozen_stages=-1,
+        norm_eval=False,
+        zero_init_residual=False,
+        norm_cfg=dict(type='BN', requires_grad=True),
+    ),
+    roi_head=dict(bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=64)),
+)
 max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
-                     paramwise_cfg=dict(norm_decay_mult=0.0))
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.04, momentum=0.9, weight_decay=1e-4),
+    paramwise_cfg=dict(norm_decay_mult=0.0),
+)
 # warm-up, then the constant rate of the original recipe
 param_scheduler = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100)]
 auto_scale_lr = dict(enable=False, base_batch_size=8)

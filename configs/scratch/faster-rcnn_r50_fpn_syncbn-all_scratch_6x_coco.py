@@ -6,4 +6,5 @@ norm_cfg = dict(_delete_=True, type='SyncBN', requires_grad=True)  # no GN num_g
 model = dict(
     backbone=dict(norm_cfg=norm_cfg, norm_eval=False),
     neck=dict(norm_cfg=norm_cfg),
-    roi_head=dict(bbox_head=dict(norm_cfg=norm_cfg)))
+    roi_head=dict(bbox_head=dict(norm_cfg=norm_cfg)),
+)

@@ -9,6 +9,7 @@ max_epochs = 15
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[11, 14],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[11, 14], gamma=0.1
+    ),
 ]

@@ -7,5 +7,6 @@ norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg, zero_init_residual=False),
     neck=dict(norm_cfg=norm_cfg),
-    roi_head=dict(bbox_head=dict(norm_cfg=norm_cfg), mask_head=dict(norm_cfg=norm_cfg)))
+    roi_head=dict(bbox_head=dict(norm_cfg=norm_cfg), mask_head=dict(norm_cfg=norm_cfg)),
+)
 optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.0))

@@ -7,6 +7,7 @@ with its embedding branch and frozen region encoder. Testing one gives 0 AP at b
 GitHub issues 73 and 77 ask why); it must be extracted
 (``tools/model_converters/extract_detector_weights.py``) and fine-tuned first.
 """
+
 import hashlib
 import io
 import os.path as osp
@@ -29,8 +30,7 @@ def pretraining_kind(keys):
     """'AlignDet' / 'DETReg' when the state-dict ``keys`` are those of a pre-trainer, else
     None."""
     keys = list(keys)
-    if any(k.startswith('online.') for k in keys) and any(k.startswith('target.')
-                                                          for k in keys):
+    if any(k.startswith('online.') for k in keys) and any(k.startswith('target.') for k in keys):
         return 'AlignDet'
     if any(k.startswith('region_encoder.') or '.feature_embed' in k for k in keys):
         return 'DETReg'
@@ -43,14 +43,17 @@ def check_testable(checkpoint):
     kind = pretraining_kind(state_dict_of(load_checkpoint_file(checkpoint, 'cpu')))
     if kind is None:
         return
-    what = ('an AlignDet pre-training checkpoint (online./target. detectors trained on '
-            'proposals)' if kind == 'AlignDet' else
-            'a DETReg pre-training checkpoint (a one-class detector with its region '
-            'embedding branch)')
+    what = (
+        'an AlignDet pre-training checkpoint (online./target. detectors trained on proposals)'
+        if kind == 'AlignDet'
+        else 'a DETReg pre-training checkpoint (a one-class detector with its region '
+        'embedding branch)'
+    )
     preset = ' --preset detreg' if kind == 'DETReg' else ''
     raise CheckpointError(
         f'{checkpoint}: {what}; it detects no classes: extract the detector '
-        f'(python {EXTRACT} {checkpoint}{preset}) and fine-tune it before testing')
+        f'(python {EXTRACT} {checkpoint}{preset}) and fine-tune it before testing'
+    )
 
 
 def sha256_of(data):
@@ -77,18 +80,20 @@ def publish_checkpoint(in_file, out_file, config=None):
         if not osp.isfile(config):
             raise CheckpointError(f'config={config}: file not found')
         from mmengine.config import Config
+
         meta['cfg'] = Config.fromfile(config).pretty_text
     if not meta.get('cfg'):
-        raise CheckpointError(f'{in_file}: its meta holds no config (cfg); give the config '
-                              f'it was trained with (config=)')
+        raise CheckpointError(
+            f'{in_file}: its meta holds no config (cfg); give the config '
+            f'it was trained with (config=)'
+        )
     # mmengine's own key for the config text (what an inferencer built from the weights
     # alone reads), dpt's version, and where the weights came from
-    meta.update(dpt_version=__version__,
-                parent=dict(file=osp.basename(in_file), sha256=parent_sha))
+    meta.update(dpt_version=__version__, parent=dict(file=osp.basename(in_file), sha256=parent_sha))
     buf = io.BytesIO()
     torch.save(dict(meta=meta, state_dict=state), buf)
     data = buf.getvalue()
-    stem = out_file[:-len('.pth')] if out_file.endswith('.pth') else out_file
+    stem = out_file[: -len('.pth')] if out_file.endswith('.pth') else out_file
     final = f'{stem}-{sha256_of(data)[:8]}.pth'
     atomic_write_bytes(data, final)
     return final, dropped

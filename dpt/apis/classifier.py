@@ -9,6 +9,7 @@ The weights are written in timm's layout, which ``tools/model_converters/convert
 and DAP's pseudo-box tool read. After each epoch a resume file (model, optimiser, epoch) is
 written atomically next to the output, so a killed run continues from its last epoch.
 """
+
 import io
 import json
 import os
@@ -46,20 +47,29 @@ class ClassifierRecipe:
 
 def _loader(img_dir, recipe, train):
     from torchvision import datasets, transforms as T
+
     if not osp.isdir(img_dir):
         raise DataError(f'{img_dir}: image folder not found')
     size = recipe.image_size
-    aug = ([T.RandomResizedCrop(size, scale=tuple(recipe.crop_scale)), T.RandomHorizontalFlip()]
-           if train
-           else [T.Resize(size), T.CenterCrop(size)])
+    aug = (
+        [T.RandomResizedCrop(size, scale=tuple(recipe.crop_scale)), T.RandomHorizontalFlip()]
+        if train
+        else [T.Resize(size), T.CenterCrop(size)]
+    )
     tf = T.Compose([*aug, T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
     try:
         ds = datasets.ImageFolder(img_dir, transform=tf)
     except (FileNotFoundError, RuntimeError) as e:  # no class folders / no images
         raise DataError(f'{img_dir}: not an image folder with one sub-folder per class ({e})')
     g = torch.Generator().manual_seed(recipe.seed)
-    return ds, torch.utils.data.DataLoader(ds, recipe.batch_size, shuffle=train, generator=g,
-                                           num_workers=recipe.workers, drop_last=train)
+    return ds, torch.utils.data.DataLoader(
+        ds,
+        recipe.batch_size,
+        shuffle=train,
+        generator=g,
+        num_workers=recipe.workers,
+        drop_last=train,
+    )
 
 
 def build_model(recipe, num_classes):
@@ -68,10 +78,11 @@ def build_model(recipe, num_classes):
     family, _, name = recipe.arch.rpartition(':')
     if family == 'torchvision':
         import torchvision
-        model = torchvision.models.get_model(name, num_classes=num_classes,
-                                             **recipe.model_kwargs)
+
+        model = torchvision.models.get_model(name, num_classes=num_classes, **recipe.model_kwargs)
     else:
         import timm
+
         model = timm.create_model(name, num_classes=num_classes, **recipe.model_kwargs)
     if recipe.init:
         _start_from(model, recipe.init)
@@ -81,17 +92,25 @@ def build_model(recipe, num_classes):
 def _start_from(model, path):
     """Load every tensor of ``path`` into ``model`` but the final linear layer's."""
     from ..utils.state_dict import revise_state_dict, state_dict_of
-    state = revise_state_dict(state_dict_of(load_checkpoint_file(path, map_location='cpu'),
-                                            path))
+
+    state = revise_state_dict(state_dict_of(load_checkpoint_file(path, map_location='cpu'), path))
     head = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
     own = model.state_dict()
-    fit = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape
-           and not k.startswith(head + '.')}
-    missing = [k for k in own if k not in fit and not k.startswith(head + '.')
-               and not k.endswith('num_batches_tracked')]
+    fit = {
+        k: v
+        for k, v in state.items()
+        if k in own and v.shape == own[k].shape and not k.startswith(head + '.')
+    }
+    missing = [
+        k
+        for k in own
+        if k not in fit and not k.startswith(head + '.') and not k.endswith('num_batches_tracked')
+    ]
     if missing:
-        raise CheckpointError(f"{path}: tensor '{missing[0]}' missing or of another shape "
-                        f'({len(missing)} of {len(own)}); another model?')
+        raise CheckpointError(
+            f"{path}: tensor '{missing[0]}' missing or of another shape "
+            f'({len(missing)} of {len(own)}); another model?'
+        )
     model.load_state_dict(fit, strict=False)
 
 
@@ -118,11 +137,13 @@ def train_classifier(train_dir, out, recipe=ClassifierRecipe(), val_dir=None, lo
     train_set, train_loader = _loader(train_dir, recipe, train=True)
     val_loader = _loader(val_dir, recipe, train=False)[1] if val_dir else None
     model = build_model(recipe, len(train_set.classes))
-    opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=0.9,
-                          weight_decay=recipe.weight_decay)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=recipe.lr, momentum=0.9, weight_decay=recipe.weight_decay
+    )
     steps = recipe.epochs * len(train_loader)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, recipe.lr, total_steps=max(steps, 1),
-                                                pct_start=0.1, anneal_strategy='cos')
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, recipe.lr, total_steps=max(steps, 1), pct_start=0.1, anneal_strategy='cos'
+    )
     resume, first = out + RESUME_SUFFIX, 0
     if osp.isfile(resume):
         state = load_checkpoint_file(resume, map_location='cpu')
@@ -142,13 +163,25 @@ def train_classifier(train_dir, out, recipe=ClassifierRecipe(), val_dir=None, lo
             opt.step()
             sched.step()
             seen, total = seen + len(y), total + loss.item() * len(y)
-        log(f'epoch {epoch + 1}/{recipe.epochs}: loss {total / max(seen, 1):.3f}, '
-            f'{seen / (time.time() - t0):.1f} img/s')
-        _save(dict(model=model.state_dict(), optimizer=opt.state_dict(),
-                   scheduler=sched.state_dict(), epoch=epoch + 1), resume)
-    record = dict(recipe=asdict(recipe), classes=train_set.classes,
-                  train_images=len(train_set),
-                  train_accuracy=accuracy(model, _loader(train_dir, recipe, False)[1]))
+        log(
+            f'epoch {epoch + 1}/{recipe.epochs}: loss {total / max(seen, 1):.3f}, '
+            f'{seen / (time.time() - t0):.1f} img/s'
+        )
+        _save(
+            dict(
+                model=model.state_dict(),
+                optimizer=opt.state_dict(),
+                scheduler=sched.state_dict(),
+                epoch=epoch + 1,
+            ),
+            resume,
+        )
+    record = dict(
+        recipe=asdict(recipe),
+        classes=train_set.classes,
+        train_images=len(train_set),
+        train_accuracy=accuracy(model, _loader(train_dir, recipe, False)[1]),
+    )
     if val_loader is not None:
         record['val_accuracy'] = accuracy(model, val_loader)
     _save(model.state_dict(), out)

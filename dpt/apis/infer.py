@@ -10,6 +10,7 @@ RLE masks per image under ``OUT/preds/``), with dpt's checks around it:
 * the class names come from the config when the checkpoint has none (an extracted or
   converted one): DetInferencer would otherwise name the classes COCO's.
 """
+
 import os.path as osp
 
 from ..utils.checkpoint import load_checkpoint_file
@@ -29,19 +30,20 @@ def _config_classes(cfg):
 
 def build_inferencer(config, checkpoint, device='cpu', min_fit=0.5):
     """A DetInferencer of ``config`` with the weights of ``checkpoint``, checked."""
-    import dpt  # noqa: F401  (registers dpt's modules)
-    from mmengine.config import Config
     from mmdet.apis import DetInferencer
+    from mmengine.config import Config
+
+    import dpt  # noqa: F401  (registers dpt's modules)
 
     from ..engine import install_mmengine_changes
+
     install_mmengine_changes()  # DetInferencer loads the weights through mmengine
     if not osp.isfile(config):
         raise ConfigError(f'{config}: config file not found')
     check_testable(checkpoint)
     cfg = Config.fromfile(config)
     ckpt = load_checkpoint_file(checkpoint, 'cpu')
-    inferencer = DetInferencer(model=cfg, weights=checkpoint, device=device,
-                               show_progress=False)
+    inferencer = DetInferencer(model=cfg, weights=checkpoint, device=device, show_progress=False)
     model = inferencer.model
     report = compare_state_dicts(state_dict_of(ckpt), model.state_dict())
     check_fits(report, checkpoint, type(model).__name__, min_fit)
@@ -53,8 +55,7 @@ def build_inferencer(config, checkpoint, device='cpu', min_fit=0.5):
     return inferencer
 
 
-def infer_images(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu',
-                 batch_size=1):
+def infer_images(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu', batch_size=1):
     """Run the detector on ``images`` (files or folders); write OUT/vis/<image> (drawn
     detections of score >= ``score_thr``) and OUT/preds/<image stem>.json. Returns
     [(image, prediction dict)]."""
@@ -63,7 +64,13 @@ def infer_images(config, checkpoint, images, out_dir, score_thr=0.3, device='cpu
         raise DataError(f'{missing[0]}: image file or folder not found')
     inferencer = build_inferencer(config, checkpoint, device)
     inputs = [f for p in images for f in inferencer._inputs_to_list(p)]  # folders listed
-    result = inferencer(inputs, batch_size=batch_size, out_dir=out_dir,
-                        pred_score_thr=score_thr, no_save_vis=False, no_save_pred=False,
-                        print_result=False)
+    result = inferencer(
+        inputs,
+        batch_size=batch_size,
+        out_dir=out_dir,
+        pred_score_thr=score_thr,
+        no_save_vis=False,
+        no_save_pred=False,
+        print_result=False,
+    )
     return list(zip(inputs, result['predictions']))

@@ -1,6 +1,7 @@
 """``tools/train.py --tensorboard``: mmengine's TensorboardVisBackend next to the config's
 backends, so losses, learning rates and metrics go to TensorBoard event files as well
 (``WORK_DIR/<timestamp>/vis_data/events.out.tfevents.*``; ``tensorboard --logdir WORK_DIR``)."""
+
 from ..utils.errors import ConfigError
 
 BACKEND = 'TensorboardVisBackend'
@@ -12,8 +13,9 @@ def enable_tensorboard(cfg):
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        raise ConfigError('--tensorboard: the tensorboard package is not installed '
-                          '(pip install tensorboard)') from None
+        raise ConfigError(
+            '--tensorboard: the tensorboard package is not installed (pip install tensorboard)'
+        ) from None
     vis = cfg.get('visualizer')
     if vis is None:
         cfg.visualizer = vis = dict(type='DetLocalVisualizer', name='visualizer')

@@ -20,9 +20,18 @@ categories ``cluster_1 .. cluster_K`` (AlignDet's
 ``classes = [f'cluster_{i+1}' for i in range(256)]``). An offline data job, like
 :mod:`dpt.proposals` and :mod:`dpt.pseudo_boxes`: tools/misc/cluster_proposals.py runs it.
 """
+
 from .features import RoIFeatures, build_backbone
 from .generate import ClusterJob, ClusterSettings, cluster_proposals
 from .maths import CovarianceStats, kmeans, nearest_centres
 
-__all__ = ['ClusterJob', 'ClusterSettings', 'cluster_proposals', 'RoIFeatures', 'build_backbone',
-           'CovarianceStats', 'kmeans', 'nearest_centres']
+__all__ = [
+    'ClusterJob',
+    'ClusterSettings',
+    'cluster_proposals',
+    'RoIFeatures',
+    'build_backbone',
+    'CovarianceStats',
+    'kmeans',
+    'nearest_centres',
+]

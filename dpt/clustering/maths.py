@@ -4,6 +4,7 @@ The PCA is fitted from running statistics (:class:`CovarianceStats`), so that fe
 streamed image by image and only a D x D matrix is kept; K-means is k-means++ seeding
 (Arthur & Vassilvitskii, 2007) and Lloyd iterations, batched, with a fixed seed.
 """
+
 import torch
 
 from ..utils.errors import ConfigError, DataError
@@ -42,7 +43,7 @@ def nearest_centres(x: torch.Tensor, centres: torch.Tensor, batch_size: int = 65
     c2 = (centres * centres).sum(1)
     labels, dists = [], []
     for start in range(0, len(x), batch_size):
-        xb = x[start:start + batch_size].to(centres)
+        xb = x[start : start + batch_size].to(centres)
         d = (xb * xb).sum(1, keepdim=True) - 2 * xb @ centres.t() + c2
         dist, label = d.min(1)
         labels.append(label)
@@ -50,8 +51,7 @@ def nearest_centres(x: torch.Tensor, centres: torch.Tensor, batch_size: int = 65
     return torch.cat(labels), torch.cat(dists)
 
 
-def kmeans(x: torch.Tensor, k: int, iters: int = 100, seed: int = 0,
-           batch_size: int = 65536):
+def kmeans(x: torch.Tensor, k: int, iters: int = 100, seed: int = 0, batch_size: int = 65536):
     """K-means of the rows of ``x`` (N, D): k-means++ seeding (Arthur & Vassilvitskii, 2007),
     then Lloyd iterations until no point changes cluster. Returns (centres (k, D), labels).
 
@@ -62,13 +62,16 @@ def kmeans(x: torch.Tensor, k: int, iters: int = 100, seed: int = 0,
     x = x.float()
     gen = torch.Generator().manual_seed(seed)
     centres = x.new_empty(k, x.size(1))
-    centres[0] = x[int(torch.randint(len(x), (1, ), generator=gen))]
+    centres[0] = x[int(torch.randint(len(x), (1,), generator=gen))]
     x2 = (x * x).sum(1)
     d2 = (x2 - 2 * x @ centres[0] + centres[0] @ centres[0]).clamp(min=0)
     for i in range(1, k):
         weights = d2.double().cpu()
-        idx = int(torch.multinomial(weights, 1, generator=gen) if weights.sum() > 0
-                  else torch.randint(len(x), (1, ), generator=gen))  # all points taken
+        idx = int(
+            torch.multinomial(weights, 1, generator=gen)
+            if weights.sum() > 0
+            else torch.randint(len(x), (1,), generator=gen)
+        )  # all points taken
         centres[i] = x[idx]
         d2 = torch.minimum(d2, (x2 - 2 * x @ centres[i] + centres[i] @ centres[i]).clamp(min=0))
     labels = None

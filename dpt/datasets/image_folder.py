@@ -7,6 +7,7 @@ from 1), or the relative paths are read from a list file, one per line (a scan o
 1.28 M files takes minutes on a network file system: write the list once). Samples have no
 instances: a transform such as ``RegionPriors`` makes the pseudo ground truth.
 """
+
 import os.path as osp
 
 from mmdet.datasets import BaseDetDataset
@@ -29,6 +30,7 @@ class UnlabelledImageFolder(CheckedImagesMixin, BaseDetDataset):
         *args, **kwargs: as mmdet's ``BaseDetDataset`` (``data_root``, ``data_prefix=dict(
             img=...)``, ``pipeline``, ...).
     """
+
     METAINFO = dict(classes=('region',))
 
     def __init__(self, *args, ann_file='', data_prefix=dict(img=''), **kwargs):
@@ -40,16 +42,19 @@ class UnlabelledImageFolder(CheckedImagesMixin, BaseDetDataset):
             names = self._read_list(self.ann_file)
         else:
             names = [im['file_name'] for im in folder_images(img_dir)]
-        return [dict(img_id=i + 1, img_path=osp.join(img_dir, name), file_name=name,
-                     instances=[]) for i, name in enumerate(names)]
+        return [
+            dict(img_id=i + 1, img_path=osp.join(img_dir, name), file_name=name, instances=[])
+            for i, name in enumerate(names)
+        ]
 
     @staticmethod
     def _read_list(path):
         names = []
         for number, line in read_list_lines(path):
             if osp.isabs(line) or line.startswith('..'):
-                raise DataError(f'{path}: line {number}: {line!r} is not a path relative '
-                                'to the image folder')
+                raise DataError(
+                    f'{path}: line {number}: {line!r} is not a path relative to the image folder'
+                )
             names.append(line)
         if not names:
             raise DataError(f'{path}: the image list is empty')

@@ -1,5 +1,6 @@
 """The lines of a list file (an image per line, as ImageNet's and DAP's lists), read once for
 every dataset that takes one: blank lines and lines starting with '#' skipped."""
+
 import os.path as osp
 
 from ..utils.errors import DataError

@@ -20,6 +20,7 @@ TFA's splits: Wang et al., ICML 2020, ucbdrive/few-shot-object-detection
 a share of the images; :func:`merge_tfa_split` reads TFA's own per-class files (its seed 0,
 the split DETReg reports, is distributed, not generated).
 """
+
 import glob
 import json
 import os.path as osp
@@ -65,27 +66,31 @@ def labelled_ids(coco, percent, fold=1, seed=None, mode='semi', source='annotati
     seed = DEFAULT_SEED[mode] if seed is None else seed
     images = coco['images']
     if mode == 'semi':
-        count = int(percent / 100. * len(images))  # SoftTeacher and mmdet round down
+        count = int(percent / 100.0 * len(images))  # SoftTeacher and mmdet round down
         picked = np.random.RandomState(seed + fold).choice(len(images), count, replace=False)
         chosen = {images[i]['id'] for i in picked}
     else:
         ids = sorted(img['id'] for img in images)
-        count = round(len(ids) * (percent / 100.))  # DETReg: round(N * filter_pct)
+        count = round(len(ids) * (percent / 100.0))  # DETReg: round(N * filter_pct)
         chosen = set(np.random.default_rng(seed).choice(ids, size=count, replace=False).tolist())
     if not chosen:
-        raise DataError(f'{source}: {percent:g}% of its {len(images)} images is no image; '
-                        f'ask for a larger percent')
+        raise DataError(
+            f'{source}: {percent:g}% of its {len(images)} images is no image; '
+            f'ask for a larger percent'
+        )
     return chosen
 
 
 def split_coco(coco, chosen):
     """(labelled, unlabelled) COCO dicts: the chosen images and the rest, each with the
     annotations of its images and every other top-level entry of ``coco`` unchanged."""
+
     def part(keep):
         out = {k: v for k, v in coco.items() if k not in ('images', 'annotations')}
         out['images'] = [img for img in coco['images'] if (img['id'] in chosen) == keep]
         out['annotations'] = [a for a in coco['annotations'] if (a['image_id'] in chosen) == keep]
         return out
+
     return part(True), part(False)
 
 
@@ -114,8 +119,10 @@ def _draw_shots(rng, by_image, shots, picked, picked_imgs, source, cat, max_draw
                 return
         if len(picked) == shots:
             return
-    raise DataError(f'{source}: category {cat}: no {shots} instances in whole images after '
-                    f'{max_draws} draws; ask for fewer shots')
+    raise DataError(
+        f'{source}: category {cat}: no {shots} instances in whole images after '
+        f'{max_draws} draws; ask for fewer shots'
+    )
 
 
 def few_shot_annotations(coco, shots, seed, source='annotations', max_draws=100000):
@@ -141,8 +148,10 @@ def few_shot_annotations(coco, shots, seed, source='annotations', max_draws=1000
         for count in TFA_SHOTS:
             if count > total or count > len(by_image):
                 if count <= shots:
-                    raise DataError(f'{source}: category {cat} has {total} instances in '
-                                    f'{len(by_image)} images, fewer than {count} shots need')
+                    raise DataError(
+                        f'{source}: category {cat} has {total} instances in '
+                        f'{len(by_image)} images, fewer than {count} shots need'
+                    )
                 break  # TFA would loop for ever; nothing of these counts is asked for
             _draw_shots(rng, by_image, count, picked, picked_imgs, source, cat, max_draws)
             if count == shots:
@@ -168,8 +177,9 @@ def merge_tfa_split(folder, shots, categories=None):
     file, categories of the first (or ``categories``)."""
     paths = sorted(p for p in glob.glob(osp.join(folder, f'full_box_{shots}shot_*_trainval.json')))
     if not paths:
-        raise DataError(f'{folder}: no full_box_{shots}shot_*_trainval.json (a TFA cocosplit '
-                        'seed folder)')
+        raise DataError(
+            f'{folder}: no full_box_{shots}shot_*_trainval.json (a TFA cocosplit seed folder)'
+        )
     images, anns, out = {}, {}, None
     for path in paths:
         data = load_json(path)
@@ -186,8 +196,9 @@ def merge_tfa_split(folder, shots, categories=None):
     return out
 
 
-def make_few_shot_splits(ann_file, out_dir, shots=(10, 30), seed=1, tfa_dir=None,
-                         overwrite=False, progress=None):
+def make_few_shot_splits(
+    ann_file, out_dir, shots=(10, 30), seed=1, tfa_dir=None, overwrite=False, progress=None
+):
     """Write ``{stem}.seed{seed}@{K}shot.json`` for each K of ``shots``: sampled from
     ``ann_file`` as TFA does (:func:`few_shot_annotations`), or, with ``tfa_dir``, TFA's
     own files merged (:func:`merge_tfa_split`; the file is then named ``seed`` as given)."""
@@ -200,8 +211,12 @@ def make_few_shot_splits(ann_file, out_dir, shots=(10, 30), seed=1, tfa_dir=None
         else:
             data = few_shot_coco(coco, few_shot_annotations(coco, k, seed, ann_file))
         path = osp.join(out_dir, few_shot_name(stem, k, seed))
-        record = dict(path=path, state=_write(data, path, overwrite),
-                      images=len(data['images']), annotations=len(data['annotations']))
+        record = dict(
+            path=path,
+            state=_write(data, path, overwrite),
+            images=len(data['images']),
+            annotations=len(data['annotations']),
+        )
         records.append(record)
         if progress:
             progress(record)
@@ -217,30 +232,43 @@ def _write(data, path, overwrite):
                 if f.read() == payload:
                     return 'up to date'
         if not overwrite:
-            raise DataError(f'{path}: exists with other content (made from another annotation '
-                            f'file or seed?); pass overwrite=True to replace it')
+            raise DataError(
+                f'{path}: exists with other content (made from another annotation '
+                f'file or seed?); pass overwrite=True to replace it'
+            )
     atomic_write_bytes(payload, path)
     return 'wrote'
 
 
-def make_semi_splits(ann_file, out_dir, percents=(1, 2, 5, 10), folds=(1,), seed=None,
-                     mode='semi', overwrite=False, progress=None):
+def make_semi_splits(
+    ann_file,
+    out_dir,
+    percents=(1, 2, 5, 10),
+    folds=(1,),
+    seed=None,
+    mode='semi',
+    overwrite=False,
+    progress=None,
+):
     """Write the splits of ``ann_file`` into ``out_dir`` for each percent (and fold, in
     ``semi`` mode); return one record per file: path, state ('wrote' / 'up to date'),
     images, annotations. ``progress(record)`` is called after each file."""
     coco = load_coco(ann_file)
     stem = osp.splitext(osp.basename(ann_file))[0]
     records = []
-    for fold in (folds if mode == 'semi' else (None,)):
+    for fold in folds if mode == 'semi' else (None,):
         for percent in percents:
             chosen = labelled_ids(coco, percent, fold, seed, mode, ann_file)
             parts = split_coco(coco, chosen)
             names = split_names(stem, percent, fold, seed, mode)
             for name, data in zip(names, parts):
                 path = osp.join(out_dir, name)
-                record = dict(path=path, state=_write(data, path, overwrite),
-                              images=len(data['images']),
-                              annotations=len(data['annotations']))
+                record = dict(
+                    path=path,
+                    state=_write(data, path, overwrite),
+                    images=len(data['images']),
+                    annotations=len(data['annotations']),
+                )
                 records.append(record)
                 if progress:
                     progress(record)

@@ -11,15 +11,15 @@ layers in train mode and a cumulative average (``momentum=None``), so each runni
 variance is the average of the per-batch statistics; under distributed training the averages
 are averaged across ranks. Nothing else changes: no gradient, no other buffer, no parameter.
 """
+
 from typing import List, Optional
 
 import torch
+from mmdet.registry import HOOKS
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch import nn
-
-from mmdet.registry import HOOKS
 
 
 def frozen_norm_layers(model: nn.Module) -> List[str]:
@@ -27,16 +27,20 @@ def frozen_norm_layers(model: nn.Module) -> List[str]:
     frozen stages): found by putting the model in train mode, then restoring every mode."""
     modes = {m: m.training for m in model.modules()}
     model.train()
-    frozen = [name for name, m in model.named_modules()
-              if isinstance(m, nn.modules.batchnorm._BatchNorm) and not m.training]
+    frozen = [
+        name
+        for name, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and not m.training
+    ]
     for m, mode in modes.items():
         m.training = mode
     return frozen
 
 
 @torch.no_grad()
-def reestimate_bn_stats(model: nn.Module, layers: List[str], batches, num_batches: int,
-                        log=None) -> int:
+def reestimate_bn_stats(
+    model: nn.Module, layers: List[str], batches, num_batches: int, log=None
+) -> int:
     """Set the running statistics of the BN ``layers`` of ``model`` to the average of their
     per-batch statistics over the first ``num_batches`` of ``batches`` (data-loader batches,
     passed through the model's data preprocessor as in training). Returns the number of
@@ -83,12 +87,12 @@ class ReestimateBNStatsHook(Hook):
     there is nothing to re-estimate and when a run resumes (the checkpoint then holds the
     statistics estimated at its start).
     """
+
     priority = 'NORMAL'
 
     def __init__(self, num_batches: int = 200, layers: Optional[List[str]] = None):
         if int(num_batches) < 1:
-            raise ValueError(f'ReestimateBNStatsHook: num_batches must be >= 1, got '
-                             f'{num_batches}')
+            raise ValueError(f'ReestimateBNStatsHook: num_batches must be >= 1, got {num_batches}')
         self.num_batches = int(num_batches)
         self.layers = list(layers or [])
 
@@ -102,7 +106,9 @@ class ReestimateBNStatsHook(Hook):
         runner.logger.info(
             f'Re-estimating the running statistics of {len(self.layers)} frozen BN layers '
             f'loaded from GN (no statistics in the checkpoint) over {self.num_batches} '
-            f'training batches')
-        used = reestimate_bn_stats(model, self.layers, runner.train_dataloader,
-                                   self.num_batches, runner.logger.info)
+            f'training batches'
+        )
+        used = reestimate_bn_stats(
+            model, self.layers, runner.train_dataloader, self.num_batches, runner.logger.info
+        )
         runner.logger.info(f'BN statistics re-estimated from {used} batches')

@@ -13,12 +13,12 @@ the start it also removes the temporary files of checkpoint writes a kill cut sh
 :class:`dpt.engine.DptRunner` uses this hook wherever a config asks for ``CheckpointHook``
 (every mmdet config does, through ``default_hooks``).
 """
+
 import os.path as osp
 
+from mmdet.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
-
-from mmdet.registry import HOOKS
 
 from .fileio import atomic_write_bytes, remove_stale_temp_files
 
@@ -56,8 +56,7 @@ class DptCheckpointHook(CheckpointHook):
             return
         for folder in sorted({self.out_dir, runner.work_dir}):
             for path in remove_stale_temp_files(folder, _checkpoint_target):
-                runner.logger.info(f'Removed {path}, left by a checkpoint write that was '
-                                   f'cut short')
+                runner.logger.info(f'Removed {path}, left by a checkpoint write that was cut short')
         self._remove_retired(runner, keep={runner.message_hub.get_info('last_ckpt')})
 
     # ------------------------------------------------------------------------- retiring
@@ -72,8 +71,11 @@ class DptCheckpointHook(CheckpointHook):
         if not pending:
             return
         keep = set(keep) | {self._path(step) for step in getattr(self, 'keep_ckpt_ids', ())}
-        keep |= {runner.message_hub.get_info(k) for k in runner.message_hub.runtime_info
-                 if k.startswith('best_ckpt')}
+        keep |= {
+            runner.message_hub.get_info(k)
+            for k in runner.message_hub.runtime_info
+            if k.startswith('best_ckpt')
+        }
         backend = getattr(self.file_backend, 'backend', self.file_backend)
         if is_main_process():
             for path in pending:
@@ -92,8 +94,7 @@ class DptCheckpointHook(CheckpointHook):
     def _save_checkpoint_with_step(self, runner, step, meta):
         # mmengine's method, with the removal moved after the save (and last_checkpoint
         # written atomically)
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 self._retire(runner, self._path(self.keep_ckpt_ids.popleft()))
             self.keep_ckpt_ids.append(step)
@@ -103,12 +104,18 @@ class DptCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         runner.save_checkpoint(
-            self.out_dir, ckpt_filename, self.file_client_args,
-            save_optimizer=self.save_optimizer, save_param_scheduler=self.save_param_scheduler,
-            meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+            self.out_dir,
+            ckpt_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args,
+        )
         if is_main_process():
-            atomic_write_bytes(str(self.last_ckpt).encode(),
-                               osp.join(runner.work_dir, POINTER))
+            atomic_write_bytes(str(self.last_ckpt).encode(), osp.join(runner.work_dir, POINTER))
         self._remove_retired(runner)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:

@@ -10,6 +10,7 @@ permission) removes its temporary file and raises a
 :class:`~dpt.utils.errors.StorageError` naming the file; a temporary file left by a killed
 job is removed by :func:`remove_stale_temp_files` when the job starts again.
 """
+
 import os
 import os.path as osp
 import re
@@ -37,8 +38,9 @@ def atomic_write_bytes(data: bytes, filepath) -> None:
     tmp = None
     try:
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix=TEMP_SUFFIX,
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f'.{osp.basename(filepath)}.', suffix=TEMP_SUFFIX, dir=folder
+        )
         # mkstemp makes the file owner-only (0600); give it what open() would have given
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:
@@ -50,8 +52,10 @@ def atomic_write_bytes(data: bytes, filepath) -> None:
         if tmp and osp.exists(tmp):
             os.remove(tmp)
         if isinstance(e, OSError) and not isinstance(e, StorageError):
-            err = StorageError(f'{filepath}: cannot write ({storage_reason(e)}); the file there '
-                               f'before, if any, is kept')
+            err = StorageError(
+                f'{filepath}: cannot write ({storage_reason(e)}); the file there '
+                f'before, if any, is kept'
+            )
             err.errno = e.errno
             raise err from e
         raise
@@ -65,8 +69,11 @@ def stale_temp_files(folder, targets=None):
     found = []
     for name in sorted(os.listdir(folder)):
         m = _TEMP_NAME.match(name)
-        if m and (targets is None or targets(m.group('target'))) \
-                and osp.isfile(osp.join(folder, name)):
+        if (
+            m
+            and (targets is None or targets(m.group('target')))
+            and osp.isfile(osp.join(folder, name))
+        ):
             found.append(osp.join(folder, name))
     return found
 

@@ -21,13 +21,13 @@ one line, as is a mid-epoch checkpoint of a run whose epochs had another length.
 :class:`dpt.engine.DptRunner` builds this loop wherever a config asks for
 ``EpochBasedTrainLoop``.
 """
+
 import itertools
 
+from mmdet.registry import LOOPS
 from mmengine.dataset import DefaultSampler
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import SequentialSampler
-
-from mmdet.registry import LOOPS
 
 from ..utils.errors import ConfigError
 
@@ -116,14 +116,16 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 f'{ckpt}: written after batch {self._iter - self._epoch * before} of '
                 f'{before} of epoch {self._epoch + 1}, but an epoch has {len(self.dataloader)} '
                 f'batches with this config (other data or batch size); resume with the same '
-                f'data and batch size, or from an epoch checkpoint')
+                f'data and batch size, or from an epoch checkpoint'
+            )
         if not 0 < done <= len(self.dataloader):
             # a checkpoint that does not record its epoch length (not written by dpt), of a
             # run whose epochs had another length: start the epoch afresh, as mmengine does
             self.runner.logger.warning(
                 f'{ckpt}: iteration {self._iter} does not fall in epoch {self._epoch + 1} of '
                 f'{len(self.dataloader)} batches (other data or batch size?); training that '
-                f'epoch from its first batch')
+                f'epoch from its first batch'
+            )
             return 0
         if self._skipper is None or not _exact_order(self._sampler):
             raise ConfigError(
@@ -131,7 +133,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                 f'{done} of {len(self.dataloader)}), and the train sampler '
                 f'{type(self._sampler).__name__} does not repeat an epoch\'s order, so the '
                 f'rest of that epoch cannot be found again; resume from an epoch checkpoint '
-                f'(CheckpointHook by_epoch=True) or use DefaultSampler')
+                f'(CheckpointHook by_epoch=True) or use DefaultSampler'
+            )
         return done
 
     def run_epoch(self) -> None:
@@ -139,7 +142,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         if skip:
             self.runner.logger.info(
                 f'Resuming epoch {self._epoch + 1} after batch {skip} of '
-                f'{len(self.dataloader)}: skipping the batches trained already')
+                f'{len(self.dataloader)}: skipping the batches trained already'
+            )
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         if skip:

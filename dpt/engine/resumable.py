@@ -25,6 +25,7 @@ Both behave alike when a run starts again:
 It sits beside :mod:`.fileio` (the atomic writes it builds on) and :mod:`.loops` (training's
 resume): the three are what lets a killed dpt job continue.
 """
+
 import io
 import json
 import os
@@ -67,12 +68,16 @@ def check_header(path, old, new) -> None:
     """Refuse (:class:`ConfigError` naming ``path``) to continue work made under ``old``
     (the header read back, None if unreadable) with the settings ``new``."""
     if not isinstance(old, dict):
-        raise ConfigError(f'{path}: no settings header (left by an older version, or not '
-                          'this job\'s); delete it to start afresh')
+        raise ConfigError(
+            f'{path}: no settings header (left by an older version, or not '
+            'this job\'s); delete it to start afresh'
+        )
     differ = header_differences(old, new)
     if differ:
-        raise ConfigError(f'{path}: left by a run with other settings ({"; ".join(differ)}); '
-                          'rerun with those, or delete it to start afresh')
+        raise ConfigError(
+            f'{path}: left by a run with other settings ({"; ".join(differ)}); '
+            'rerun with those, or delete it to start afresh'
+        )
 
 
 def _pairs(outputs):
@@ -111,8 +116,9 @@ class PartialFile:
             old = json.loads(lines[0])
         except json.JSONDecodeError:
             old = None
-        check_header(self.path, old if isinstance(old, dict) and PARTIAL_OF in old else None,
-                     self.header)
+        check_header(
+            self.path, old if isinstance(old, dict) and PARTIAL_OF in old else None, self.header
+        )
         done, clean = {}, True
         for line in lines[1:]:
             try:
@@ -131,6 +137,7 @@ class PartialFile:
     def appending(self):
         """``with partial.appending() as append: append(*records)`` (flushed per call)."""
         with open(self.path, 'a', encoding='utf-8') as f:
+
             def append(*records):
                 for rec in records:
                     f.write(json.dumps(rec) + '\n')
@@ -171,6 +178,7 @@ class PartsFolder:
 
     def save(self, name, obj) -> None:
         import torch
+
         buf = io.BytesIO()
         torch.save(obj, buf)
         atomic_write_bytes(buf.getvalue(), osp.join(self.path, name))
@@ -178,6 +186,7 @@ class PartsFolder:
     def load(self, name):
         """The object saved as ``name`` (on the CPU), or None if there is none yet."""
         import torch
+
         path = osp.join(self.path, name)
         return torch.load(path, map_location='cpu') if osp.isfile(path) else None
 

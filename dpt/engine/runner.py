@@ -1,18 +1,24 @@
 """dpt's Runner: mmengine's, plus CPU multi-process training and checked checkpoint loading."""
+
 import torch
 import torch.distributed as torch_dist
+from mmdet.registry import RUNNERS
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmdet.registry import RUNNERS
-
+from ..utils.state_dict import (
+    GN_TO_BN,
+    adapt_norm_layers,
+    check_fits,
+    checkpoint_state,
+    compare_state_dicts,
+    load_state_dict_checked,
+)
+from .bn_statistics import ReestimateBNStatsHook, frozen_norm_layers
 from .checkpoint_hook import DptCheckpointHook
 from .loops import ResumableEpochBasedTrainLoop
-from .bn_statistics import ReestimateBNStatsHook, frozen_norm_layers
-from ..utils.state_dict import (GN_TO_BN, adapt_norm_layers, check_fits, checkpoint_state,
-                                compare_state_dicts, load_state_dict_checked)
 
 
 def install_mmengine_changes():
@@ -31,6 +37,7 @@ def install_mmengine_changes():
     """
     from ..utils import checkpoint
     from . import fileio
+
     checkpoint.install()
     fileio.install()
 
@@ -63,8 +70,11 @@ class DptRunner(Runner):
         super().__init__(*args, **kwargs)
 
     def setup_env(self, env_cfg):
-        if self.distributed and not torch.cuda.is_available() and not (
-                torch_dist.is_available() and torch_dist.is_initialized()):
+        if (
+            self.distributed
+            and not torch.cuda.is_available()
+            and not (torch_dist.is_available() and torch_dist.is_initialized())
+        ):
             # mmengine's init_dist calls torch.cuda.set_device, which fails without a GPU.
             torch_dist.init_process_group(backend='gloo')
         super().setup_env(env_cfg)
@@ -73,9 +83,11 @@ class DptRunner(Runner):
         if self.distributed and not torch.cuda.is_available() and not is_model_wrapper(model):
             # DDP takes device_ids only for GPU modules; on CPU they must be None.
             model_wrapper_cfg = dict(
-                type='MMDistributedDataParallel', broadcast_buffers=False,
+                type='MMDistributedDataParallel',
+                broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False),
-                **(model_wrapper_cfg or {}))
+                **(model_wrapper_cfg or {}),
+            )
             model_wrapper_cfg['device_ids'] = None
         return super().wrap_model(model_wrapper_cfg, model)
 
@@ -85,15 +97,18 @@ class DptRunner(Runner):
         super().register_hook(hook, priority)
 
     def build_train_loop(self, loop):
-        if isinstance(loop, dict) and (loop.get('type') in ('EpochBasedTrainLoop',
-                                                             EpochBasedTrainLoop)
-                                       or loop.get('by_epoch') and 'type' not in loop):
+        if isinstance(loop, dict) and (
+            loop.get('type') in ('EpochBasedTrainLoop', EpochBasedTrainLoop)
+            or loop.get('by_epoch')
+            and 'type' not in loop
+        ):
             loop = {k: v for k, v in loop.items() if k != 'by_epoch'}
             loop['type'] = ResumableEpochBasedTrainLoop
         return super().build_train_loop(loop)
 
-    def load_checkpoint(self, filename, map_location='cpu', strict=False,
-                        revise_keys=[(r'^module\.', '')]):
+    def load_checkpoint(
+        self, filename, map_location='cpu', strict=False, revise_keys=[(r'^module\.', '')]
+    ):
         checkpoint = _load_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
@@ -102,14 +117,17 @@ class DptRunner(Runner):
         state = checkpoint_state(checkpoint, revise_keys=revise_keys)
         state, converted = adapt_norm_layers(state, model)
         planned = compare_state_dicts(state, model.state_dict())
-        check_fits(planned, str(filename), type(model).__name__,
-                   float(self.cfg.get('load_from_min_fit', 0.5)))
+        check_fits(
+            planned,
+            str(filename),
+            type(model).__name__,
+            float(self.cfg.get('load_from_min_fit', 0.5)),
+        )
         # load them ourselves and report what the model holds afterwards; the rest of the
         # checkpoint (meta, optimizer, ...) goes back to mmengine as it is
         report = load_state_dict_checked(model, state, strict)
         report.converted = converted
-        self.logger.info(f'Checkpoint {filename} -> {type(model).__name__}: '
-                         f'{report.summary()}')
+        self.logger.info(f'Checkpoint {filename} -> {type(model).__name__}: {report.summary()}')
         self._plan_bn_reestimation(model, [n for n, how in converted if how == GN_TO_BN])
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
@@ -130,4 +148,5 @@ class DptRunner(Runner):
             self.logger.info(
                 f'{len(layers)} of the BN layers loaded from GN are frozen in training '
                 f'(e.g. {layers[0]}): their running statistics are re-estimated over '
-                f'{hook.num_batches} training batches before training (ReestimateBNStatsHook)')
+                f'{hook.num_batches} training batches before training (ReestimateBNStatsHook)'
+            )

@@ -2,14 +2,33 @@
 follows TFA, Wang et al., ICML 2020, ucbdrive/few-shot-object-detection): 60 base and 20 novel
 classes (the PASCAL VOC ones), K = 10 / 30 instances per class, AP reported on the novel
 classes. :class:`ClassSubsetCocoMetric` is mmdet's CocoMetric restricted to some classes."""
+
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 
 # TFA's COCO novel classes (builtin_meta.py): the 20 PASCAL VOC classes, by their COCO names
 COCO_NOVEL_CLASSES = (
-    'airplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-    'dining table', 'dog', 'horse', 'motorcycle', 'person', 'potted plant', 'sheep', 'couch',
-    'train', 'tv')
+    'airplane',
+    'bicycle',
+    'bird',
+    'boat',
+    'bottle',
+    'bus',
+    'car',
+    'cat',
+    'chair',
+    'cow',
+    'dining table',
+    'dog',
+    'horse',
+    'motorcycle',
+    'person',
+    'potted plant',
+    'sheep',
+    'couch',
+    'train',
+    'tv',
+)
 
 
 def coco_base_classes(classes):
@@ -40,11 +59,15 @@ class ClassSubsetCocoMetric(CocoMetric):
         unknown = [c for c in self.eval_classes if c not in classes]
         if unknown:
             from ..utils.errors import ConfigError
-            raise ConfigError(f'ClassSubsetCocoMetric.eval_classes: {unknown[0]!r} is not a '
-                              f'class of the dataset ({len(unknown)} unknown)')
+
+            raise ConfigError(
+                f'ClassSubsetCocoMetric.eval_classes: {unknown[0]!r} is not a '
+                f'class of the dataset ({len(unknown)} unknown)'
+            )
         self._all_cat_ids = self.cat_ids
-        self.cat_ids = [cat for cat, name in zip(self.cat_ids, classes)
-                        if name in self.eval_classes]
+        self.cat_ids = [
+            cat for cat, name in zip(self.cat_ids, classes) if name in self.eval_classes
+        ]
         return files
 
     def compute_metrics(self, results):

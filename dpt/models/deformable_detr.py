@@ -8,6 +8,7 @@ directly, not through a registry, so no ``type=`` key in a config can replace it
 swaps each of those modules for :class:`dpt.ops.DptMSDeformAttn` right after mmdet built them:
 same parameters, same state-dict keys, so checkpoints of either load into the other.
 """
+
 from mmdet.models.detectors import DeformableDETR
 from mmdet.registry import MODELS
 

@@ -5,10 +5,11 @@ model by its old registry name; :func:`register_deprecated_alias` registers that
 subclass of the renamed class, which builds exactly as before and logs once that the name is
 deprecated.
 """
+
 import logging
 
-from mmengine.logging import print_log
 from mmdet.registry import MODELS
+from mmengine.logging import print_log
 
 _warned = set()
 
@@ -25,12 +26,21 @@ def register_deprecated_alias(cls, old_name, **defaults):
     def __init__(self, *args, **kwargs):
         if old_name not in _warned:
             _warned.add(old_name)
-            print_log(f"model type '{old_name}' is deprecated and will be removed: use "
-                      f"'{cls.__name__}'", logger='current', level=logging.WARNING)
+            print_log(
+                f"model type '{old_name}' is deprecated and will be removed: use '{cls.__name__}'",
+                logger='current',
+                level=logging.WARNING,
+            )
         cls.__init__(self, *args, **{**defaults, **kwargs})
 
-    alias = type(old_name, (cls, ), dict(
-        __init__=__init__, __module__=cls.__module__,
-        __doc__=f'Deprecated registry name of :class:`{cls.__name__}`.'))
+    alias = type(
+        old_name,
+        (cls,),
+        dict(
+            __init__=__init__,
+            __module__=cls.__module__,
+            __doc__=f'Deprecated registry name of :class:`{cls.__name__}`.',
+        ),
+    )
     MODELS.register_module(name=old_name, module=alias)
     return alias

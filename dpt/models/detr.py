@@ -8,44 +8,79 @@ encoder ends with a LayerNorm (``encoder.post_norm``), the decoder with its own 
 ``decoder.post_norm``, as in post-norm DETR). The layers' modules and checkpoint keys are
 mmdet's.
 """
-from torch import nn
 
 from mmdet.models.detectors import DETR
-from mmdet.models.layers import (DetrTransformerDecoder, DetrTransformerDecoderLayer,
-                                 DetrTransformerEncoder, DetrTransformerEncoderLayer)
+from mmdet.models.layers import (
+    DetrTransformerDecoder,
+    DetrTransformerDecoderLayer,
+    DetrTransformerEncoder,
+    DetrTransformerEncoderLayer,
+)
 from mmdet.registry import MODELS
+from torch import nn
 
 from .deprecated import register_deprecated_alias
 
 
 class PreNormDetrTransformerEncoderLayer(DetrTransformerEncoderLayer):
-
     def forward(self, query, query_pos, key_padding_mask, **kwargs):
         x = self.norms[0](query)
-        query = self.self_attn(query=x, key=x, value=x, identity=query, query_pos=query_pos,
-                               key_pos=query_pos, key_padding_mask=key_padding_mask, **kwargs)
+        query = self.self_attn(
+            query=x,
+            key=x,
+            value=x,
+            identity=query,
+            query_pos=query_pos,
+            key_pos=query_pos,
+            key_padding_mask=key_padding_mask,
+            **kwargs,
+        )
         return self.ffn(self.norms[1](query), identity=query)
 
 
 class PreNormDetrTransformerDecoderLayer(DetrTransformerDecoderLayer):
-
-    def forward(self, query, key=None, value=None, query_pos=None, key_pos=None,
-                self_attn_mask=None, cross_attn_mask=None, key_padding_mask=None, **kwargs):
+    def forward(
+        self,
+        query,
+        key=None,
+        value=None,
+        query_pos=None,
+        key_pos=None,
+        self_attn_mask=None,
+        cross_attn_mask=None,
+        key_padding_mask=None,
+        **kwargs,
+    ):
         x = self.norms[0](query)
-        query = self.self_attn(query=x, key=x, value=x, identity=query, query_pos=query_pos,
-                               key_pos=query_pos, attn_mask=self_attn_mask, **kwargs)
-        query = self.cross_attn(query=self.norms[1](query), key=key, value=value,
-                                identity=query, query_pos=query_pos, key_pos=key_pos,
-                                attn_mask=cross_attn_mask, key_padding_mask=key_padding_mask,
-                                **kwargs)
+        query = self.self_attn(
+            query=x,
+            key=x,
+            value=x,
+            identity=query,
+            query_pos=query_pos,
+            key_pos=query_pos,
+            attn_mask=self_attn_mask,
+            **kwargs,
+        )
+        query = self.cross_attn(
+            query=self.norms[1](query),
+            key=key,
+            value=value,
+            identity=query,
+            query_pos=query_pos,
+            key_pos=key_pos,
+            attn_mask=cross_attn_mask,
+            key_padding_mask=key_padding_mask,
+            **kwargs,
+        )
         return self.ffn(self.norms[2](query), identity=query)
 
 
 class PreNormDetrTransformerEncoder(DetrTransformerEncoder):
-
     def _init_layers(self):
-        self.layers = nn.ModuleList([PreNormDetrTransformerEncoderLayer(**self.layer_cfg)
-                                     for _ in range(self.num_layers)])
+        self.layers = nn.ModuleList(
+            [PreNormDetrTransformerEncoderLayer(**self.layer_cfg) for _ in range(self.num_layers)]
+        )
         self.embed_dims = self.layers[0].embed_dims
         self.post_norm = nn.LayerNorm(self.embed_dims)
 
@@ -54,11 +89,11 @@ class PreNormDetrTransformerEncoder(DetrTransformerEncoder):
 
 
 class PreNormDetrTransformerDecoder(DetrTransformerDecoder):
-
     def _init_layers(self):
         super()._init_layers()
-        self.layers = nn.ModuleList([PreNormDetrTransformerDecoderLayer(**self.layer_cfg)
-                                     for _ in range(self.num_layers)])
+        self.layers = nn.ModuleList(
+            [PreNormDetrTransformerDecoderLayer(**self.layer_cfg) for _ in range(self.num_layers)]
+        )
 
 
 @MODELS.register_module()

@@ -4,6 +4,7 @@
 two workarounds for what mmdet's DETR heads do only for themselves, and the extra query
 branch each strategy adds beside the classifier.
 """
+
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -13,8 +14,9 @@ from ..utils.errors import ConfigError
 
 # DETR's classification loss (facebookresearch/detr ``SetCriterion``, ``--eos_coef 0.1``),
 # mmdet's DETRHead default: the no-object class weighs 0.1 of a real class
-DETR_LOSS_CLS = dict(type='CrossEntropyLoss', bg_cls_weight=0.1, use_sigmoid=False,
-                     loss_weight=1.0, class_weight=1.0)
+DETR_LOSS_CLS = dict(
+    type='CrossEntropyLoss', bg_cls_weight=0.1, use_sigmoid=False, loss_weight=1.0, class_weight=1.0
+)
 
 
 def no_object_class_weight(loss_cls, num_classes):
@@ -39,9 +41,11 @@ def no_object_class_weight(loss_cls, num_classes):
     if not _is_number(weight):  # one weight per class, the no-object one included: as given
         return loss_cls, 0
     if not _is_number(bg_cls_weight):
-        raise ConfigError(f'bbox_head.loss_cls.bg_cls_weight: {bg_cls_weight!r} is not a '
-                          'number (the no-object class weight relative to class_weight)')
-    class_weight = torch.full((num_classes + 1, ), float(weight))
+        raise ConfigError(
+            f'bbox_head.loss_cls.bg_cls_weight: {bg_cls_weight!r} is not a '
+            'number (the no-object class weight relative to class_weight)'
+        )
+    class_weight = torch.full((num_classes + 1,), float(weight))
     class_weight[num_classes] = float(bg_cls_weight)
     loss_cls['class_weight'] = class_weight
     return loss_cls, float(bg_cls_weight)

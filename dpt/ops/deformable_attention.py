@@ -5,6 +5,7 @@ state-dict keys) sampling with :func:`dpt.ops.ms_deform_attn`; :func:`use_dpt_ms
 puts it in place of mmcv's modules inside a built model, keeping their weights. The detector
 that does so from a config is :class:`dpt.models.DeformableDETRWithOp`.
 """
+
 from mmcv.ops import MultiScaleDeformableAttention as MMCVMultiScaleDeformableAttention
 from mmdet.registry import MODELS
 from torch import nn
@@ -26,8 +27,9 @@ def sampling_locations(reference_points, offsets, spatial_shapes, num_points):
         centre = reference_points[:, :, None, :, None, :2]
         box = reference_points[:, :, None, :, None, 2:]
         return centre + offsets / num_points * box * 0.5
-    raise ValueError(f'reference_points must end in 2 (points) or 4 (boxes), got '
-                     f'{tuple(reference_points.shape)}')
+    raise ValueError(
+        f'reference_points must end in 2 (points) or 4 (boxes), got {tuple(reference_points.shape)}'
+    )
 
 
 @MODELS.register_module()
@@ -36,9 +38,19 @@ class DptMSDeformAttn(MMCVMultiScaleDeformableAttention):
     whose sampling runs on :func:`dpt.ops.ms_deform_attn`: dpt's CUDA kernel on GPUs and
     its leaner PyTorch path elsewhere. ``im2col_step`` is accepted and unused."""
 
-    def forward(self, query, key=None, value=None, identity=None, query_pos=None,
-                key_padding_mask=None, reference_points=None, spatial_shapes=None,
-                level_start_index=None, **kwargs):
+    def forward(
+        self,
+        query,
+        key=None,
+        value=None,
+        identity=None,
+        query_pos=None,
+        key_padding_mask=None,
+        reference_points=None,
+        spatial_shapes=None,
+        level_start_index=None,
+        **kwargs,
+    ):
         """Same arguments and result as mmcv's module (queries (Lq, N, C), or (N, Lq, C) with
         ``batch_first``)."""
         value = query if value is None else value
@@ -56,10 +68,10 @@ class DptMSDeformAttn(MMCVMultiScaleDeformableAttention):
         offsets = self.sampling_offsets(query).view(*shape, 2)
         weights = self.attention_weights(query).view(N, num_query, self.num_heads, -1)
         weights = weights.softmax(-1).view(shape)
-        locations = sampling_locations(reference_points, offsets, spatial_shapes,
-                                       self.num_points)
+        locations = sampling_locations(reference_points, offsets, spatial_shapes, self.num_points)
         output = self.output_proj(
-            ms_deform_attn(value, spatial_shapes, level_start_index, locations, weights))
+            ms_deform_attn(value, spatial_shapes, level_start_index, locations, weights)
+        )
         if not self.batch_first:
             output = output.transpose(0, 1)
         return self.dropout(output) + identity
@@ -67,12 +79,18 @@ class DptMSDeformAttn(MMCVMultiScaleDeformableAttention):
     @classmethod
     def from_mmcv(cls, module):
         """dpt's module with the arguments and weights of an mmcv one."""
-        new = cls(embed_dims=module.embed_dims, num_heads=module.num_heads,
-                  num_levels=module.num_levels, num_points=module.num_points,
-                  im2col_step=module.im2col_step, dropout=module.dropout.p,
-                  batch_first=module.batch_first, norm_cfg=module.norm_cfg,
-                  init_cfg=module.init_cfg,
-                  value_proj_ratio=module.value_proj.out_features / module.embed_dims)
+        new = cls(
+            embed_dims=module.embed_dims,
+            num_heads=module.num_heads,
+            num_levels=module.num_levels,
+            num_points=module.num_points,
+            im2col_step=module.im2col_step,
+            dropout=module.dropout.p,
+            batch_first=module.batch_first,
+            norm_cfg=module.norm_cfg,
+            init_cfg=module.init_cfg,
+            value_proj_ratio=module.value_proj.out_features / module.embed_dims,
+        )
         weight = module.value_proj.weight
         new.to(device=weight.device, dtype=weight.dtype).load_state_dict(module.state_dict())
         return new
@@ -83,9 +101,12 @@ def use_dpt_ms_deform_attn(model: nn.Module) -> int:
     kept); returns how many. :class:`dpt.models.DeformableDETRWithOp` calls it on its encoder
     and decoder; other detectors (DINO, a DETReg head ...) can call it at the end of their
     ``_init_layers``."""
-    swaps = [(parent, name, child) for parent in model.modules()
-             for name, child in parent.named_children()
-             if type(child) is MMCVMultiScaleDeformableAttention]
+    swaps = [
+        (parent, name, child)
+        for parent in model.modules()
+        for name, child in parent.named_children()
+        if type(child) is MMCVMultiScaleDeformableAttention
+    ]
     for parent, name, child in swaps:
         setattr(parent, name, DptMSDeformAttn.from_mmcv(child))
     return len(swaps)

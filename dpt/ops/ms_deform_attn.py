@@ -8,6 +8,7 @@ CUDA, Python>/``: by ``tools/setup_env.sh`` when torch sees a GPU and ``nvcc`` e
 on first use. Without ``nvcc`` (or when the build fails) it says so once, in one line, and CUDA
 tensors take the PyTorch path too.
 """
+
 import glob
 import logging
 import os
@@ -20,8 +21,10 @@ from torch.autograd.function import once_differentiable
 from .ms_deform_attn_pytorch import ms_deform_attn_pytorch
 
 EXTENSION_NAME = 'dpt_ms_deform_attn'
-SOURCES = [osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', name)
-           for name in ('ms_deform_attn.cpp', 'ms_deform_attn_cuda.cu')]
+SOURCES = [
+    osp.join(osp.dirname(osp.abspath(__file__)), 'csrc', name)
+    for name in ('ms_deform_attn.cpp', 'ms_deform_attn_cuda.cu')
+]
 
 _extension = None
 _extension_error = None  # why the extension is unavailable, once a load was tried
@@ -31,8 +34,10 @@ _warned = False
 def extension_dir():
     """Where the compiled extension lives: one folder per (torch, CUDA, Python)."""
     cache = os.environ.get('DPT_CACHE', osp.join(osp.expanduser('~'), '.cache', 'dpt'))
-    tag = (f'torch{torch.__version__}-cuda{torch.version.cuda}-'
-           f'py{sys.version_info[0]}{sys.version_info[1]}').replace('+', '_')
+    tag = (
+        f'torch{torch.__version__}-cuda{torch.version.cuda}-'
+        f'py{sys.version_info[0]}{sys.version_info[1]}'
+    ).replace('+', '_')
     return osp.join(cache, 'torch_extensions', tag)
 
 
@@ -46,8 +51,7 @@ def _wheel_cuda_includes(cuda_home):
         import nvidia
     except ImportError:
         return []
-    return sorted(d for root in nvidia.__path__
-                  for d in glob.glob(osp.join(root, '*', 'include')))
+    return sorted(d for root in nvidia.__path__ for d in glob.glob(osp.join(root, '*', 'include')))
 
 
 def load_extension(verbose=False):
@@ -58,6 +62,7 @@ def load_extension(verbose=False):
     if _extension is not None:
         return _extension
     from torch.utils import cpp_extension
+
     if torch.version.cuda is None:
         reason = f'torch {torch.__version__} is built without CUDA'
     elif cpp_extension.CUDA_HOME is None:
@@ -69,15 +74,21 @@ def load_extension(verbose=False):
         os.makedirs(build_dir, exist_ok=True)
         try:
             _extension = cpp_extension.load(
-                name=EXTENSION_NAME, sources=SOURCES, build_directory=build_dir,
-                extra_cflags=['-O3'], extra_cuda_cflags=['-O3'], verbose=verbose,
-                extra_include_paths=_wheel_cuda_includes(cpp_extension.CUDA_HOME))
+                name=EXTENSION_NAME,
+                sources=SOURCES,
+                build_directory=build_dir,
+                extra_cflags=['-O3'],
+                extra_cuda_cflags=['-O3'],
+                verbose=verbose,
+                extra_include_paths=_wheel_cuda_includes(cpp_extension.CUDA_HOME),
+            )
             _extension_error = None
             return _extension
         except Exception as e:  # compiler errors arrive as RuntimeError / OSError / ...
             lines = [ln for ln in str(e).splitlines() if ln.strip()]
-            reason = (f'building it in {build_dir} failed: '
-                      f'{lines[-1] if lines else type(e).__name__}')
+            reason = (
+                f'building it in {build_dir} failed: {lines[-1] if lines else type(e).__name__}'
+            )
     _extension_error = reason
     raise RuntimeError(f'dpt.ops CUDA extension unavailable: {reason}')
 
@@ -104,9 +115,14 @@ def _cuda_extension():
     if not _warned:
         _warned = True
         from mmengine.logging import print_log
-        print_log(f'dpt.ops: CUDA kernel for deformable attention unavailable '
-                  f'({_extension_error}); CUDA tensors use the PyTorch path (slower, more '
-                  f'memory)', logger='current', level=logging.WARNING)
+
+        print_log(
+            f'dpt.ops: CUDA kernel for deformable attention unavailable '
+            f'({_extension_error}); CUDA tensors use the PyTorch path (slower, more '
+            f'memory)',
+            logger='current',
+            level=logging.WARNING,
+        )
     return None
 
 
@@ -116,8 +132,9 @@ class MSDeformAttnFunction(torch.autograd.Function):
     bfloat16 values under AMP do not round the sampling locations."""
 
     @staticmethod
-    def forward(ctx, value, spatial_shapes, level_start_index, sampling_locations,
-                attention_weights):
+    def forward(
+        ctx, value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+    ):
         ext = load_extension()
         acc = torch.float64 if value.dtype == torch.float64 else torch.float32
         ctx.dtypes = (sampling_locations.dtype, attention_weights.dtype)
@@ -126,22 +143,24 @@ class MSDeformAttnFunction(torch.autograd.Function):
         level_start_index = level_start_index.to(value.device, torch.int64).contiguous()
         sampling_locations = sampling_locations.to(acc).contiguous()
         attention_weights = attention_weights.to(acc).contiguous()
-        ctx.save_for_backward(value, spatial_shapes, level_start_index, sampling_locations,
-                              attention_weights)
-        return ext.forward(value, spatial_shapes, level_start_index, sampling_locations,
-                           attention_weights)
+        ctx.save_for_backward(
+            value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+        )
+        return ext.forward(
+            value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+        )
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
         grad_value, grad_loc, grad_attn = load_extension().backward(
-            *ctx.saved_tensors, grad_output.contiguous())
+            *ctx.saved_tensors, grad_output.contiguous()
+        )
         loc_dtype, attn_dtype = ctx.dtypes
         return grad_value, None, None, grad_loc.to(loc_dtype), grad_attn.to(attn_dtype)
 
 
-def ms_deform_attn(value, spatial_shapes, level_start_index, sampling_locations,
-                   attention_weights):
+def ms_deform_attn(value, spatial_shapes, level_start_index, sampling_locations, attention_weights):
     """Multi-scale deformable attention.
 
     Args:
@@ -156,7 +175,9 @@ def ms_deform_attn(value, spatial_shapes, level_start_index, sampling_locations,
         (N, Lq, M * D), in value's dtype.
     """
     if value.is_cuda and _cuda_extension() is not None:
-        return MSDeformAttnFunction.apply(value, spatial_shapes, level_start_index,
-                                          sampling_locations, attention_weights)
-    return ms_deform_attn_pytorch(value, spatial_shapes, level_start_index, sampling_locations,
-                                  attention_weights)
+        return MSDeformAttnFunction.apply(
+            value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+        )
+    return ms_deform_attn_pytorch(
+        value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+    )

@@ -14,6 +14,7 @@ written by hand and recomputes the per-point geometry, so only the inputs are ke
 Per-point tensors are contiguous ``(B, L, P)``, one per corner or neighbour: elementwise ops
 over a trailing size-2 or size-4 dim ran several times slower.
 """
+
 import warnings
 
 import torch
@@ -40,8 +41,9 @@ class _MSDeformAttn(torch.autograd.Function):
             # one bag per (n, q, m) and corner; four calls run as fast as one call on the
             # stacked corners, which would first copy them
             weight = (sampling.wya[i] * sampling.wx[j]).to(value.dtype)
-            part = F.embedding_bag(key.flatten(1), rows, per_sample_weights=weight.flatten(1),
-                                   mode='sum')
+            part = F.embedding_bag(
+                key.flatten(1), rows, per_sample_weights=weight.flatten(1), mode='sum'
+            )
             out = part if out is None else out.add_(part)
         ctx.save_for_backward(value, sampling_locations, attention_weights)
         ctx.levels = shapes, starts
@@ -69,8 +71,9 @@ class _MSDeformAttn(torch.autograd.Function):
                 a = attn.reshape(s.wy[0].shape)
                 # wy0 = 1 - fy, wy1 = fy inside the map; fy = y - floor(y), y = loc_y * H - 0.5
                 grad_y = s.d_frac(row_sums, 'y') * a
-                grad_x = s.d_frac((g[0] * s.wya[0] + g[2] * s.wya[1],
-                                   g[1] * s.wya[0] + g[3] * s.wya[1]), 'x')
+                grad_x = s.d_frac(
+                    (g[0] * s.wya[0] + g[2] * s.wya[1], g[1] * s.wya[0] + g[3] * s.wya[1]), 'x'
+                )
                 grad_loc = torch.stack([grad_x * s.width, grad_y * s.height], -1).view_as(loc)
         return grad_value, grad_loc, grad_attn, None, None
 
@@ -86,8 +89,13 @@ def _dot_rows(grad, rows, keys):
         crow = torch.arange(0, B * K + 1, K, dtype=keys.dtype)
         with warnings.catch_warnings():  # "sparse CSR tensor support is in beta state"
             warnings.simplefilter('ignore', UserWarning)
-            pattern = torch.sparse_csr_tensor(crow, keys.view(-1), grad.new_zeros(B * K),
-                                              (B, rows.shape[0]), check_invariants=False)
+            pattern = torch.sparse_csr_tensor(
+                crow,
+                keys.view(-1),
+                grad.new_zeros(B * K),
+                (B, rows.shape[0]),
+                check_invariants=False,
+            )
             dots = torch.sparse.sampled_addmm(pattern, grad, rows.t(), beta=0.0)
         return dots.values().view(shape)
     out = grad.new_empty(B, K)
@@ -96,9 +104,9 @@ def _dot_rows(grad, rows, keys):
     for b0 in range(0, B, _PSW_CHUNK):
         n = min(B, b0 + _PSW_CHUNK) - b0
         offsets = torch.arange(0, n * K, K, dtype=keys.dtype, device=keys.device)
-        out[b0:b0 + n] = torch.ops.aten._embedding_bag_per_sample_weights_backward(
-            grad[b0:b0 + n], rows, keys[b0:b0 + n].reshape(-1), offsets, bag[:n * K], 0,
-            -1).view(n, K)
+        out[b0 : b0 + n] = torch.ops.aten._embedding_bag_per_sample_weights_backward(
+            grad[b0 : b0 + n], rows, keys[b0 : b0 + n].reshape(-1), offsets, bag[: n * K], 0, -1
+        ).view(n, K)
     return out.view(shape)
 
 
@@ -118,8 +126,7 @@ class _Sampling:
         self.width = _per_level(widths, P, dtype, device)
         self.height = _per_level(heights, P, dtype, device)
         x = _Axis(loc[..., 0] * self.width - 0.5, self.width, _per_level(widths, P, idt, device))
-        y = _Axis(loc[..., 1] * self.height - 0.5, self.height,
-                  _per_level(heights, P, idt, device))
+        y = _Axis(loc[..., 1] * self.height - 0.5, self.height, _per_level(heights, P, idt, device))
         self.axes = dict(x=x, y=y)
         self.wx, self.wy = x.weights, y.weights
         a = attn.reshape(B, L, P)
@@ -136,8 +143,9 @@ class _Sampling:
     def d_frac(self, grad_weights, axis):
         """d / d frac along ``axis``, from the gradients of its two neighbours' weights."""
         inside0, inside1 = self.axes[axis].inside
-        return (torch.where(inside1, grad_weights[1], 0.0)
-                - torch.where(inside0, grad_weights[0], 0.0))
+        return torch.where(inside1, grad_weights[1], 0.0) - torch.where(
+            inside0, grad_weights[0], 0.0
+        )
 
     def transposed_sum(self, grad, num_rows):
         """``out[r] = sum of weight * grad[b]`` over the corners ``(b, l, p, i, j)`` that read
@@ -161,8 +169,9 @@ class _Sampling:
                 for b0 in range(0, B, step):
                     b1 = b0 + step
                     src = (wy[i][b0:b1] * wx[j][b0:b1]).flatten(1)[:, :, None] * grad[b0:b1, None]
-                    out.index_put_((key[b0:b1].reshape(-1).long(),), src.flatten(0, 1),
-                                   accumulate=True)
+                    out.index_put_(
+                        (key[b0:b1].reshape(-1).long(),), src.flatten(0, 1), accumulate=True
+                    )
             return out
         base, corner_offsets, segments = self._padded_keys()
         flat = base.reshape(-1)
@@ -174,19 +183,20 @@ class _Sampling:
         wx = [w.reshape(-1).index_select(0, order) for w in wx]
         padded = None
         for (i, j), corner_offset in zip(_CORNERS, corner_offsets):
-            summed = F.embedding_bag(bag, grad, offsets, mode='sum',
-                                     per_sample_weights=wy[i] * wx[j])
+            summed = F.embedding_bag(
+                bag, grad, offsets, mode='sum', per_sample_weights=wy[i] * wx[j]
+            )
             if padded is None:  # the top-left corner is the sorted key itself
                 padded = summed
                 continue
             for (s0, s1), off in zip(segments, corner_offset):
-                padded[s0 + off:s1].add_(summed[s0:s1 - off])
+                padded[s0 + off : s1].add_(summed[s0 : s1 - off])
         # crop the one-pixel border away, back to value's (N, S, M, D) row order
         N, M = self.N, self.M
         out = grad.new_empty(N, self.S, M, D)
         for (s0, s1), (h, w), start in zip(segments, self.shapes, self.starts):
-            level = padded[s0:s1].view(N, h + 2, w + 2, M, D)[:, 1:h + 1, 1:w + 1]
-            out[:, start:start + h * w].view(N, h, w, M, D).copy_(level)
+            level = padded[s0:s1].view(N, h + 2, w + 2, M, D)[:, 1 : h + 1, 1 : w + 1]
+            out[:, start : start + h * w].view(N, h, w, M, D).copy_(level)
         return out.view(-1, D)
 
     def _padded_keys(self):
@@ -204,9 +214,11 @@ class _Sampling:
         widths = [w + 2 for _, w in self.shapes]
         heights = _per_level([h + 2 for h, _ in self.shapes], P, dt, dev)
         n, m = _bag_coords(B, N, M, dt, dev)
-        base = (_per_level(level_base, P, dt, dev)
-                + ((n * heights + self.y0 + 1) * _per_level(widths, P, dt, dev)
-                   + self.x0 + 1) * M + m)
+        base = (
+            _per_level(level_base, P, dt, dev)
+            + ((n * heights + self.y0 + 1) * _per_level(widths, P, dt, dev) + self.x0 + 1) * M
+            + m
+        )
         offsets = [[0] * L, [M] * L, [w * M for w in widths], [(w + 1) * M for w in widths]]
         return base, offsets, segments
 
@@ -238,12 +250,16 @@ class _Axis:
         frac = coord - lower
         self.inside = ((lower >= 0) & (lower <= size - 1), (lower >= -1) & (lower <= size - 2))
         # where, not a product with the mask: NaN / inf locations must give 0, as in grid_sample
-        self.weights = (torch.where(self.inside[0], 1 - frac, 0.0),
-                        torch.where(self.inside[1], frac, 0.0))
+        self.weights = (
+            torch.where(self.inside[0], 1 - frac, 0.0),
+            torch.where(self.inside[1], frac, 0.0),
+        )
         lower = torch.minimum(lower.nan_to_num(-1.0).clamp(min=-1), size - 1).to(size_int.dtype)
         self.lower = lower
-        self.index = (torch.minimum(lower.clamp(min=0), size_int - 1),
-                      torch.minimum((lower + 1).clamp_(min=0), size_int - 1))
+        self.index = (
+            torch.minimum(lower.clamp(min=0), size_int - 1),
+            torch.minimum((lower + 1).clamp_(min=0), size_int - 1),
+        )
 
 
 def check_levels(num_positions, spatial_shapes, level_start_index=None):
@@ -254,26 +270,34 @@ def check_levels(num_positions, spatial_shapes, level_start_index=None):
     shapes = [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
     given = None if level_start_index is None else [int(s) for s in level_start_index.tolist()]
     if given is not None and len(given) != len(shapes):
-        raise ValueError(f'ms_deform_attn: level_start_index has {len(given)} levels, '
-                         f'spatial_shapes {len(shapes)}')
+        raise ValueError(
+            f'ms_deform_attn: level_start_index has {len(given)} levels, '
+            f'spatial_shapes {len(shapes)}'
+        )
     starts, total = [], 0
     for level, (h, w) in enumerate(shapes):
         if h <= 0 or w <= 0:
-            raise ValueError(f'ms_deform_attn: spatial_shapes level {level} is {h} x {w}; '
-                             'every level needs H, W > 0')
+            raise ValueError(
+                f'ms_deform_attn: spatial_shapes level {level} is {h} x {w}; '
+                'every level needs H, W > 0'
+            )
         if given is not None and given[level] != total:
-            raise ValueError(f'ms_deform_attn: level_start_index[{level}] is {given[level]} '
-                             f'but spatial_shapes put level {level} at {total}')
+            raise ValueError(
+                f'ms_deform_attn: level_start_index[{level}] is {given[level]} '
+                f'but spatial_shapes put level {level} at {total}'
+            )
         starts.append(total)
         total += h * w
     if total != num_positions:
-        raise ValueError(f'ms_deform_attn: value has {num_positions} positions but '
-                         f'spatial_shapes give {total}')
+        raise ValueError(
+            f'ms_deform_attn: value has {num_positions} positions but spatial_shapes give {total}'
+        )
     return shapes, starts
 
 
-def ms_deform_attn_pytorch(value, spatial_shapes, level_start_index, sampling_locations,
-                           attention_weights):
+def ms_deform_attn_pytorch(
+    value, spatial_shapes, level_start_index, sampling_locations, attention_weights
+):
     """Multi-scale deformable attention with the semantics of mmcv's
     ``multi_scale_deformable_attn_pytorch``.
 
@@ -290,7 +314,9 @@ def ms_deform_attn_pytorch(value, spatial_shapes, level_start_index, sampling_lo
     """
     L = sampling_locations.shape[3]
     if len(spatial_shapes) != L:
-        raise ValueError(f'ms_deform_attn: spatial_shapes has {len(spatial_shapes)} levels, '
-                         f'sampling_locations {L}')
+        raise ValueError(
+            f'ms_deform_attn: spatial_shapes has {len(spatial_shapes)} levels, '
+            f'sampling_locations {L}'
+        )
     shapes, starts = check_levels(value.shape[1], spatial_shapes, level_start_index)
     return _MSDeformAttn.apply(value, sampling_locations, attention_weights, shapes, starts)

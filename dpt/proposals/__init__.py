@@ -9,15 +9,26 @@
 * :func:`generate_proposals`: a whole image set into a COCO-style file
   (``tools/misc/make_proposals.py``; docs/proposals.md).
 """
-from .felzenszwalb import felzenszwalb
+
 from ..utils.boxes import nms
+from .felzenszwalb import felzenszwalb
 from .filters import BoxFilter, filter_with_fallbacks
 from .generate import ProposalJob, generate_proposals
-from .propose import METHODS, ProposalSettings, propose, select
 from .opencv_search import opencv_fast_search
+from .propose import METHODS, ProposalSettings, propose, select
 from .selective_search import selective_search
 
-__all__ = ['BoxFilter', 'METHODS', 'ProposalJob', 'ProposalSettings', 'felzenszwalb',
-           'filter_with_fallbacks',
-           'generate_proposals', 'nms', 'opencv_fast_search', 'propose', 'select',
-           'selective_search']
+__all__ = [
+    'BoxFilter',
+    'METHODS',
+    'ProposalJob',
+    'ProposalSettings',
+    'felzenszwalb',
+    'filter_with_fallbacks',
+    'generate_proposals',
+    'nms',
+    'opencv_fast_search',
+    'propose',
+    'select',
+    'selective_search',
+]

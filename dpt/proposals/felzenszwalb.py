@@ -27,6 +27,7 @@ decide every comparison with a bound (a float32 value, so its pattern has those 
 the exact cost is recomputed from the image where a join stores it and where two keys share
 their cost bits. ``tests/proposals/test_felzenszwalb.py`` checks it against scikit-image.
 """
+
 import math
 
 import numba
@@ -62,8 +63,12 @@ def _edge_costs(im, index_bits=0):
     k = 0
     # the pair (p + off_a, p + off_b) for p = (y, x) over the valid range: right, down,
     # down-right, up-right ((y, x + 1) - (y + 1, x))
-    for rows, cols, off_a, off_b in ((h, w - 1, 1, 0), (h - 1, w, w, 0),
-                                     (h - 1, w - 1, w + 1, 0), (h - 1, w - 1, w, 1)):
+    for rows, cols, off_a, off_b in (
+        (h, w - 1, 1, 0),
+        (h - 1, w, w, 0),
+        (h - 1, w - 1, w + 1, 0),
+        (h - 1, w - 1, w, 1),
+    ):
         for y in range(rows):
             for x in range(cols):
                 p = y * w + x
@@ -187,8 +192,7 @@ def _first_pass(keys, flat, h, w, scale, index_bits, resolve):
             lo, hi = min(ra, rb), max(ra, rb)
             parent[hi] = lo
             size[lo] = size[ra] + size[rb]
-            bound[lo] = _join_bound(values[k], index_bits, scale / np.float64(size[lo]), flat,
-                                    a, b)
+            bound[lo] = _join_bound(values[k], index_bits, scale / np.float64(size[lo]), flat, a, b)
     return parent, size
 
 
@@ -303,8 +307,10 @@ def felzenszwalb(img, scale=1.0, sigma=0.8, min_size=20):
     n_edges = 4 * h * w - 3 * (h + w) + 2
     index_bits = max(1, int(n_edges - 1).bit_length())
     if index_bits > MAX_INDEX_BITS:
-        raise ValueError(f'felzenszwalb: a {h}x{w} image has too many edges ({n_edges}, at '
-                         f'most 2 ** {MAX_INDEX_BITS})')
+        raise ValueError(
+            f'felzenszwalb: a {h}x{w} image has too many edges ({n_edges}, at '
+            f'most 2 ** {MAX_INDEX_BITS})'
+        )
     flat = im.reshape(h * w, -1)
     scale = float(scale) / 255.0
     min_size = int(min_size)

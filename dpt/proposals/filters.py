@@ -8,6 +8,7 @@ lo = 0.3, hi = 0.8``. AlignDet's proposals are ``ratio3size0008`` (liming-ai/Ali
 images that filter leaves empty SoCo's ``filter_ss_proposals_json_post_no_prop.py`` falls back
 to the ratio filter alone, then to the 32 px sides alone (its ``filter_none``).
 """
+
 import math
 import re
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ _NAME = re.compile(r'^(?:ratio(?P<r>\d+(?:\.\d+)?))?(?:size(?P<lo>\d\d)(?P<hi>\d
 class BoxFilter:
     """Which boxes to keep. ``None`` turns a criterion off; boxes with a zero side are always
     dropped (mmdet cannot train on them)."""
+
     min_side: float = 32
     max_ratio: Optional[float] = 3.0
     size_range: Optional[Tuple[float, float]] = (0.0, 0.8)
@@ -38,8 +40,10 @@ class BoxFilter:
             return cls(max_ratio=None, size_range=None)
         m = _NAME.match(name or '')
         if not name or not m:
-            raise ConfigError(f"filter '{name}': expected a SoCo filter name such as "
-                              f"'ratio3size0008', 'ratio3', 'size03', 'none' or 'off'")
+            raise ConfigError(
+                f"filter '{name}': expected a SoCo filter name such as "
+                f"'ratio3size0008', 'ratio3', 'size03', 'none' or 'off'"
+            )
         r, lo, hi = m.group('r'), m.group('lo'), m.group('hi')
         size = None if lo is None else (int(lo) / 10, 1.0 if hi is None else int(hi) / 10)
         return cls(max_ratio=None if r is None else float(r), size_range=size)
@@ -78,8 +82,11 @@ class BoxFilter:
         only the side limit has no fall-back (any other would keep a subset)."""
         if self.max_ratio is None and self.size_range is None:
             return [self]
-        chain = [self, replace(self, size_range=None, max_ratio=3.0),
-                 replace(self, size_range=None, max_ratio=None)]
+        chain = [
+            self,
+            replace(self, size_range=None, max_ratio=3.0),
+            replace(self, size_range=None, max_ratio=None),
+        ]
         return [f for i, f in enumerate(chain) if f not in chain[:i]]
 
 

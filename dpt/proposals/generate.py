@@ -15,6 +15,7 @@ at the end of every run; the partial file is removed only once the output holds 
 of the source, so a run with ``limit`` or with failed images can be continued (only the
 missing images are computed).
 """
+
 import itertools
 import multiprocessing as mp
 import os.path as osp
@@ -22,8 +23,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor, as_completed,
-                                wait)
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
@@ -63,9 +63,11 @@ def _init_worker(settings, pool=True):
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     import cv2
+
     cv2.setNumThreads(1)  # one image per process: threads would only compete
     try:
         import torch
+
         torch.set_num_threads(1)
     except ImportError:
         pass
@@ -78,8 +80,9 @@ def _process(task):
         img = read_rgb(path)
         h, w = img.shape[:2]
         if expect_wh and tuple(expect_wh) != (w, h):
-            raise OSError(f'the image is {w}x{h} but the annotation file says '
-                          f'{expect_wh[0]}x{expect_wh[1]}')
+            raise OSError(
+                f'the image is {w}x{h} but the annotation file says {expect_wh[0]}x{expect_wh[1]}'
+            )
         p = propose(img, _worker_settings)
     except OSError as e:
         return dict(file_name=file_name, error=str(e))
@@ -88,9 +91,15 @@ def _process(task):
     b = p['boxes'].astype(np.float64)
     xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], 1).round(2)
     boxes = [[int(v) if v.is_integer() else v for v in row] for row in xywh.tolist()]
-    return dict(file_name=file_name, width=w, height=h, boxes=boxes,
-                scores=[round(float(s), 6) for s in p['scores']], raw=p['raw'],
-                filter=p['filter'])
+    return dict(
+        file_name=file_name,
+        width=w,
+        height=h,
+        boxes=boxes,
+        scores=[round(float(s), 6) for s in p['scores']],
+        raw=p['raw'],
+        filter=p['filter'],
+    )
 
 
 # ----------------------------------------------------------------------------- the job
@@ -110,15 +119,18 @@ class ProposalJob:
         names = Counter(im['file_name'] for im in images)
         repeated = [n for n, c in names.items() if c > 1]
         if repeated:
-            raise DataError(f"{ann_file}: file_name '{repeated[0]}' is listed "
-                            f'{names[repeated[0]]} times in images')
+            raise DataError(
+                f"{ann_file}: file_name '{repeated[0]}' is listed "
+                f'{names[repeated[0]]} times in images'
+            )
         self.total = len(images)
         self.images = images[:limit] if limit else images
         self.partial = self.out + PARTIAL_SUFFIX
         self.journal = PartialFile(
-            self.partial, dict(partial_of=osp.basename(self.out),
-                               settings=self.settings.to_dict()),
-            is_record=lambda rec: 'boxes' in rec)
+            self.partial,
+            dict(partial_of=osp.basename(self.out), settings=self.settings.to_dict()),
+            is_record=lambda rec: 'boxes' in rec,
+        )
         self.done = self.journal.load()
         self.reused = sum(im['file_name'] in self.done for im in self.images)
         self.todo = [im for im in self.images if im['file_name'] not in self.done]
@@ -127,8 +139,11 @@ class ProposalJob:
 
     def _tasks(self):
         for im in self.todo:
-            wh = (im['width'], im['height']) if self.ann_file and 'width' in im \
-                and 'height' in im else None
+            wh = (
+                (im['width'], im['height'])
+                if self.ann_file and 'width' in im and 'height' in im
+                else None
+            )
             yield im['file_name'], osp.join(self.img_dir, im['file_name']), wh
 
     def run(self, workers=1):
@@ -150,6 +165,7 @@ class ProposalJob:
         """
         import cv2
         import torchvision.ops  # noqa: F401  (NMS: imported once here, shared by the forks)
+
         # OpenCV's worker threads do not survive a fork: a child calling into a pool the
         # parent had started hung (in pthread_cond_destroy). Stop them before forking.
         threads = cv2.getNumThreads()
@@ -160,8 +176,9 @@ class ProposalJob:
             # Ctrl-C reaches every process of the terminal's group: the workers are forked
             # (all of them, at the first submit) with it ignored, so only the parent stops.
             with _sigint_ignored():
-                pool = ProcessPoolExecutor(workers, ctx,
-                                           *pool_initializer(_init_worker, self.settings))
+                pool = ProcessPoolExecutor(
+                    workers, ctx, *pool_initializer(_init_worker, self.settings)
+                )
                 for task in itertools.islice(tasks, 1):
                     running[pool.submit(_process, task)] = task[0]
             for task in tasks:
@@ -190,10 +207,12 @@ class ProposalJob:
             return fut.result()
         except BrokenProcessPool:
             names = ', '.join(sorted(running.values())[:5])
-            raise DataError(f'{self.img_dir}: a worker process died while working on {names} '
-                            f'(out of memory? an image that crashes the decoder?); the '
-                            f'{len(self.done)} finished images are kept in {self.partial}, '
-                            f'rerun to continue') from None
+            raise DataError(
+                f'{self.img_dir}: a worker process died while working on {names} '
+                f'(out of memory? an image that crashes the decoder?); the '
+                f'{len(self.done)} finished images are kept in {self.partial}, '
+                f'rerun to continue'
+            ) from None
         finally:
             running.pop(fut, None)
 
@@ -212,8 +231,10 @@ class ProposalJob:
         ok = [im for im in self.images if im['file_name'] in self.done]
         if self.images and not ok:
             first = next(iter(self.failed.items()), ('?', 'not processed'))
-            raise DataError(f'{self.ann_file or self.img_dir}: none of the {len(self.images)} '
-                            f'images could be used (first: {first[0]}: {first[1]})')
+            raise DataError(
+                f'{self.ann_file or self.img_dir}: none of the {len(self.images)} '
+                f'images could be used (first: {first[0]}: {first[1]})'
+            )
         images, anns, used = [], [], Counter()
         for im in ok:
             rec = self.done[im['file_name']]
@@ -221,29 +242,55 @@ class ProposalJob:
             images.append(entry)
             used[rec['filter']] += 1
             for box, score in zip(rec['boxes'], rec['scores']):
-                anns.append(dict(id=len(anns) + 1, image_id=entry['id'], category_id=1,
-                                 bbox=box, area=round(box[2] * box[3], 2), iscrowd=0,
-                                 score=score))
-        failed = [dict(id=im['id'], file_name=im['file_name'], error=self.failed.get(
-            im['file_name'], 'not processed')) for im in self.images
-            if im['file_name'] not in self.done]
-        info = dict(description=f'unsupervised proposals ({self.settings.method}, '
-                                f'{self.settings.name})',
-                    source=self.ann_file or self.img_dir, settings=self.settings.to_dict(),
-                    date_created=time.strftime('%Y-%m-%d %H:%M:%S'))
-        data = dict(info=info, images=images, annotations=anns, categories=[CATEGORY],
-                    failed_images=failed)
+                anns.append(
+                    dict(
+                        id=len(anns) + 1,
+                        image_id=entry['id'],
+                        category_id=1,
+                        bbox=box,
+                        area=round(box[2] * box[3], 2),
+                        iscrowd=0,
+                        score=score,
+                    )
+                )
+        failed = [
+            dict(
+                id=im['id'],
+                file_name=im['file_name'],
+                error=self.failed.get(im['file_name'], 'not processed'),
+            )
+            for im in self.images
+            if im['file_name'] not in self.done
+        ]
+        info = dict(
+            description=f'unsupervised proposals ({self.settings.method}, {self.settings.name})',
+            source=self.ann_file or self.img_dir,
+            settings=self.settings.to_dict(),
+            date_created=time.strftime('%Y-%m-%d %H:%M:%S'),
+        )
+        data = dict(
+            info=info, images=images, annotations=anns, categories=[CATEGORY], failed_images=failed
+        )
         complete = len(self.images) == self.total and not failed
         # the partial file goes only once the output holds every image; else a rerun continues
         self.journal.finish({self.out: data}, complete)
-        return dict(out=self.out, images=len(self.images), written=len(images),
-                    computed=self.computed, reused=self.reused, failed=len(failed),
-                    proposals=len(anns), filters=dict(used), complete=complete,
-                    partial=self.partial if osp.isfile(self.partial) else None)
+        return dict(
+            out=self.out,
+            images=len(self.images),
+            written=len(images),
+            computed=self.computed,
+            reused=self.reused,
+            failed=len(failed),
+            proposals=len(anns),
+            filters=dict(used),
+            complete=complete,
+            partial=self.partial if osp.isfile(self.partial) else None,
+        )
 
 
-def generate_proposals(out, img_dir, ann_file=None, settings=None, workers=1, limit=None,
-                       on_record=None):
+def generate_proposals(
+    out, img_dir, ann_file=None, settings=None, workers=1, limit=None, on_record=None
+):
     """Make proposals for every image (see :class:`ProposalJob`) and return the summary.
 
     ``limit`` keeps the first images only; the partial file then stays so that a run without

@@ -6,6 +6,7 @@ it) is resized to 128x128, OpenCV ximgproc's ``switchToSelectiveSearchFast`` run
 the first 30 boxes in output order are scaled back to the image. Needs opencv-contrib-python
 (see requirements.txt for how it shares ``cv2`` with opencv-python).
 """
+
 import ctypes
 import ctypes.util
 

@@ -4,6 +4,7 @@ The two searches and their defaults: ``soco``, SoCo's selective search as AlignD
 (:mod:`.selective_search`, box for box), and ``opencv_fast``, DETReg's OpenCV search on a
 128x128 copy (:mod:`.opencv_search`).
 """
+
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
@@ -22,20 +23,30 @@ METHODS = ('soco', 'opencv_fast')
 # ``nms_iou=0.5`` is that reading). opencv_fast: DETReg's first 30 boxes, no filter.
 METHOD_DEFAULTS = dict(
     soco=dict(box_filter='ratio3size0008', nms_iou=None, max_per_image=None),
-    opencv_fast=dict(box_filter='off', nms_iou=None, max_per_image=30))
+    opencv_fast=dict(box_filter='off', nms_iou=None, max_per_image=30),
+)
 
 
 @dataclass(frozen=True)
 class ProposalSettings:
     """How proposals are made: the search, the filter (with SoCo's fall-backs), NMS, a cap."""
+
     method: str = 'soco'
     box_filter: BoxFilter = field(default_factory=BoxFilter)
     nms_iou: Optional[float] = None
     max_per_image: Optional[int] = None
 
     @classmethod
-    def from_options(cls, method='soco', box_filter=None, min_side=None, max_ratio=None,
-                     size_range=None, nms_iou=None, max_per_image=None):
+    def from_options(
+        cls,
+        method='soco',
+        box_filter=None,
+        min_side=None,
+        max_ratio=None,
+        size_range=None,
+        nms_iou=None,
+        max_per_image=None,
+    ):
         """Settings from command-line style options; ``None`` takes the method's default,
         ``nms_iou='off'`` (or 0) turns NMS off, ``max_per_image=0`` keeps every box."""
         if method not in METHODS:
@@ -61,8 +72,12 @@ class ProposalSettings:
             max_per_image = d['max_per_image']
         elif int(max_per_image) < 0:
             raise ConfigError(f'max per image {max_per_image}: must be >= 0 (0 keeps all)')
-        return cls(method, f, None if nms_iou is None else float(nms_iou),
-                   int(max_per_image) if max_per_image else None)
+        return cls(
+            method,
+            f,
+            None if nms_iou is None else float(nms_iou),
+            int(max_per_image) if max_per_image else None,
+        )
 
     @property
     def name(self):
@@ -96,7 +111,7 @@ def select(raw, image_hw, settings=ProposalSettings()):
     if settings.nms_iou is not None and len(idx):
         idx = idx[nms(raw[idx], scores[idx], settings.nms_iou)]
     if settings.max_per_image:
-        idx = idx[:settings.max_per_image]
+        idx = idx[: settings.max_per_image]
     return idx, scores[idx], used
 
 

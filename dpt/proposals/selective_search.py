@@ -30,8 +30,10 @@ its order; docs/proposals.md has the side-by-side table. What it computes, as So
 Boxes are ``(x1, y1, x2, y2)`` with ``x2``/``y2`` the index of the last pixel (SoCo's ``rect``
 is ``(x1, y1, x2 - x1, y2 - y1)``), so ``x2 - x1`` is the width SoCo's filters test.
 """
+
 import numba
 import numpy as np
+
 from .felzenszwalb import felzenszwalb
 
 SOCO_SEGMENTATION = dict(scale=300, sigma=0.9, min_size=100)  # SoCo's generate script
@@ -42,8 +44,10 @@ TEXTURE_BINS = 10  # SoCo's _calc_texture_hist
 def _bin_table(bins):
     """Bin of each value 0..255 in ``np.histogram(values, bins, (0.0, 255.0))``, computed by
     numpy itself (its edge rounding decides where e.g. 51.0 falls)."""
-    return np.array([int(np.argmax(np.histogram([float(v)], bins, (0.0, 255.0))[0]))
-                     for v in range(256)], np.int64)
+    return np.array(
+        [int(np.argmax(np.histogram([float(v)], bins, (0.0, 255.0))[0])) for v in range(256)],
+        np.int64,
+    )
 
 
 _COLOUR_TABLE = _bin_table(COLOUR_BINS)
@@ -106,18 +110,19 @@ def _lbp_codes(image, rows, cols):
         for r in range(h):
             for c in range(w):
                 if row_in[r] and col_in[c]:
-                    out[ch, r, c] = _lbp_inside(image, r, c, ch, r_lo, r_hi, r_f, c_lo, c_hi,
-                                                c_f)
+                    out[ch, r, c] = _lbp_inside(image, r, c, ch, r_lo, r_hi, r_f, c_lo, c_hi, c_f)
                     continue
                 centre = np.float64(image[r, c, ch])
                 code = 0
                 for i in range(p):
                     y0, y1, x0, x1 = r_lo[r, i], r_hi[r, i], c_lo[c, i], c_hi[c, i]
                     dr, dc = r_f[r, i], c_f[c, i]
-                    top = ((1 - dc) * _sample(image, y0, x0, h, w, ch)
-                           + dc * _sample(image, y0, x1, h, w, ch))
-                    bottom = ((1 - dc) * _sample(image, y1, x0, h, w, ch)
-                              + dc * _sample(image, y1, x1, h, w, ch))
+                    top = (1 - dc) * _sample(image, y0, x0, h, w, ch) + dc * _sample(
+                        image, y0, x1, h, w, ch
+                    )
+                    bottom = (1 - dc) * _sample(image, y1, x0, h, w, ch) + dc * _sample(
+                        image, y1, x1, h, w, ch
+                    )
                     if (1 - dr) * top + dr * bottom - centre >= 0:
                         code += 1 << i
                 out[ch, r, c] = code
@@ -130,7 +135,7 @@ def _region_features(img, labels, n, lbp, colour_table, texture_table):
     h, w = labels.shape
     size = np.zeros(n, np.int64)
     box = np.empty((n, 4), np.int64)
-    box[:, :2] = 0xffff
+    box[:, :2] = 0xFFFF
     box[:, 2:] = 0
     colour = np.zeros((n, 3 * 25))
     texture = np.zeros((n, 3 * 10))
@@ -174,8 +179,9 @@ def _similarity(colour, texture, size, box, a, b, image_area):
     for i in range(texture.shape[1]):
         st += min(texture[a, i], texture[b, i])
     s_size = 1.0 - (size[a] + size[b]) / image_area
-    bb = ((max(box[a, 2], box[b, 2]) - min(box[a, 0], box[b, 0]))
-          * (max(box[a, 3], box[b, 3]) - min(box[a, 1], box[b, 1])))
+    bb = (max(box[a, 2], box[b, 2]) - min(box[a, 0], box[b, 0])) * (
+        max(box[a, 3], box[b, 3]) - min(box[a, 1], box[b, 1])
+    )
     s_fill = 1.0 - (bb - size[a] - size[b]) / image_area
     return sc + st + s_size + s_fill
 
@@ -204,8 +210,9 @@ def _pop(heap_s, heap_q, count):
     while True:
         left, best = 2 * i + 1, i
         for j in (left, left + 1):
-            if j < count and (heap_s[j] > heap_s[best] or
-                              (heap_s[j] == heap_s[best] and heap_q[j] > heap_q[best])):
+            if j < count and (
+                heap_s[j] > heap_s[best] or (heap_s[j] == heap_s[best] and heap_q[j] > heap_q[best])
+            ):
                 best = j
         if best == i:
             break
@@ -218,7 +225,7 @@ def _pop(heap_s, heap_q, count):
 @numba.njit(cache=True)
 def _grow(a, n):
     out = np.empty(max(n, 2 * a.shape[0]), a.dtype)
-    out[:a.shape[0]] = a
+    out[: a.shape[0]] = a
     return out
 
 
@@ -269,8 +276,19 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
         for b in range(a + 1, n):
             if _corner_inside(box[a], box[b]):
                 ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
-                    ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, a, b,
-                    _similarity(colour, texture, size, box, a, b, image_area))
+                    ea,
+                    eb,
+                    next_a,
+                    next_b,
+                    heap_s,
+                    heap_q,
+                    count,
+                    m,
+                    head,
+                    a,
+                    b,
+                    _similarity(colour, texture, size, box, a, b, image_area),
+                )
     t = n
     found = np.empty(0, np.int64)
     seen = np.full(total, -1, np.int64)
@@ -308,8 +326,19 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
                 continue  # SoCo sets the same key again: it keeps its first place
             seen[other] = t
             ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
-                ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, t, other,
-                _similarity(colour, texture, size, box, t, other, image_area))
+                ea,
+                eb,
+                next_a,
+                next_b,
+                heap_s,
+                heap_q,
+                count,
+                m,
+                head,
+                t,
+                other,
+                _similarity(colour, texture, size, box, t, other, image_area),
+            )
         t += 1
     return box[:t]
 
@@ -325,8 +354,9 @@ def region_features(img, labels):
     img = np.ascontiguousarray(img, np.uint8)
     n = int(labels.max()) + 1
     lbp = _lbp_codes(img, _LBP_ROWS, _LBP_COLS)
-    size, box, colour, texture = _region_features(img, labels, n, lbp, _COLOUR_TABLE,
-                                                  _TEXTURE_TABLE)
+    size, box, colour, texture = _region_features(
+        img, labels, n, lbp, _COLOUR_TABLE, _TEXTURE_TABLE
+    )
     return dict(size=size, box=box, colour=colour, texture=texture)
 
 
@@ -340,6 +370,7 @@ def selective_search(img, scale=300, sigma=0.9, min_size=100):
         raise ValueError(f'selective_search needs a uint8 image, got {img.dtype}')
     labels = segment(img, scale=scale, sigma=sigma, min_size=min_size)
     f = region_features(img, labels)
-    boxes = _hierarchical_grouping(f['size'], f['box'], f['colour'], f['texture'],
-                                   float(labels.size))
+    boxes = _hierarchical_grouping(
+        f['size'], f['box'], f['colour'], f['texture'], float(labels.size)
+    )
     return boxes.astype(np.float32)

@@ -1,4 +1,5 @@
 """The images to make proposals for: those of a COCO-style annotation file, or a folder's."""
+
 import os
 import os.path as osp
 
@@ -38,8 +39,11 @@ def folder_images(img_dir):
     names = []
     for root, dirs, files in os.walk(img_dir, followlinks=True):
         dirs[:] = [d for d in dirs if not d.startswith('.')]
-        names += [osp.relpath(osp.join(root, f), img_dir) for f in files
-                  if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith('.')]
+        names += [
+            osp.relpath(osp.join(root, f), img_dir)
+            for f in files
+            if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith('.')
+        ]
     if not names:
         raise DataError(f'{img_dir}: no image files ({", ".join(IMAGE_EXTENSIONS)})')
     return [dict(id=i + 1, file_name=n) for i, n in enumerate(sorted(names))]

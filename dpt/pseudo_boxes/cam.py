@@ -6,6 +6,7 @@ horizontal flip go through the classifier together and the flip's map is flipped
 averaged in; each scale's map is min-max normalised; the smaller scales' maps are
 nearest-upsampled to the largest's size and averaged with it, without normalising again
 (the fused map's maximum can be below 1)."""
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -17,15 +18,15 @@ from ..utils.constants import IMAGENET_MEAN, IMAGENET_STD
 
 @dataclass(frozen=True)
 class CamSettings:
-    scales: tuple = (288, 576)      # short sides; DAP: 288 and 2 x 288
+    scales: tuple = (288, 576)  # short sides; DAP: 288 and 2 x 288
     flip: bool = True
     thresholds: tuple = (0.2, 0.3, 0.4, 0.5)
-    min_rel_area: float = 0.5       # components whose rectangle has >= this x the largest's
-    max_boxes: int = 4              # per threshold
-    offset: float = 0.22            # moments of (cam + offset) where cam > threshold
-    min_side: float = 1.0           # box sides in map cells are at least this
-    size_divisor: int = 32          # zero padding of each resized image
-    nms: tuple = (0.8,)             # one output per IoU; DAP trains with 0.8
+    min_rel_area: float = 0.5  # components whose rectangle has >= this x the largest's
+    max_boxes: int = 4  # per threshold
+    offset: float = 0.22  # moments of (cam + offset) where cam > threshold
+    min_side: float = 1.0  # box sides in map cells are at least this
+    size_divisor: int = 32  # zero padding of each resized image
+    nms: tuple = (0.8,)  # one output per IoU; DAP trains with 0.8
 
     def to_dict(self):
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -35,8 +36,8 @@ def resize_short(img, short):
     """A PIL image resized so that its short side is ``short`` (the long side truncated to
     an integer), bilinear with anti-aliasing: torchvision's ``Resize(short)`` as DAP calls
     it (``interpolation=2``)."""
-    from torchvision.transforms import InterpolationMode
-    from torchvision.transforms import functional as TF
+    from torchvision.transforms import InterpolationMode, functional as TF
+
     return TF.resize(img, short, InterpolationMode.BILINEAR)
 
 
@@ -82,7 +83,7 @@ def class_activation_maps(classifier, images, labels, settings=CamSettings(), de
         x = network_input(images, short, settings.size_divisor).to(device)
         if settings.flip:
             both = classifier.cams(torch.cat([x, x.flip(-1)]), torch.cat([labels, labels]))
-            cam = (both[:len(x)] + both[len(x):].flip(-1)) * 0.5
+            cam = (both[: len(x)] + both[len(x) :].flip(-1)) * 0.5
         else:
             cam = classifier.cams(x, labels)
         maps.append(cam)

@@ -23,6 +23,7 @@ linearised at the image's pooled features (docs/dap.md). Any torchvision classif
 model (``torchvision:<name>``) or timm model (``timm:<name>``) with global average pooling
 qualifies.
 """
+
 import torch
 from torch import nn
 
@@ -30,8 +31,19 @@ from ..utils.errors import CheckpointError, ConfigError
 from ..utils.state_dict import load_weights_file, revise_state_dict, unwrap_checkpoint
 
 _SKIP = (nn.Flatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout, nn.Identity)
-_ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Hardswish, nn.GELU, nn.SiLU, nn.Mish,
-                nn.Tanh, nn.ELU, nn.SELU, nn.PReLU)
+_ACTIVATIONS = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.Hardswish,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.ELU,
+    nn.SELU,
+    nn.PReLU,
+)
 _NORMS = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d)
 
 
@@ -40,8 +52,9 @@ class _Stop(Exception):
 
 
 def _is_linear(m):
-    return isinstance(m, nn.Linear) or (isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1)
-                                        and m.groups == 1)
+    return isinstance(m, nn.Linear) or (
+        isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1) and m.groups == 1
+    )
 
 
 def _weight(m):
@@ -78,6 +91,7 @@ class CamClassifier(nn.Module):
             def record(mod, inp):
                 inputs[name] = inp[0].clone() if inp and torch.is_tensor(inp[0]) else None
                 entered[name] = len(entered)
+
             return record
 
         def after(name):
@@ -85,14 +99,17 @@ class CamClassifier(nn.Module):
                 calls.append((name, mod, inputs.pop(name, None), out))
                 if name == stop:
                     raise _Stop
+
             return record
 
         mods = dict(self.model.named_modules())
         wanted = [n for n in mods if n] if names is None else [*names, self.fc_name]
         handles = []
         for n in dict.fromkeys(wanted):
-            handles += [mods[n].register_forward_pre_hook(before(n)),
-                        mods[n].register_forward_hook(after(n))]
+            handles += [
+                mods[n].register_forward_pre_hook(before(n)),
+                mods[n].register_forward_hook(after(n)),
+            ]
         out = None
         try:
             with torch.no_grad():
@@ -109,17 +126,27 @@ class CamClassifier(nn.Module):
         try:
             calls, logits, entered = self._trace(x)
         except Exception as e:  # noqa: BLE001 - any model's own complaint, as one line
-            raise ConfigError(f'the classifier does not run on a {size} px probe image '
-                              f'({type(e).__name__}: {e}): no class activation maps') from None
+            raise ConfigError(
+                f'the classifier does not run on a {size} px probe image '
+                f'({type(e).__name__}: {e}): no class activation maps'
+            ) from None
         if not torch.is_tensor(logits) or logits.dim() != 2:
-            raise ConfigError(f'the classifier returns {type(logits).__name__}, not (N, '
-                              'classes) logits: no class activation maps')
-        last = [i for i, (_, m, _, o) in enumerate(calls) if _is_linear(m)
-                and torch.is_tensor(o) and o.numel() == logits.numel()
-                and torch.allclose(_vector(o), logits)]
+            raise ConfigError(
+                f'the classifier returns {type(logits).__name__}, not (N, '
+                'classes) logits: no class activation maps'
+            )
+        last = [
+            i
+            for i, (_, m, _, o) in enumerate(calls)
+            if _is_linear(m)
+            and torch.is_tensor(o)
+            and o.numel() == logits.numel()
+            and torch.allclose(_vector(o), logits)
+        ]
         if not last:
-            raise ConfigError('the classifier\'s logits do not come from a linear layer: no '
-                              'class activation maps')
+            raise ConfigError(
+                'the classifier\'s logits do not come from a linear layer: no class activation maps'
+            )
         fc_at = last[-1]
         self.fc_name, self.fc = calls[fc_at][0], calls[fc_at][1]
         feat_at, post = None, None
@@ -132,19 +159,22 @@ class CamClassifier(nn.Module):
                 continue
             for fn in (None, torch.relu):
                 mean = (out if fn is None else fn(out)).mean((2, 3))
-                if pooled.shape == mean.shape and torch.allclose(pooled, mean, atol=1e-5,
-                                                                 rtol=1e-4):
+                if pooled.shape == mean.shape and torch.allclose(
+                    pooled, mean, atol=1e-5, rtol=1e-4
+                ):
                     feat_at, post = i, fn
                     break
             if feat_at is not None:
                 break
         if feat_at is None:
-            raise ConfigError('no feature map before the classifier whose global average '
-                              'is what its head receives (another pooling?): no class '
-                              'activation maps')
+            raise ConfigError(
+                'no feature map before the classifier whose global average '
+                'is what its head receives (another pooling?): no class '
+                'activation maps'
+            )
         self.feat_name, self.post = calls[feat_at][0], post
         head = []
-        for name, mod, inp, out in calls[feat_at + 1:fc_at]:
+        for name, mod, inp, out in calls[feat_at + 1 : fc_at]:
             if name.startswith(self.feat_name + '.') or name.startswith(self.fc_name + '.'):
                 continue
             if _spatial(inp) and not _spatial(out):
@@ -155,9 +185,11 @@ class CamClassifier(nn.Module):
             if isinstance(mod, _SKIP):
                 continue
             if not (_is_linear(mod) or isinstance(mod, _ACTIVATIONS + _NORMS)):
-                raise ConfigError(f"the classifier's head has {type(mod).__name__} "
-                                  f"('{name}') after global pooling: no class activation "
-                                  'maps through it')
+                raise ConfigError(
+                    f"the classifier's head has {type(mod).__name__} "
+                    f"('{name}') after global pooling: no class activation "
+                    'maps through it'
+                )
             head.append((entered[name], name, mod))
         self.head = [(n, m) for _, n, m in sorted(head, key=lambda h: h[0])]  # entry order
         # the CAM's mean over positions + the bias is the logit, by construction: check
@@ -165,13 +197,15 @@ class CamClassifier(nn.Module):
         bias = self.fc.bias[logits.argmax(1)] if self.fc.bias is not None else 0
         want = logits[torch.arange(len(x)), logits.argmax(1)]
         if not torch.allclose(cams.mean((1, 2)) + bias, want, rtol=1e-3, atol=1e-3):
-            raise ConfigError('the class activation maps of this classifier do not add up '
-                              'to its logits (a head with functional operations after '
-                              'pooling?): no class activation maps')
+            raise ConfigError(
+                'the class activation maps of this classifier do not add up '
+                'to its logits (a head with functional operations after '
+                'pooling?): no class activation maps'
+            )
 
     def _pooled_input(self, calls, feat_at, fc_at):
         """What the first head module after ``feat_at`` receives, as (N, C)."""
-        for name, mod, inp, out in calls[feat_at + 1:fc_at + 1]:
+        for name, mod, inp, out in calls[feat_at + 1 : fc_at + 1]:
             if name.startswith(calls[feat_at][0] + '.'):
                 continue
             if _spatial(inp):
@@ -206,9 +240,11 @@ class CamClassifier(nn.Module):
                 z = (z - mod.running_mean) * scale + (mod.bias if mod.affine else 0)
             else:  # element-wise activation: its gain at the pooled value
                 act = _vector(got[name][1])
-                gain = torch.where(inp.abs() > 1e-12, act / inp.where(inp.abs() > 1e-12,
-                                                                      torch.ones_like(inp)),
-                                   torch.zeros_like(inp))
+                gain = torch.where(
+                    inp.abs() > 1e-12,
+                    act / inp.where(inp.abs() > 1e-12, torch.ones_like(inp)),
+                    torch.zeros_like(inp),
+                )
                 z = z * gain[:, None, None, :]
         w = _weight(self.fc)[labels]  # (N, C)
         return torch.einsum('nhwc,nc->nhw', z, w)
@@ -239,8 +275,10 @@ def _create(spec, num_classes, kwargs):
     try:
         if family == 'timm':
             import timm
+
             return timm.create_model(name, num_classes=num_classes, **kwargs)
         import torchvision
+
         return torchvision.models.get_model(name, num_classes=num_classes, **kwargs)
     except (RuntimeError, ValueError, KeyError, TypeError) as e:
         raise ConfigError(f'classifier {spec}: cannot build it ({e})') from None
@@ -265,21 +303,28 @@ def build_classifier(spec, checkpoint=None, model_kwargs=None, num_classes=None)
     if num_classes is None:
         key = f'{clf.fc_name}.weight'
         if key not in state or state[key].dim() not in (2, 4):
-            raise CheckpointError(f"{checkpoint}: no '{key}' (the final linear layer of "
-                                  f'{spec}) to tell the number of classes from; another '
-                                  'model, or pass num_classes')
+            raise CheckpointError(
+                f"{checkpoint}: no '{key}' (the final linear layer of "
+                f'{spec}) to tell the number of classes from; another '
+                'model, or pass num_classes'
+            )
         if state[key].shape[0] != clf.num_classes:
             model = _create(spec, state[key].shape[0], kwargs)
             clf = None
     if state is not None:
         own = model.state_dict()
         # BatchNorm's step counter is missing from older checkpoints (torchvision's own)
-        bad = [k for k in own if (k not in state and not k.endswith('num_batches_tracked'))
-               or (k in state and state[k].shape != own[k].shape)]
+        bad = [
+            k
+            for k in own
+            if (k not in state and not k.endswith('num_batches_tracked'))
+            or (k in state and state[k].shape != own[k].shape)
+        ]
         if bad:
             raise CheckpointError(
                 f"{checkpoint}: tensor '{bad[0]}' missing or of another shape for {spec} "
-                f'({len(bad)} of {len(own)}); another model or model kwargs?')
+                f'({len(bad)} of {len(own)}); another model or model kwargs?'
+            )
         model.load_state_dict({k: state[k] for k in own if k in state}, strict=False)
         clf = CamClassifier(model)  # re-checked with the loaded weights
     return clf.eval()

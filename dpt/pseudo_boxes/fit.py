@@ -11,6 +11,7 @@ mass (cell i's centre at i + 0.5), width ``max(1, sqrt(12 Var_x))``, height
 pixels by one factor (32 x short side / 576 in DAP) and boxes are clipped to
 [0, W - 1] x [0, H - 1]. A box's score is its area over the first box's (DAP's NMS ranking).
 """
+
 import numpy as np
 import torch
 from scipy import ndimage
@@ -23,8 +24,11 @@ def moment_box(weights, min_side=1.0):
     """(x0, y0, x1, y1) in map cells of the moments of a non-negative (h, w) weight map, in
     float32 like DAP's torch arithmetic; sides at least ``min_side``."""
     m = torch.as_tensor(np.asarray(weights), dtype=torch.float32)
-    gy, gx = torch.meshgrid(torch.arange(m.shape[0], dtype=torch.float32),
-                            torch.arange(m.shape[1], dtype=torch.float32), indexing='ij')
+    gy, gx = torch.meshgrid(
+        torch.arange(m.shape[0], dtype=torch.float32),
+        torch.arange(m.shape[1], dtype=torch.float32),
+        indexing='ij',
+    )
     total = m.sum()
     cx, cy = (m * gx).sum() / total, (m * gy).sum() / total
     ix, iy = (m * (gx - cx) ** 2).sum() / total, (m * (gy - cy) ** 2).sum() / total
@@ -55,7 +59,7 @@ def boxes_from_cam(cam, settings=CamSettings()):
         if not rects:
             continue
         least = rects[0][1] * settings.min_rel_area
-        for rect, area in rects[:settings.max_boxes]:
+        for rect, area in rects[: settings.max_boxes]:
             if area < least:
                 break
             inside = torch.zeros_like(weighted)
@@ -72,8 +76,15 @@ def cam_boxes(cam, cell, size, settings=CamSettings()):
     if not len(b):
         return np.zeros((0, 5), np.float32)
     w, h = size
-    b = np.stack([np.clip(b[:, 0], 0, w - 1), np.clip(b[:, 1], 0, h - 1),
-                  np.clip(b[:, 2], 0, w - 1), np.clip(b[:, 3], 0, h - 1)], 1)
+    b = np.stack(
+        [
+            np.clip(b[:, 0], 0, w - 1),
+            np.clip(b[:, 1], 0, h - 1),
+            np.clip(b[:, 2], 0, w - 1),
+            np.clip(b[:, 3], 0, h - 1),
+        ],
+        1,
+    )
     b = torch.as_tensor(b, dtype=torch.float32)
     area = (b[:, 2:] - b[:, :2]).prod(1)
     return torch.cat([b, (area / area[0])[:, None]], 1).numpy()

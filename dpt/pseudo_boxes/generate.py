@@ -13,6 +13,7 @@ with (classifier, checkpoint, settings): a killed run continues where it stopped
 with other settings is refused with one line. The outputs are written atomically at the end of
 each run, and the partial file is removed once they hold every image.
 """
+
 import hashlib
 import json
 import multiprocessing as mp
@@ -33,6 +34,7 @@ from ..utils.workers import pool_initializer
 from .cam import CamSettings, class_activation_maps
 from .classifier import build_classifier
 from .fit import baseline_box, cam_boxes, nms_boxes
+
 
 def output_names(prefix, settings=CamSettings()):
     return {iou: f'{prefix}_nms{iou:g}.json' for iou in settings.nms}
@@ -57,23 +59,30 @@ def process_chunk(classifier, img_root, chunk, settings, device='cpu'):
     by_size = {}
     for item in loaded:
         by_size.setdefault(item[2].size, []).append(item)
-    single = CamSettings(scales=settings.scales[:1], flip=False,
-                         size_divisor=settings.size_divisor)
+    single = CamSettings(scales=settings.scales[:1], flip=False, size_divisor=settings.size_divisor)
     for (w, h), items in by_size.items():
         images, labels = [i[2] for i in items], [i[1] for i in items]
         if max(labels) >= classifier.num_classes:
-            raise ConfigError(f'class index {max(labels)} of the image list, but the '
-                              f'classifier has {classifier.num_classes} classes')
+            raise ConfigError(
+                f'class index {max(labels)} of the image list, but the '
+                f'classifier has {classifier.num_classes} classes'
+            )
         cams, cell = class_activation_maps(classifier, images, labels, settings, device)
         maps1, cell1 = class_activation_maps(classifier, images, labels, single, device)
-        for (name, label, _), cam, cam1 in zip(items, cams.cpu().numpy(),
-                                               maps1.cpu().numpy()):
+        for (name, label, _), cam, cam1 in zip(items, cams.cpu().numpy(), maps1.cpu().numpy()):
             base = baseline_box(cam1) * cell1
             base[:, 0::2] = base[:, 0::2].clip(0, w)
             base[:, 1::2] = base[:, 1::2].clip(0, h)
-            results.append(dict(file_name=name, width=w, height=h, label=label,
-                                boxes=cam_boxes(cam, cell, (w, h), settings).tolist(),
-                                baseline=base.tolist()))
+            results.append(
+                dict(
+                    file_name=name,
+                    width=w,
+                    height=h,
+                    label=label,
+                    boxes=cam_boxes(cam, cell, (w, h), settings).tolist(),
+                    baseline=base.tolist(),
+                )
+            )
     return results
 
 
@@ -82,8 +91,9 @@ _worker = {}
 
 def _init_worker(spec, checkpoint, kwargs, settings, num_classes=None):
     torch.set_num_threads(1)
-    _worker.update(classifier=build_classifier(spec, checkpoint, kwargs, num_classes),
-                   settings=settings)
+    _worker.update(
+        classifier=build_classifier(spec, checkpoint, kwargs, num_classes), settings=settings
+    )
 
 
 def _work(task):
@@ -100,8 +110,11 @@ def _coco(items, classes, done, key, iou=None, meta=None):
         if 'error' in r:
             failed.append(dict(file_name=name, error=r['error']))
             continue
-        images.append(dict(id=i + 1, file_name=name, width=r['width'], height=r['height'],
-                           label=r['label'] + 1))
+        images.append(
+            dict(
+                id=i + 1, file_name=name, width=r['width'], height=r['height'], label=r['label'] + 1
+            )
+        )
         if key == 'boxes':
             boxes = np.asarray(r[key], np.float32).reshape(-1, 5)
             if iou is not None:
@@ -110,12 +123,25 @@ def _coco(items, classes, done, key, iou=None, meta=None):
             boxes = np.asarray(r[key], np.float32).reshape(-1, 4)
             boxes = np.concatenate([boxes, np.ones((len(boxes), 1), np.float32)], 1)
         for x0, y0, x1, y1, s in boxes.tolist():
-            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=r['label'] + 1,
-                             bbox=[x0, y0, x1 - x0, y1 - y0], area=(x1 - x0) * (y1 - y0),
-                             iscrowd=0, score=s))
+            anns.append(
+                dict(
+                    id=len(anns) + 1,
+                    image_id=i + 1,
+                    category_id=r['label'] + 1,
+                    bbox=[x0, y0, x1 - x0, y1 - y0],
+                    area=(x1 - x0) * (y1 - y0),
+                    iscrowd=0,
+                    score=s,
+                )
+            )
     cats = [dict(id=i + 1, name=c) for i, c in enumerate(classes)]
-    return dict(images=images, annotations=anns, categories=cats, failed_images=failed,
-                pseudo_boxes=dict(meta or {}, boxes=key, nms=iou))
+    return dict(
+        images=images,
+        annotations=anns,
+        categories=cats,
+        failed_images=failed,
+        pseudo_boxes=dict(meta or {}, boxes=key, nms=iou),
+    )
 
 
 def _file_digest(path):
@@ -128,39 +154,68 @@ def _file_digest(path):
 
 def job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings):
     """What a partial file's boxes were made with; a resume must match it."""
-    ck = None if checkpoint is None else dict(
-        path=osp.abspath(str(checkpoint)),
-        sha256=_file_digest(checkpoint) if osp.isfile(str(checkpoint)) else None)
-    header = dict(partial_of=osp.basename(prefix), classifier=spec, checkpoint=ck,
-                  model_kwargs=dict(model_kwargs or {}), num_classes=num_classes,
-                  settings=settings.to_dict())
+    ck = (
+        None
+        if checkpoint is None
+        else dict(
+            path=osp.abspath(str(checkpoint)),
+            sha256=_file_digest(checkpoint) if osp.isfile(str(checkpoint)) else None,
+        )
+    )
+    header = dict(
+        partial_of=osp.basename(prefix),
+        classifier=spec,
+        checkpoint=ck,
+        model_kwargs=dict(model_kwargs or {}),
+        num_classes=num_classes,
+        settings=settings.to_dict(),
+    )
     return json.loads(json.dumps(header))  # as it reads back (tuples are lists)
 
 
-def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model_kwargs=None,
-                       settings=CamSettings(), workers=1, batch_size=16, device=None,
-                       limit=None, log=print, num_classes=None):
+def generate_cam_boxes(
+    prefix,
+    img_root,
+    items,
+    classes,
+    spec,
+    checkpoint,
+    model_kwargs=None,
+    settings=CamSettings(),
+    workers=1,
+    batch_size=16,
+    device=None,
+    limit=None,
+    log=print,
+    num_classes=None,
+):
     """Compute the boxes of ``items`` ([(file_name, class index)]) not yet in the partial
     file, then write the outputs; return a summary dict (computed, failed, files)."""
     if not prefix or prefix.endswith('.json'):
-        raise ConfigError(f'prefix={prefix}: give a prefix (no .json); outputs are '
-                          f'<prefix>_nms<iou>.json')
+        raise ConfigError(
+            f'prefix={prefix}: give a prefix (no .json); outputs are <prefix>_nms<iou>.json'
+        )
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     partial = prefix + PARTIAL_SUFFIX
     os.makedirs(osp.dirname(osp.abspath(prefix)), exist_ok=True)
-    journal = PartialFile(partial, job_header(prefix, spec, checkpoint, model_kwargs,
-                                              num_classes, settings),
-                          is_record=lambda r: 'boxes' in r or 'error' in r)
+    journal = PartialFile(
+        partial,
+        job_header(prefix, spec, checkpoint, model_kwargs, num_classes, settings),
+        is_record=lambda r: 'boxes' in r or 'error' in r,
+    )
     header, done = journal.header, journal.load()
     todo = [it for it in items if it[0] not in done or 'error' in done[it[0]]]
-    log(f'{len(items)} images, {len(items) - len(todo)} done already, '
+    log(
+        f'{len(items)} images, {len(items) - len(todo)} done already, '
         f'{len(todo) if limit is None else min(limit, len(todo))} to do in this run '
-        f'({device}, {workers} process{"es" if workers > 1 else ""})')
+        f'({device}, {workers} process{"es" if workers > 1 else ""})'
+    )
     if limit is not None:
         todo = todo[:limit]
-    chunks = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    chunks = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     start, count = time.time(), 0
     with journal.appending() as append:
+
         def record(results):
             nonlocal count
             for r in results:
@@ -175,17 +230,27 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
             ctx = mp.get_context('spawn')
             # an executor, not mp.Pool: a worker that dies (out of memory) breaks it, where
             # mp.Pool would wait for that chunk for good
-            pool, finished = ProcessPoolExecutor(workers, ctx, *pool_initializer(
-                _init_worker, spec, checkpoint, model_kwargs, settings, num_classes)), False
+            pool, finished = (
+                ProcessPoolExecutor(
+                    workers,
+                    ctx,
+                    *pool_initializer(
+                        _init_worker, spec, checkpoint, model_kwargs, settings, num_classes
+                    ),
+                ),
+                False,
+            )
             try:
                 for results in pool.map(_work, [(img_root, c) for c in chunks]):
                     record(results)
                 pool.shutdown()
                 finished = True
             except BrokenProcessPool:
-                raise DataError(f'{img_root}: a worker process died (out of memory? an image '
-                                f'that crashes the decoder?); the {count} images finished in '
-                                f'this run are kept in {partial}, rerun to continue') from None
+                raise DataError(
+                    f'{img_root}: a worker process died (out of memory? an image '
+                    f'that crashes the decoder?); the {count} images finished in '
+                    f'this run are kept in {partial}, rerun to continue'
+                ) from None
             finally:
                 if not finished:  # an error or Ctrl-C: stop the workers now
                     procs = list((getattr(pool, '_processes', None) or {}).values())
@@ -193,8 +258,7 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
                     for proc in procs:
                         proc.terminate()
         else:
-            classifier = build_classifier(spec, checkpoint, model_kwargs,
-                                          num_classes).to(device)
+            classifier = build_classifier(spec, checkpoint, model_kwargs, num_classes).to(device)
             for chunk in chunks:
                 record(process_chunk(classifier, img_root, chunk, settings, device))
     meta = {k: v for k, v in header.items() if k != 'partial_of'}
@@ -208,5 +272,4 @@ def generate_cam_boxes(prefix, img_root, items, classes, spec, checkpoint, model
 
     failed = [n for n, r in done.items() if 'error' in r]
     journal.finish(outputs(), complete=all(it[0] in done for it in items) and not failed)
-    return dict(computed=len(todo), failed=failed, files=files,
-                seconds=time.time() - start)
+    return dict(computed=len(todo), failed=failed, files=files, seconds=time.time() - start)

@@ -1,6 +1,7 @@
 """How well pseudo boxes find the labelled objects: CorLoc (the share of images with a
 pseudo box at IoU >= 0.5 with a true box of the image's label; Deselaers et al., 2012) and
 the recall of those true boxes at IoU 0.5."""
+
 from collections import defaultdict
 
 import torch
@@ -33,9 +34,13 @@ def box_quality(pred, gt, iou=0.5):
         images += 1
         t = _xyxy(truth[name])
         p = _xyxy(boxes.get(name, []))
-        best = (box_iou(t, p).max(1).values if len(p) else torch.zeros(len(t)))
+        best = box_iou(t, p).max(1).values if len(p) else torch.zeros(len(t))
         located += bool((best >= iou).any())
         found += int((best >= iou).sum())
         total += len(t)
-    return dict(images=images, corloc=located / max(images, 1),
-                recall=found / max(total, 1), true_boxes=total)
+    return dict(
+        images=images,
+        corloc=located / max(images, 1),
+        recall=found / max(total, 1),
+        true_boxes=total,
+    )

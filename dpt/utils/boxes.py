@@ -6,6 +6,7 @@ maskrcnn-benchmark's CPU ``nms`` (``csrc/cpu/nms_cpu.cpp``, which DAP runs on it
 sides ``x1 - x0 + 1``, dropped at overlap >= the threshold, the threshold a C float). mmcv's
 ``nms(offset=1)`` has the +1 sides but drops at > only, so a tie would keep a box DAP drops.
 """
+
 import numpy as np
 import torch
 
@@ -23,7 +24,7 @@ def _maskrcnn_benchmark_nms(t, scores, iou_threshold):
         if suppressed[i]:
             continue
         keep.append(i)
-        rest = order[a + 1:]
+        rest = order[a + 1 :]
         w = (torch.minimum(x1[i], x1[rest]) - torch.maximum(x0[i], x0[rest]) + 1).clamp_min(0)
         h = (torch.minimum(y1[i], y1[rest]) - torch.maximum(y0[i], y0[rest]) + 1).clamp_min(0)
         inter = w * h
@@ -48,4 +49,5 @@ def nms(boxes, scores, iou_threshold, kernel='torchvision'):
     if kernel == 'maskrcnn_benchmark':
         return _maskrcnn_benchmark_nms(t, s, iou_threshold)
     from torchvision.ops import nms as tv_nms
+
     return tv_nms(t, s, float(iou_threshold)).numpy()

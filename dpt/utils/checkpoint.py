@@ -11,6 +11,7 @@ mmengine / mmdet code path (``load_from``, ``resume``, ``load_checkpoint``) goes
 ``import dpt`` does not call it: dpt's runner does when it is built, and so do
 ``dpt.apis.build_runner`` and the inferencer (:func:`dpt.engine.install_mmengine_changes`).
 """
+
 import os.path as osp
 import pickle
 import re
@@ -24,6 +25,7 @@ from .errors import CheckpointError
 def _numpy_globals():
     """numpy's pickle helpers and dtypes, which rebuild arrays and scalars and run no code."""
     from numpy.core import multiarray  # noqa: F401  (numpy 2 keeps this alias)
+
     names = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
     # numpy >= 1.25 pickles dtypes as instances of per-type classes (Float64DType ...)
     dtypes = getattr(np, 'dtypes', None)
@@ -32,6 +34,7 @@ def _numpy_globals():
     # numpy 2 pickles through numpy._core.multiarray; allow both spellings
     try:
         from numpy._core import multiarray as core_multiarray
+
         names += [core_multiarray._reconstruct, core_multiarray.scalar]
     except ImportError:  # numpy < 2
         pass
@@ -40,6 +43,7 @@ def _numpy_globals():
 
 def _mmengine_globals():
     from mmengine.logging import HistoryBuffer
+
     return [HistoryBuffer]
 
 
@@ -71,7 +75,8 @@ def load_checkpoint_file(filename, map_location=None):
         raise CheckpointError(
             f'{filename}: refused to load: the pickle asks for {what}, which could run code '
             f'while loading; only tensors, numbers, strings and mmengine/numpy records are '
-            f'accepted') from None
+            f'accepted'
+        ) from None
     except (RuntimeError, EOFError, OSError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CheckpointError(f'{filename}: not a readable checkpoint ({msg})') from None
@@ -97,5 +102,6 @@ def install():
     """
     from mmengine.logging import HistoryBuffer
     from mmengine.runner.checkpoint import CheckpointLoader
+
     HistoryBuffer.__reduce__ = _history_buffer_reduce
     CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_local_loader, force=True)

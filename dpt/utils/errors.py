@@ -4,6 +4,7 @@ Command-line tools print a :class:`DptError` as one line and exit with status 2.
 messages name a function's parameters as ``name=value`` (``name=`` for the parameter
 itself); a tool that exposes them as flags names the flags instead (:func:`with_flags`).
 """
+
 import errno
 import json
 import os.path as osp
@@ -58,7 +59,7 @@ def one_line(exc: BaseException) -> str:
         for i in range(len(lines) - 1, -1, -1):
             head = next((h for h in heads if lines[i].startswith(h)), None)
             if head:
-                text = '\n'.join([lines[i][len(head):], *lines[i + 1:]])
+                text = '\n'.join([lines[i][len(head) :], *lines[i + 1 :]])
                 break
         else:
             text = lines[-1]
@@ -77,8 +78,7 @@ def with_flags(message: str, flags: dict) -> str:
         if '=' in param:
             message = re.sub(rf'(?<![\w.-]){re.escape(param)}(?![\w.-])', flag, message)
         else:
-            message = re.sub(rf'(?<![\w.-]){re.escape(param)}=(?=[^\s,;:)])', f'{flag} ',
-                             message)
+            message = re.sub(rf'(?<![\w.-]){re.escape(param)}=(?=[^\s,;:)])', f'{flag} ', message)
             message = re.sub(rf'(?<![\w.-]){re.escape(param)}=', flag, message)
     return message
 
@@ -92,7 +92,8 @@ def load_json(path, what='annotation file'):
         with open(path, 'rb') as f:
             return json.load(f)
     except UnicodeDecodeError as e:
-        raise DataError(f'{path}: not UTF-8 text (byte {e.start}: {e.reason}); JSON files '
-                        f'must be UTF-8') from None
+        raise DataError(
+            f'{path}: not UTF-8 text (byte {e.start}: {e.reason}); JSON files must be UTF-8'
+        ) from None
     except json.JSONDecodeError as e:
         raise DataError(f'{path}: not valid JSON ({e})') from None

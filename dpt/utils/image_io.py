@@ -8,6 +8,7 @@ boxes the jobs write fit the image a detector is trained on. (``cv2.imread`` is 
 reader: it accepts a truncated JPEG and pads the missing rows with grey, where ``imdecode``
 refuses it.)
 """
+
 import mmcv
 from mmengine.fileio import get
 

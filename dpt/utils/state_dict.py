@@ -8,6 +8,7 @@ prefix removed, as mmengine's ``load_checkpoint``); :func:`checkpoint_state` doe
 two. :func:`load_state_dict_checked` loads the tensors that fit a model and reports what the
 model holds after loading.
 """
+
 import argparse
 import os.path as osp
 import re
@@ -31,17 +32,19 @@ def _group(key: str, depth: int = 1) -> str:
 class LoadReport:
     """Which checkpoint tensors fit a model by name and shape (:func:`compare_state_dicts`),
     or which the model holds after loading (:func:`load_state_dict_checked`)."""
-    loaded: list = field(default_factory=list)          # same name, same shape
+
+    loaded: list = field(default_factory=list)  # same name, same shape
     shape_mismatch: list = field(default_factory=list)  # (key, ckpt shape, model shape)
-    unexpected: list = field(default_factory=list)      # in the checkpoint only
-    missing: list = field(default_factory=list)         # in the model only
-    converted: list = field(default_factory=list)       # (module, what was done)
-    not_taken: list = field(default_factory=list)       # fitting, but the model kept its own
+    unexpected: list = field(default_factory=list)  # in the checkpoint only
+    missing: list = field(default_factory=list)  # in the model only
+    converted: list = field(default_factory=list)  # (module, what was done)
+    not_taken: list = field(default_factory=list)  # fitting, but the model kept its own
 
     @property
     def num_checkpoint(self):
-        return (len(self.loaded) + len(self.shape_mismatch) + len(self.unexpected)
-                + len(self.not_taken))
+        return (
+            len(self.loaded) + len(self.shape_mismatch) + len(self.unexpected) + len(self.not_taken)
+        )
 
     @property
     def fit_fraction(self):
@@ -50,15 +53,23 @@ class LoadReport:
 
     def summary(self, depth: int = 1) -> str:
         """A few readable lines: counts per top-level module, then what did not load."""
-        model_total = (len(self.loaded) + len(self.shape_mismatch) + len(self.missing)
-                       + len(self.not_taken))
-        lines = [f'loaded {len(self.loaded)} of the model\'s {model_total} tensors '
-                 f'({len(self.shape_mismatch)} shape mismatches, {len(self.missing)} missing, '
-                 f'{len(self.unexpected)} unused from the checkpoint, '
-                 f'{len(self.converted)} norm layers converted)']
+        model_total = (
+            len(self.loaded) + len(self.shape_mismatch) + len(self.missing) + len(self.not_taken)
+        )
+        lines = [
+            f'loaded {len(self.loaded)} of the model\'s {model_total} tensors '
+            f'({len(self.shape_mismatch)} shape mismatches, {len(self.missing)} missing, '
+            f'{len(self.unexpected)} unused from the checkpoint, '
+            f'{len(self.converted)} norm layers converted)'
+        ]
         loaded = Counter(_group(k, depth) for k in self.loaded)
-        total = Counter(_group(k, depth) for k in self.loaded + self.missing + self.not_taken
-                        + [k for k, _, _ in self.shape_mismatch])
+        total = Counter(
+            _group(k, depth)
+            for k in self.loaded
+            + self.missing
+            + self.not_taken
+            + [k for k, _, _ in self.shape_mismatch]
+        )
         for name in sorted(total):
             lines.append(f'  {name:<24} {loaded[name]:>5} / {total[name]:<5} loaded')
         kinds = Counter(how for _, how in self.converted)
@@ -68,9 +79,11 @@ class LoadReport:
             lines.append(f'  skipped (shape {tuple(src)} -> {tuple(dst)}): {key}')
         if len(self.shape_mismatch) > 10:
             lines.append(f'  ... and {len(self.shape_mismatch) - 10} more shape mismatches')
-        for title, keys in (('missing (kept initialised)', self.missing),
-                            ('unused from checkpoint', self.unexpected),
-                            ('fitting, but not taken by the model', self.not_taken)):
+        for title, keys in (
+            ('missing (kept initialised)', self.missing),
+            ('unused from checkpoint', self.unexpected),
+            ('fitting, but not taken by the model', self.not_taken),
+        ):
             if keys:
                 groups = Counter(_group(k, 2) for k in keys)
                 shown = ', '.join(f'{g} ({n})' for g, n in groups.most_common(8))
@@ -102,7 +115,7 @@ def _other_norm_name(prefix, to_gn):
     src, dst = ('bn', 'gn') if to_gn else ('gn', 'bn')
     if not last.startswith(dst):
         return None
-    return (f'{head}.' if head else '') + src + last[len(dst):] + '.'
+    return (f'{head}.' if head else '') + src + last[len(dst) :] + '.'
 
 
 def adapt_norm_layers(checkpoint_state: dict, model):
@@ -118,6 +131,7 @@ def adapt_norm_layers(checkpoint_state: dict, model):
     the adapted state dict and [(module, what was done)].
     """
     from torch import nn
+
     state = dict(checkpoint_state)
     converted = []
     for name, module in model.named_modules():
@@ -159,6 +173,7 @@ def load_weights_file(path):
         if not osp.isfile(path):
             raise CheckpointError(f'{path}: checkpoint file not found')
         from safetensors.torch import load_file
+
         try:
             return load_file(path, device='cpu')
         except Exception as e:  # safetensors raises its own error types on bad files
@@ -174,8 +189,7 @@ def unwrap_checkpoint(checkpoint, source=None):
     the checkpoint is the state dict itself. ``source`` (a file name) begins the error."""
     if not isinstance(checkpoint, dict):
         where = f'{source}: ' if source else ''
-        raise CheckpointError(f'{where}expected a dict of tensors, got '
-                              f'{type(checkpoint).__name__}')
+        raise CheckpointError(f'{where}expected a dict of tensors, got {type(checkpoint).__name__}')
     for key in ('state_dict', 'model'):
         if isinstance(checkpoint.get(key), dict):
             return key, checkpoint[key]
@@ -187,8 +201,7 @@ def state_dict_of(checkpoint, source=None) -> OrderedDict:
     return unwrap_checkpoint(checkpoint, source)[1]
 
 
-def revise_state_dict(state: dict, revise_keys=MODULE_PREFIX,
-                      tensors_only=True) -> OrderedDict:
+def revise_state_dict(state: dict, revise_keys=MODULE_PREFIX, tensors_only=True) -> OrderedDict:
     """The tensors of ``state`` (with ``tensors_only=False``, every entry), keys renamed by
     mmengine's ``revise_keys`` rules ((pattern, replacement) pairs applied in turn with
     ``re.sub``); the version metadata that torch's loading reads (``_metadata``) is renamed
@@ -212,7 +225,8 @@ def checkpoint_state(checkpoint, source=None, revise_keys=MODULE_PREFIX) -> Orde
 
 def _same(loaded: torch.Tensor, source: torch.Tensor) -> bool:
     return tuple(loaded.shape) == tuple(source.shape) and torch.equal(
-        loaded.detach(), source.detach().to(device=loaded.device, dtype=loaded.dtype))
+        loaded.detach(), source.detach().to(device=loaded.device, dtype=loaded.dtype)
+    )
 
 
 def load_state_dict_checked(model, state: dict, strict: bool = False) -> LoadReport:
@@ -230,7 +244,8 @@ def load_state_dict_checked(model, state: dict, strict: bool = False) -> LoadRep
         example = (mismatched + planned.missing + planned.unexpected)[0]
         raise CheckpointError(
             f'strict loading: {len(mismatched)} shape mismatches, {len(planned.missing)} '
-            f'missing and {len(planned.unexpected)} unused keys (e.g. {example!r})')
+            f'missing and {len(planned.unexpected)} unused keys (e.g. {example!r})'
+        )
     mismatched = set(mismatched)
     fitting = OrderedDict((k, v) for k, v in state.items() if k not in mismatched)
     if hasattr(state, '_metadata'):
@@ -239,8 +254,10 @@ def load_state_dict_checked(model, state: dict, strict: bool = False) -> LoadRep
 
     after = model.state_dict()
     unexpected = set(result.unexpected_keys)
-    report = LoadReport(shape_mismatch=planned.shape_mismatch,
-                        unexpected=[k for k in state if k in unexpected or k not in after])
+    report = LoadReport(
+        shape_mismatch=planned.shape_mismatch,
+        unexpected=[k for k in state if k in unexpected or k not in after],
+    )
     for key, value in fitting.items():
         if key in unexpected or key not in after:
             continue
@@ -257,4 +274,5 @@ def check_fits(report: LoadReport, filename: str, model_name: str, min_fit: floa
         raise CheckpointError(
             f'{filename}: does not fit {model_name}: only {len(report.loaded)} of its '
             f'{report.num_checkpoint} tensors match the model by name and shape '
-            f'(need {min_fit:.0%}; e.g. {example!r}); is it a checkpoint of another model?')
+            f'(need {min_fit:.0%}; e.g. {example!r}); is it a checkpoint of another model?'
+        )

@@ -15,6 +15,7 @@ worker that finds its parent gone already (killed while the worker was starting)
 The kernel sends the signal when the *thread* that started the worker ends, so a pool must be
 started by a thread that lives as long as the pool (the main thread in dpt's tools).
 """
+
 import ctypes
 import os
 import signal
@@ -50,8 +51,12 @@ def end_with_parent(parent_pid: int, interval_s: float = 0.5) -> None:
     worker must be its direct child (the ``fork`` and ``spawn`` start methods).
     """
     if not _arm_parent_death_signal():
-        threading.Thread(target=_watch_parent, args=(parent_pid, interval_s), daemon=True,
-                         name='dpt-parent-watch').start()
+        threading.Thread(
+            target=_watch_parent,
+            args=(parent_pid, interval_s),
+            daemon=True,
+            name='dpt-parent-watch',
+        ).start()
     if os.getppid() != parent_pid:  # the parent died before the signal was armed
         os._exit(1)
 

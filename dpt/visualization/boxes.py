@@ -9,6 +9,7 @@ With the true boxes, each image's title says how many of them a box finds at IoU
 image's ``label`` where the file has one (DAP), else all of them, as
 :func:`dpt.pseudo_boxes.box_quality` counts them over a whole file.
 """
+
 import os.path as osp
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ IOU = 0.5
 @dataclass
 class ImageBoxes:
     """One image's boxes (xyxy), their category ids and scores, and its label (or None)."""
+
     file_name: str
     boxes: np.ndarray
     categories: np.ndarray
@@ -43,17 +45,26 @@ def read_boxes(path, what='box file'):
         per = defaultdict(list)
         for a in data['annotations']:
             x, y, w, h = a['bbox']
-            per[a['image_id']].append((x, y, x + w, y + h, a.get('category_id', 1),
-                                       a.get('score', 1.0)))
+            per[a['image_id']].append(
+                (x, y, x + w, y + h, a.get('category_id', 1), a.get('score', 1.0))
+            )
             if a['image_id'] not in images:
-                raise DataError(f"{path}: annotation {a.get('id')} names image id "
-                                f"{a['image_id']}, which is not in 'images'")
+                raise DataError(
+                    f"{path}: annotation {a.get('id')} names image id "
+                    f"{a['image_id']}, which is not in 'images'"
+                )
         out = {}
         for iid, im in images.items():
             rows = np.asarray(per.get(iid, []), np.float64).reshape(-1, 6)
             out[im['file_name']] = ImageBoxes(
-                im['file_name'], rows[:, :4].astype(np.float32), rows[:, 4].astype(int),
-                im.get('label'), im.get('width'), im.get('height'), rows[:, 5].tolist())
+                im['file_name'],
+                rows[:, :4].astype(np.float32),
+                rows[:, 4].astype(int),
+                im.get('label'),
+                im.get('width'),
+                im.get('height'),
+                rows[:, 5].tolist(),
+            )
     except (KeyError, TypeError, ValueError) as e:
         raise DataError(f'{path}: not a COCO-style {what} ({type(e).__name__}: {e})') from None
     return out, cats
@@ -62,6 +73,7 @@ def read_boxes(path, what='box file'):
 def _iou(a, b):
     import torch
     from torchvision.ops import box_iou
+
     return box_iou(torch.as_tensor(a).reshape(-1, 4), torch.as_tensor(b).reshape(-1, 4)).numpy()
 
 
@@ -101,26 +113,43 @@ def box_panel(img_rgb, boxes, cats, truth=None, max_boxes=None, zoom=1.0, heatma
         all_colors = colors + [TRUE_COLOR] * len(truth.boxes)
         if labels is not None:
             all_labels = labels + [''] * len(truth.boxes)
-    panel = draw_boxes(img_rgb, np.asarray(all_boxes, np.float32).reshape(-1, 4), all_colors,
-                       all_labels, zoom, heatmap=heatmap)
+    panel = draw_boxes(
+        img_rgb,
+        np.asarray(all_boxes, np.float32).reshape(-1, 4),
+        all_colors,
+        all_labels,
+        zoom,
+        heatmap=heatmap,
+    )
     panel.drawn = n
     return panel
 
 
 def title_of(name, boxes, shown, quality):
-    text = f'{name}: {len(boxes.boxes)} boxes' + (f' ({shown} shown)'
-                                                 if shown < len(boxes.boxes) else '')
+    text = f'{name}: {len(boxes.boxes)} boxes' + (
+        f' ({shown} shown)' if shown < len(boxes.boxes) else ''
+    )
     if quality is not None:
         if quality['recall'] is None:
             text += ', no true boxes'
         else:
-            text += (f", recall@0.5 {100 * quality['recall']:.0f}% "
-                     f"({quality['found']}/{quality['true']}), CorLoc {int(quality['corloc'])}")
+            text += (
+                f", recall@0.5 {100 * quality['recall']:.0f}% "
+                f"({quality['found']}/{quality['true']}), CorLoc {int(quality['corloc'])}"
+            )
     return text
 
 
-def browse_boxes(box_file, img_dir, output_dir, gt_file=None, max_images=None,
-                 max_boxes=None, zoom=None, heatmaps=None):
+def browse_boxes(
+    box_file,
+    img_dir,
+    output_dir,
+    gt_file=None,
+    max_images=None,
+    max_boxes=None,
+    zoom=None,
+    heatmaps=None,
+):
     """Draw the boxes of ``box_file`` over their images (``img_dir`` + file_name) into
     ``output_dir/<image>.png``; with ``gt_file`` the true boxes too and each image's recall
     and CorLoc in its title. ``heatmaps``: a callable (file_name, image) -> (H, W) map in
@@ -128,6 +157,7 @@ def browse_boxes(box_file, img_dir, output_dir, gt_file=None, max_images=None,
     import mmcv
 
     from .browse import auto_zoom
+
     boxes, cats = read_boxes(box_file)
     truth = read_boxes(gt_file, 'true-box file')[0] if gt_file else None
     names = list(boxes)[:max_images] if max_images else list(boxes)
@@ -148,9 +178,13 @@ def browse_boxes(box_file, img_dir, output_dir, gt_file=None, max_images=None,
         panel = box_panel(img, boxes[name], cats, t, max_boxes, zoom or auto_zoom(img), heat)
         panel = titled(panel, title_of(name, boxes[name], panel.drawn, quality))
         picture = compose([[panel]])
-        out = save_png(picture, osp.join(output_dir, osp.splitext(name)[0].replace('/', '_')
-                                         + '.png'))
+        out = save_png(
+            picture, osp.join(output_dir, osp.splitext(name)[0].replace('/', '_') + '.png')
+        )
         records.append(dict(path=out, file_name=name, panel=panel, quality=quality))
-    summary = dict(images=len(records), recall=found / total if total else None,
-                   corloc=located / counted if counted else None)
+    summary = dict(
+        images=len(records),
+        recall=found / total if total else None,
+        corloc=located / counted if counted else None,
+    )
     return records, summary

@@ -12,6 +12,7 @@ pipelines make:
 
 Images come back from the pipeline's normalisation (a ``Normalize`` transform) and BGR.
 """
+
 import os.path as osp
 
 import numpy as np
@@ -35,12 +36,16 @@ def find_normalize(pipeline):
         elif isinstance(node, (list, tuple)):
             for v in node:
                 visit(v)
+
     visit(pipeline)
     if not found:
         return None
     n = found[0]
-    return (np.asarray(n['mean'], np.float32), np.asarray(n['std'], np.float32),
-            bool(n.get('to_rgb', True)))
+    return (
+        np.asarray(n['mean'], np.float32),
+        np.asarray(n['std'], np.float32),
+        bool(n.get('to_rgb', True)),
+    )
 
 
 def input_image(inputs, normalize=None):
@@ -68,14 +73,18 @@ def _masks(instances, shape):
     if m is None or len(m) == 0:
         return None
     from mmdet.models.utils import mask2ndarray
+
     masks = mask2ndarray(m).astype(bool)
     return masks if masks.shape[1:] == tuple(shape) else None
 
 
 def _ids(instances, n):
     ids = instances.get('instances_ids', None)
-    return np.arange(n) if ids is None else np.asarray(ids.cpu() if hasattr(ids, 'cpu')
-                                                       else ids).reshape(-1)
+    return (
+        np.arange(n)
+        if ids is None
+        else np.asarray(ids.cpu() if hasattr(ids, 'cpu') else ids).reshape(-1)
+    )
 
 
 def _geometry(sample):
@@ -89,10 +98,10 @@ def detection_panel(img, sample, class_names, zoom):
     inst = sample.gt_instances
     boxes = _boxes(inst)
     labels = inst.labels.cpu().numpy() if 'labels' in inst else np.zeros(len(boxes), int)
-    names = [class_names[i] if class_names and i < len(class_names) else str(i)
-             for i in labels]
-    panel = draw_boxes(img, boxes, [color(i) for i in labels], names, zoom,
-                       masks=_masks(inst, img.shape[:2]))
+    names = [class_names[i] if class_names and i < len(class_names) else str(i) for i in labels]
+    panel = draw_boxes(
+        img, boxes, [color(i) for i in labels], names, zoom, masks=_masks(inst, img.shape[:2])
+    )
     return panel
 
 
@@ -111,8 +120,7 @@ def crop_panels(patches, ids, zoom=1.0):
     for patch, i in zip(patches, ids):
         crop = patch.permute(1, 2, 0).cpu().numpy().astype(np.uint8)
         s = crop.shape[0]
-        panels.append(draw_boxes(crop, [[0.5, 0.5, s - 0.5, s - 0.5]], [color(i)], [int(i)],
-                                 zoom))
+        panels.append(draw_boxes(crop, [[0.5, 0.5, s - 0.5, s - 0.5]], [color(i)], [int(i)], zoom))
     return panels
 
 
@@ -124,9 +132,10 @@ def item_rows(item, class_names=None, normalize=None, zoom=None, crops_per_row=8
         for name, x in inputs.items():
             img = input_image(x, normalize)
             z = zoom or auto_zoom(img)
-            p = titled(id_panel(img, samples[name], z),
-                       f'{name}: {_geometry(samples[name])}, '
-                       f'{len(samples[name].gt_instances)} boxes')
+            p = titled(
+                id_panel(img, samples[name], z),
+                f'{name}: {_geometry(samples[name])}, {len(samples[name].gt_instances)} boxes',
+            )
             panels.append(p)
         first = next(iter(samples.values()))
         return 'views', [panels], osp.basename(first.metainfo.get('img_path', ''))
@@ -135,15 +144,19 @@ def item_rows(item, class_names=None, normalize=None, zoom=None, crops_per_row=8
     inst = samples.gt_instances
     name = osp.basename(samples.metainfo.get('img_path', ''))
     if 'patches' in inst:  # DETReg: region priors and the crops of their embedding targets
-        view = titled(id_panel(img, samples, z),
-                      f'{name}: {_geometry(samples)}, {len(inst)} region priors')
+        view = titled(
+            id_panel(img, samples, z), f'{name}: {_geometry(samples)}, {len(inst)} region priors'
+        )
         ids = _ids(inst, len(inst))
         crops = crop_panels(inst.patches, ids)
-        rows = [[view]] + [crops[i:i + crops_per_row]
-                           for i in range(0, len(crops), crops_per_row)]
+        rows = [[view]] + [
+            crops[i : i + crops_per_row] for i in range(0, len(crops), crops_per_row)
+        ]
         return 'region priors', rows, name
-    panel = titled(detection_panel(img, samples, class_names, z),
-                   f'{name}: {_geometry(samples)}, {len(inst)} boxes')
+    panel = titled(
+        detection_panel(img, samples, class_names, z),
+        f'{name}: {_geometry(samples)}, {len(inst)} boxes',
+    )
     return 'boxes', [[panel]], name
 
 
@@ -155,22 +168,23 @@ def auto_zoom(img, small=320):
 def build_train_dataset(cfg):
     """The dataset of ``cfg.train_dataloader`` in mmdet's default scope, as training builds
     it (the config's ``custom_imports`` were imported when it was read)."""
+    from mmdet.registry import DATASETS
     from mmengine.registry import init_default_scope
 
     import dpt  # noqa: F401  (registers dpt's datasets and transforms)
-    from mmdet.registry import DATASETS
+
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     return DATASETS.build(cfg.train_dataloader.dataset)
 
 
-def browse_dataset(cfg, output_dir=None, max_items=None, show_window=False, wait_s=2.0,
-                   zoom=None):
+def browse_dataset(cfg, output_dir=None, max_items=None, show_window=False, wait_s=2.0, zoom=None):
     """Draw the first ``max_items`` items of ``cfg``'s training dataset (all without it) to
     ``output_dir/<index>_<image>.png`` (and a window, if ``show_window`` and a display).
     Returns one record per item: dict(path, kind, rows, image)."""
     seed = (cfg.get('randomness') or {}).get('seed')
     if seed is not None:  # the same pictures again (randomness.seed, as training seeds)
         from mmengine.runner import set_random_seed
+
         set_random_seed(seed)
     dataset = build_train_dataset(cfg)
     class_names = list(dataset.metainfo.get('classes', ()) or ())
@@ -183,8 +197,9 @@ def browse_dataset(cfg, output_dir=None, max_items=None, show_window=False, wait
         picture = compose(rows)
         path = None
         if output_dir:
-            path = save_png(picture, osp.join(output_dir,
-                                              f'{index:04d}_{osp.splitext(name)[0]}.png'))
+            path = save_png(
+                picture, osp.join(output_dir, f'{index:04d}_{osp.splitext(name)[0]}.png')
+            )
         if show_window:
             show(picture, name, wait_s)
         records.append(dict(path=path, kind=kind, rows=rows, image=picture, item=item))

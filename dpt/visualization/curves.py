@@ -4,6 +4,7 @@ with ``step`` = epoch in epoch-based training), as mmdet's
 ``tools/analysis_tools/analyze_logs.py plot_curve`` draws its json logs: a metric
 (``coco/bbox_mAP``) against the epoch, anything else (``loss``) against the iteration.
 """
+
 import glob
 import json
 import os.path as osp
@@ -20,11 +21,14 @@ def scalar_files(run):
         return [run]
     if not osp.isdir(run):
         raise DataError(f'{run}: neither a run folder nor a scalars.json file')
-    files = sorted(glob.glob(osp.join(run, '*', 'vis_data', SCALARS)) +
-                   glob.glob(osp.join(run, 'vis_data', SCALARS)))
+    files = sorted(
+        glob.glob(osp.join(run, '*', 'vis_data', SCALARS))
+        + glob.glob(osp.join(run, 'vis_data', SCALARS))
+    )
     if not files:
-        raise DataError(f'{run}: no */vis_data/{SCALARS} in this folder (is it a work dir '
-                        f'of tools/train.py?)')
+        raise DataError(
+            f'{run}: no */vis_data/{SCALARS} in this folder (is it a work dir of tools/train.py?)'
+        )
     return files
 
 
@@ -67,13 +71,16 @@ def plot_curves(runs, keys, out, legend=None, title=None):
     ``legend``: one name per run (or, as mmdet's, one per run and key); default the run
     paths. Returns {(run, key): (xs, ys)}."""
     import matplotlib
+
     matplotlib.use('Agg')
     from matplotlib import pyplot as plt
+
     if legend and len(legend) not in (len(runs), len(runs) * len(keys)):
-        raise ConfigError(f'legend=: {len(legend)} names for {len(runs)} run(s) and '
-                          f'{len(keys)} key(s); give one per run (or one per run and key)')
-    fig, axes = plt.subplots(len(keys), 1, figsize=(6, 2.6 * len(keys)), squeeze=False,
-                             dpi=80)
+        raise ConfigError(
+            f'legend=: {len(legend)} names for {len(runs)} run(s) and '
+            f'{len(keys)} key(s); give one per run (or one per run and key)'
+        )
+    fig, axes = plt.subplots(len(keys), 1, figsize=(6, 2.6 * len(keys)), squeeze=False, dpi=80)
     drawn = {}
     for i, run in enumerate(runs):
         records = read_scalars(run)
@@ -81,15 +88,19 @@ def plot_curves(runs, keys, out, legend=None, title=None):
             xs, ys, xname = series(records, key)
             if not xs:
                 known = sorted({k for r in records for k in r} - {'step', 'iter', 'epoch'})
-                raise DataError(f'{run}: no {key!r} in its scalars (it has: '
-                                f'{", ".join(known)})')
+                raise DataError(f'{run}: no {key!r} in its scalars (it has: {", ".join(known)})')
             if legend and len(legend) == len(runs) * len(keys):
                 name = legend[i * len(keys) + j]
             else:
                 name = legend[i] if legend else run
             ax = axes[j][0]
-            ax.plot(xs, ys, label=name, marker='o' if xname == 'epoch' else None,
-                    linewidth=1 if xname == 'iter' else 1.5)
+            ax.plot(
+                xs,
+                ys,
+                label=name,
+                marker='o' if xname == 'epoch' else None,
+                linewidth=1 if xname == 'iter' else 1.5,
+            )
             ax.set_xlabel(xname)
             ax.set_ylabel(key)
             ax.grid(alpha=0.3)

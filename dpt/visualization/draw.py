@@ -5,6 +5,7 @@ Every picture is made of *panels*: an RGB image, zoomed, with boxes drawn over i
 title bar above. :class:`Panel` keeps where each box was drawn in the final picture, so a
 test (or a reader) can find a box edge's pixels from the boxes' own coordinates.
 """
+
 import os
 import os.path as osp
 from dataclasses import dataclass, field
@@ -14,9 +15,23 @@ import numpy as np
 
 # Distinct, saturated colours (RGB), cycled: box ids, classes, clusters. The true boxes of
 # browse_boxes are always TRUE_COLOR, which is not in the cycle.
-PALETTE = ((230, 25, 75), (60, 120, 255), (255, 225, 25), (245, 130, 48), (145, 30, 180),
-           (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128),
-           (170, 110, 40), (128, 0, 0), (170, 255, 195), (128, 128, 0), (0, 0, 128))
+PALETTE = (
+    (230, 25, 75),
+    (60, 120, 255),
+    (255, 225, 25),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
+    (0, 128, 128),
+    (170, 110, 40),
+    (128, 0, 0),
+    (170, 255, 195),
+    (128, 128, 0),
+    (0, 0, 128),
+)
 TRUE_COLOR = (0, 220, 0)
 TITLE_HEIGHT = 18
 BACKGROUND = (255, 255, 255)
@@ -32,6 +47,7 @@ class Panel:
     """An image with boxes drawn over it (``image``), placed at ``offset`` (x, y) of the
     final picture; ``boxes`` (N, 4) xyxy in the coordinates of the input image, ``zoom`` the
     factor they were drawn at."""
+
     image: np.ndarray
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     colors: list = field(default_factory=list)
@@ -48,6 +64,7 @@ class Panel:
 
 def _visualizer(image):
     from mmengine.visualization import Visualizer
+
     return Visualizer(image=image)
 
 
@@ -58,8 +75,9 @@ def zoomed(img, zoom):
     return cv2.resize(img, (round(w * zoom), round(h * zoom)), interpolation=cv2.INTER_NEAREST)
 
 
-def draw_boxes(img_rgb, boxes, colors, labels=None, zoom=1.0, line_width=1.5, masks=None,
-               heatmap=None):
+def draw_boxes(
+    img_rgb, boxes, colors, labels=None, zoom=1.0, line_width=1.5, masks=None, heatmap=None
+):
     """``img_rgb`` (H, W, 3) uint8 zoomed by ``zoom`` with ``boxes`` (N, 4) xyxy (input
     image coordinates) drawn in ``colors`` (one RGB tuple per box), opaque, each with its
     text of ``labels`` at its top-left corner; ``masks`` (N, H, W) bool filled in, a
@@ -67,25 +85,32 @@ def draw_boxes(img_rgb, boxes, colors, labels=None, zoom=1.0, line_width=1.5, ma
     img = zoomed(np.asarray(img_rgb, np.uint8), zoom)
     if heatmap is not None:
         heat = cv2.resize(np.asarray(heatmap, np.float32), (img.shape[1], img.shape[0]))
-        jet = cv2.applyColorMap((np.clip(heat, 0, 1) * 255).astype(np.uint8),
-                                cv2.COLORMAP_JET)[..., ::-1]
+        jet = cv2.applyColorMap((np.clip(heat, 0, 1) * 255).astype(np.uint8), cv2.COLORMAP_JET)[
+            ..., ::-1
+        ]
         img = (0.5 * img + 0.5 * jet).astype(np.uint8)
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     colors = [tuple(int(c) for c in col) for col in colors]
     vis = _visualizer(img)
     if masks is not None and len(masks):
-        vis.draw_binary_masks(np.stack([zoomed(m.astype(np.uint8), zoom).astype(bool)
-                                        for m in masks]), colors=colors, alphas=0.4)
+        vis.draw_binary_masks(
+            np.stack([zoomed(m.astype(np.uint8), zoom).astype(bool) for m in masks]),
+            colors=colors,
+            alphas=0.4,
+        )
     if len(boxes):
         z = boxes * zoom
         z[:, 2:] = np.maximum(z[:, 2:], z[:, :2])
         vis.draw_bboxes(z, edge_colors=colors, line_widths=line_width, alpha=1.0)
         keep = [i for i, t in enumerate(labels or []) if str(t)]
         if keep:
-            vis.draw_texts([str(labels[i]) for i in keep], z[keep, :2] + 2,
-                           colors=[colors[i] for i in keep], font_sizes=7,
-                           bboxes=[dict(facecolor='black', alpha=0.6, pad=0.5,
-                                        edgecolor='none')] * len(keep))
+            vis.draw_texts(
+                [str(labels[i]) for i in keep],
+                z[keep, :2] + 2,
+                colors=[colors[i] for i in keep],
+                font_sizes=7,
+                bboxes=[dict(facecolor='black', alpha=0.6, pad=0.5, edgecolor='none')] * len(keep),
+            )
     return Panel(vis.get_image(), boxes, colors, zoom)
 
 
@@ -105,14 +130,13 @@ def compose(rows, gap=4):
     white background; sets every panel's ``offset``. Returns the (H, W, 3) RGB image."""
     heights = [max(p.image.shape[0] for p in row) for row in rows]
     widths = [sum(p.image.shape[1] for p in row) + gap * (len(row) - 1) for row in rows]
-    out = np.full((sum(heights) + gap * (len(rows) - 1), max(widths), 3), BACKGROUND,
-                  np.uint8)
+    out = np.full((sum(heights) + gap * (len(rows) - 1), max(widths), 3), BACKGROUND, np.uint8)
     y = 0
     for row, h in zip(rows, heights):
         x = 0
         for p in row:
             ph, pw = p.image.shape[:2]
-            out[y:y + ph, x:x + pw] = p.image
+            out[y : y + ph, x : x + pw] = p.image
             p.offset = (x, y)
             x += pw + gap
         y += h + gap

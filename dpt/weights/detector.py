@@ -6,6 +6,7 @@ online detector without its output layers: the class-specific classifiers and re
 not fit the fine-tuning classes (their pre-training targets were proposals or embeddings).
 DETReg and DAP hand over the same way (``prefix``; a plain detector checkpoint has none).
 """
+
 import io
 import os.path as osp
 import re
@@ -20,16 +21,21 @@ from ..utils.state_dict import checkpoint_state, load_weights_file
 
 BRANCHES = ('online', 'target')
 ALIGNDET_OUT = 'aligndet_finetune_init.pth'  # next to an AlignDet pre-training's checkpoints
-PLAIN_OUT = 'finetune_init.pth'              # next to any other detector checkpoint
+PLAIN_OUT = 'finetune_init.pth'  # next to any other detector checkpoint
 
 # Output layers of mmdet 3 heads, matched as whole module names anywhere in a key.
 OUTPUT_LAYERS = (
-    'fc_cls', 'fc_reg',                # R-CNN box heads (every Cascade stage), DETR's head
-    'retina_cls', 'retina_reg',        # RetinaHead
-    'conv_cls', 'conv_reg', 'conv_centerness',  # FCOSHead (and other anchor-free heads)
-    'conv_logits',                     # FCNMaskHead
-    'fc_embed',                        # AlignDet's DETR query projection (pre-training only)
-    'feature_embed', 'region_encoder',  # DETReg's embedding branch and frozen target encoder
+    'fc_cls',
+    'fc_reg',  # R-CNN box heads (every Cascade stage), DETR's head
+    'retina_cls',
+    'retina_reg',  # RetinaHead
+    'conv_cls',
+    'conv_reg',
+    'conv_centerness',  # FCOSHead (and other anchor-free heads)
+    'conv_logits',  # FCNMaskHead
+    'fc_embed',  # AlignDet's DETR query projection (pre-training only)
+    'feature_embed',
+    'region_encoder',  # DETReg's embedding branch and frozen target encoder
 )
 _OUTPUT_RE = re.compile(r'(^|\.)(' + '|'.join(OUTPUT_LAYERS) + r')(\.|$)')
 # DETR-family branches: ModuleLists of one Linear (cls) or of Sequential MLPs (reg)
@@ -44,8 +50,9 @@ _BRANCH_RE = re.compile(r'^(.*\.(?:cls|reg)_branches\.\d+)\.(?:(\d+)\.)?[^.]+$')
 PRESETS = {
     'aligndet': dict(keep_heads=False, drop=()),
     'dap': dict(keep_heads=False, drop=()),
-    'detreg': dict(keep_heads=True,
-                   drop=(r'(^|\.)(cls_branches|fc_cls|feature_embed|region_encoder)(\.|$)',)),
+    'detreg': dict(
+        keep_heads=True, drop=(r'(^|\.)(cls_branches|fc_cls|feature_embed|region_encoder)(\.|$)',)
+    ),
 }
 
 
@@ -74,40 +81,51 @@ def _module(key):
 @dataclass
 class DetectorWeights:
     """The extracted state dict, and what was kept and dropped."""
+
     source: str
     prefix: str
-    aligndet: bool                                  # online./target. layout
+    aligndet: bool  # online./target. layout
     state: OrderedDict = field(default_factory=OrderedDict)
-    heads: list = field(default_factory=list)       # output layers dropped
+    heads: list = field(default_factory=list)  # output layers dropped
     by_pattern: list = field(default_factory=list)  # dropped by --drop
-    left_out: list = field(default_factory=list)    # not under the prefix
+    left_out: list = field(default_factory=list)  # not under the prefix
 
     def summary(self) -> str:
         where = f"'{self.prefix}' stripped" if self.prefix else 'plain detector'
         dropped = self.heads + self.by_pattern
-        lines = [f'{self.source}: kept {len(self.state)} tensors, dropped {len(dropped)} '
-                 f'({where})', f'  {"module":<16} {"kept":>5} {"dropped":>8}']
+        lines = [
+            f'{self.source}: kept {len(self.state)} tensors, dropped {len(dropped)} ({where})',
+            f'  {"module":<16} {"kept":>5} {"dropped":>8}',
+        ]
         kept = Counter(k.split('.')[0] for k in self.state)
         lost = Counter(k.split('.')[0] for k in dropped)
         for name in OrderedDict.fromkeys(k.split('.')[0] for k in list(self.state) + dropped):
             lines.append(f'  {name:<16} {kept[name]:>5} {lost[name]:>8}')
-        for title, keys in (('output layers (--keep-heads keeps them)', self.heads),
-                            ('by --drop', self.by_pattern)):
+        for title, keys in (
+            ('output layers (--keep-heads keeps them)', self.heads),
+            ('by --drop', self.by_pattern),
+        ):
             if keys:
                 modules = list(OrderedDict.fromkeys(_module(k) for k in keys))
                 lines.append(f'  dropped {title}: {", ".join(modules)}')
         if self.left_out:
             groups = Counter(k.split('.')[0] for k in self.left_out)
-            lines.append('  left out ' + ', '.join(f"'{g}.' ({n} tensors)"
-                                                   for g, n in groups.items()))
+            lines.append(
+                '  left out ' + ', '.join(f"'{g}.' ({n} tensors)" for g, n in groups.items())
+            )
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
-        return {'state_dict': self.state,
-                'meta': {'source': self.source, 'prefix': self.prefix,
-                         'dropped_output_layers': sorted({_module(k) for k in self.heads}),
-                         'dropped_by_pattern': sorted({_module(k) for k in self.by_pattern}),
-                         'converted_by': 'dpt.weights.detector'}}
+        return {
+            'state_dict': self.state,
+            'meta': {
+                'source': self.source,
+                'prefix': self.prefix,
+                'dropped_output_layers': sorted({_module(k) for k in self.heads}),
+                'dropped_by_pattern': sorted({_module(k) for k in self.by_pattern}),
+                'converted_by': 'dpt.weights.detector',
+            },
+        }
 
 
 def _choose_prefix(state, source, prefix, which):
@@ -118,26 +136,32 @@ def _choose_prefix(state, source, prefix, which):
         if prefix and not prefix.endswith('.'):
             prefix += '.'
         if prefix and not has(prefix):
-            raise CheckpointError(f"{source}: no key starts with '{prefix}' (top-level names: "
-                                  f"{', '.join(sorted({k.split('.')[0] for k in state})[:8])})")
+            raise CheckpointError(
+                f"{source}: no key starts with '{prefix}' (top-level names: "
+                f"{', '.join(sorted({k.split('.')[0] for k in state})[:8])})"
+            )
         return prefix
     if which is not None and which not in BRANCHES:
         raise CheckpointError(f'which={which}: choose from {", ".join(BRANCHES)}')
     if has(f'{which or "online"}.'):
         return f'{which or "online"}.'
     if which is not None or has('target.'):
-        raise CheckpointError(f"{source}: no '{which or 'online'}.' detector in it "
-                              f'(AlignDet pre-training checkpoints hold online.* and target.*)')
+        raise CheckpointError(
+            f"{source}: no '{which or 'online'}.' detector in it "
+            f'(AlignDet pre-training checkpoints hold online.* and target.*)'
+        )
     if not has('backbone.'):
         raise CheckpointError(
             f"{source}: not a detector checkpoint (no 'online.', 'target.' or 'backbone.' keys; "
             f"top-level names: {', '.join(sorted({k.split('.')[0] for k in state})[:8])}); "
-            f'name the detector with prefix=')
+            f'name the detector with prefix='
+        )
     return ''
 
 
-def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
-                     keep_heads=False, drop=()):
+def extract_detector(
+    checkpoint, source='checkpoint', prefix=None, which=None, keep_heads=False, drop=()
+):
     """Take one detector out of a loaded checkpoint; return :class:`DetectorWeights`.
 
     ``prefix`` None: the ``online.`` detector of an AlignDet checkpoint (``which='target'``:
@@ -151,7 +175,7 @@ def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
     except re.error as e:
         raise CheckpointError(f'drop={e.pattern!r}: not a regular expression ({e})') from None
     result = DetectorWeights(str(source), chosen, chosen in ('online.', 'target.'))
-    body = OrderedDict((k[len(chosen):], v) for k, v in state.items() if k.startswith(chosen))
+    body = OrderedDict((k[len(chosen) :], v) for k, v in state.items() if k.startswith(chosen))
     result.left_out = [k for k in state if not k.startswith(chosen)]
     heads = set() if keep_heads else output_layer_keys(body)
     for key, value in body.items():
@@ -162,14 +186,17 @@ def extract_detector(checkpoint, source='checkpoint', prefix=None, which=None,
         else:
             result.state[key] = value
     if not result.state:
-        raise CheckpointError(f"{source}: nothing left of the '{chosen}' detector after "
-                              f'dropping output layers and drop= patterns')
+        raise CheckpointError(
+            f"{source}: nothing left of the '{chosen}' detector after "
+            f'dropping output layers and drop= patterns'
+        )
     return result
 
 
 def resolve_source(path):
     """A checkpoint file, or a work dir: its newest checkpoint (mmengine's last_checkpoint)."""
     from mmengine.runner import find_latest_checkpoint
+
     path = str(path)
     if osp.isdir(path):
         latest = find_latest_checkpoint(path)
@@ -187,8 +214,9 @@ def default_output(source, aligndet):
     return osp.join(osp.dirname(osp.abspath(source)), ALIGNDET_OUT if aligndet else PLAIN_OUT)
 
 
-def extract_detector_weights(src, out=None, prefix=None, which=None, keep_heads=False,
-                             drop=(), preset=None):
+def extract_detector_weights(
+    src, out=None, prefix=None, which=None, keep_heads=False, drop=(), preset=None
+):
     """Read ``src`` (a checkpoint or a work dir), write the detector's weights atomically
     to ``out`` (default: :func:`default_output`); return (result, output path).
     ``preset``: a name of :data:`PRESETS`, whose ``keep_heads`` is or-ed in and whose ``drop``
@@ -199,8 +227,7 @@ def extract_detector_weights(src, out=None, prefix=None, which=None, keep_heads=
         keep_heads = keep_heads or PRESETS[preset]['keep_heads']
         drop = (*PRESETS[preset]['drop'], *drop)
     src = resolve_source(src)
-    result = extract_detector(load_weights_file(src), src, prefix,
-                              which, keep_heads, drop)
+    result = extract_detector(load_weights_file(src), src, prefix, which, keep_heads, drop)
     out = out or default_output(src, result.aligndet)
     if osp.abspath(out) == osp.abspath(src):
         raise CheckpointError(f'{out}: output would replace the source checkpoint')

@@ -1,4 +1,5 @@
 """benchmarks/run.py: one real measurement (tiny Faster R-CNN, CPU, 1 step) and its table."""
+
 import importlib.util
 import json
 import os
@@ -11,7 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture(scope='module')
 def bench():
     spec = importlib.util.spec_from_file_location(
-        'bench_run', os.path.join(ROOT, 'benchmarks', 'run.py'))
+        'bench_run', os.path.join(ROOT, 'benchmarks', 'run.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,12 +69,16 @@ def test_batch_option_reaches_the_child(bench):
 
 def test_direct_pretraining_ratios():
     spec = importlib.util.spec_from_file_location(
-        'bench_direct', os.path.join(ROOT, 'benchmarks', 'direct_pretraining.py'))
+        'bench_direct', os.path.join(ROOT, 'benchmarks', 'direct_pretraining.py')
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert all(os.path.isfile(config) for _, config, _, _ in module.ROWS)
-    rows = [dict(model='pre', device='cpu', size='low', images_per_s=3.0, peak_mb=100.0),
-            dict(model='fine', device='cpu', size='full', images_per_s=0.5, peak_mb=400.0),
-            dict(model='broken', device='cpu', size='low', error='exit 1')]
+    rows = [
+        dict(model='pre', device='cpu', size='low', images_per_s=3.0, peak_mb=100.0),
+        dict(model='fine', device='cpu', size='full', images_per_s=0.5, peak_mb=400.0),
+        dict(model='broken', device='cpu', size='low', error='exit 1'),
+    ]
     assert module.ratio_lines(rows) == [
-        'cpu: pre is 6.00x the images/s of fine, with 0.25x its peak memory']
+        'cpu: pre is 6.00x the images/s of fine, with 0.25x its peak memory'
+    ]

@@ -1,4 +1,5 @@
 """The backbone and RoIAlign features of proposal clustering (dpt.clustering.features)."""
+
 import pytest
 import torch
 
@@ -9,8 +10,9 @@ def test_backbone_checkpoint(tmp_path):
 
     model = build_backbone(18, 16, seed=1)
     path = tmp_path / 'resnet18_tiny.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in model.state_dict().items()}},
-               str(path))
+    torch.save(
+        {'state_dict': {f'backbone.{k}': v for k, v in model.state_dict().items()}}, str(path)
+    )
     loaded = build_backbone(18, 16, str(path), seed=2)
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
@@ -24,11 +26,13 @@ def test_roi_features_per_proposal_in_image_pixels():
     the size (boxes doubled) is resized to the same short side and gives the same features."""
     import cv2
     import numpy as np
+
     from dpt.clustering import RoIFeatures, build_backbone
 
     rng = np.random.default_rng(0)
-    small = cv2.resize(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (80, 60),
-                       interpolation=cv2.INTER_CUBIC)
+    small = cv2.resize(
+        rng.integers(0, 255, (12, 16, 3), dtype=np.uint8), (80, 60), interpolation=cv2.INTER_CUBIC
+    )
     large = cv2.resize(small, (160, 120), interpolation=cv2.INTER_NEAREST)
     boxes = np.array([[0, 0, 40, 30], [20, 10, 80, 60], [5, 5, 30, 55]], np.float32)
     extract = RoIFeatures(build_backbone(18, 16, seed=0), short_side=96, max_side=200)

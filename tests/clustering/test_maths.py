@@ -1,4 +1,5 @@
 """PCA and K-means of proposal features (dpt.clustering.maths) on a separable set."""
+
 import pytest
 import torch
 
@@ -21,15 +22,15 @@ def test_pca_and_kmeans_recover_separable_clusters():
     assert comps.shape == (8, 32) and 0.9 < ratio <= 1
     # the top axes are those of an SVD of the centred data (up to sign)
     _, _, v = torch.linalg.svd(x - x.mean(0), full_matrices=False)
-    torch.testing.assert_close((comps[:3] * v[:3]).sum(1).abs(), torch.ones(3), atol=1e-3,
-                               rtol=0)
+    torch.testing.assert_close((comps[:3] * v[:3]).sum(1).abs(), torch.ones(3), atol=1e-3, rtol=0)
     projected = (x - mean) @ comps.t()
 
     centres, labels = kmeans(projected, 4, seed=0)
     assert centres.shape == (4, 8)
     # one cluster per blob: the contingency table is a permutation
     table = torch.zeros(4, 4, dtype=torch.long).index_put_(
-        (truth, labels), torch.ones_like(labels), accumulate=True)
+        (truth, labels), torch.ones_like(labels), accumulate=True
+    )
     assert sorted((table > 0).sum(1).tolist()) == [1, 1, 1, 1]
     assert sorted(table.max(1).values.tolist()) == [40] * 4
     # a fixed seed gives the same clusters

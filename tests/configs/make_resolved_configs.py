@@ -8,6 +8,7 @@ first key that differs. Run it only when a config is meant to change what it res
 
     .venv/bin/python tests/configs/make_resolved_configs.py
 """
+
 import argparse
 import glob
 import gzip
@@ -24,8 +25,9 @@ def leaf_configs(config_dir=CONFIG_DIR):
     """Paths (relative to ``config_dir``) of every config outside ``_base_`` folders."""
     paths = glob.glob(os.path.join(config_dir, '**', '*.py'), recursive=True)
     rel = (os.path.relpath(p, config_dir) for p in paths)
-    return sorted(r for r in rel if '_base_' not in r.split(os.sep)
-                  and '__pycache__' not in r.split(os.sep))
+    return sorted(
+        r for r in rel if '_base_' not in r.split(os.sep) and '__pycache__' not in r.split(os.sep)
+    )
 
 
 def stable(value):
@@ -42,6 +44,7 @@ def stable(value):
 def resolve(path):
     """The JSON-stable resolved dict of the config at ``path``."""
     from mmengine.config import Config
+
     return stable(Config.fromfile(path).to_dict())
 
 

@@ -1,5 +1,6 @@
 """AlignDet fine-tune configs: every one builds, states the recipe (SyncBN, lr x1.5, wd x0.5,
 12k iterations for VOC and COCO 1 / 5 / 10 %), and loads what the extraction tool writes."""
+
 import functools
 import glob
 import os
@@ -13,18 +14,26 @@ from dpt.weights.detector import ALIGNDET_OUT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ALIGNDET = os.path.join(ROOT, 'configs', 'aligndet')
-CONFIGS = sorted(p for p in glob.glob(os.path.join(ALIGNDET, '*_aligndet-finetune_*.py'))
-                 # the tiny demo: tests/tools/test_aligndet_miniature.py
-                 if not p.endswith('_tiny_demo.py'))
+CONFIGS = sorted(
+    p
+    for p in glob.glob(os.path.join(ALIGNDET, '*_aligndet-finetune_*.py'))
+    # the tiny demo: tests/tools/test_aligndet_miniature.py
+    if not p.endswith('_tiny_demo.py')
+)
 # lr and weight decay: 1.5x and 0.5x of mmdet's (AlignDet README, released run names)
-SGD = {'faster-rcnn_r50_fpn': 0.03, 'mask-rcnn_r50_fpn': 0.03, 'retinanet_r50_fpn': 0.015,
-       'fcos_r50_fpn': 0.015}
+SGD = {
+    'faster-rcnn_r50_fpn': 0.03,
+    'mask-rcnn_r50_fpn': 0.03,
+    'retinanet_r50_fpn': 0.015,
+    'fcos_r50_fpn': 0.015,
+}
 VOC = ('faster-rcnn_r50_fpn', 'retinanet_r50_fpn', 'fcos_r50_fpn')
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _registered():
     from mmdet.utils import register_all_modules
+
     register_all_modules()
     import dpt  # noqa: F401
 
@@ -68,7 +77,11 @@ def test_recipe(path):
     if 'rcnn' in det:  # AlignDet's fine-tune box head: 4 shared convs without norm, 1 fc
         head = cfg.model.roi_head.bbox_head
         assert (head.type, head.norm_cfg, head.conv_out_channels, head.fc_out_channels) == (
-            'Shared4Conv1FCBBoxHead', None, 256, 1024)
+            'Shared4Conv1FCBBoxHead',
+            None,
+            256,
+            1024,
+        )
     if det == 'fcos_r50_fpn':  # pytorch-style ResNet on mean/std-normalised RGB
         assert backbone.style == 'pytorch' and cfg.model.data_preprocessor.bgr_to_rgb
     if '_1x_coco' in name:
@@ -82,8 +95,10 @@ def test_recipe(path):
     assert cfg.default_hooks.checkpoint.by_epoch is False and cfg.log_processor.by_epoch is False
     if 'voc0712' in name:
         voc = cfg.train_dataloader.dataset.dataset.datasets
-        assert [d.ann_file for d in voc] == ['VOC2007/ImageSets/Main/trainval.txt',
-                                             'VOC2012/ImageSets/Main/trainval.txt']
+        assert [d.ann_file for d in voc] == [
+            'VOC2007/ImageSets/Main/trainval.txt',
+            'VOC2012/ImageSets/Main/trainval.txt',
+        ]
         assert all(d.type == 'VOCDataset' for d in voc)
         resize = voc[0].pipeline[2]
         assert resize.type == 'RandomChoiceResize' and len(resize.scales) == 11
@@ -101,6 +116,7 @@ def test_recipe(path):
 
 def build(cfg):
     from mmdet.registry import MODELS
+
     return MODELS.build(cfg.model)
 
 
@@ -124,9 +140,11 @@ def test_pretrained_detector_loads_into_finetuning(tmp_path):
     AlignDet notes in its extract_detector_weights.py."""
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights import extract_detector
+
     torch.manual_seed(0)
-    pretrained = build(Config.fromfile(
-        os.path.join(ALIGNDET, 'faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py')))
+    pretrained = build(
+        Config.fromfile(os.path.join(ALIGNDET, 'faster-rcnn_r50_fpn_aligndet-pretrain_1x_coco.py'))
+    )
     weights = extract_detector({'state_dict': pretrained.state_dict()}, 'epoch_12.pth')
     assert any(k.startswith('roi_head.bbox_head.shared_convs.3.') for k in weights.state)
     finetune = build(cfg_of('faster-rcnn_r50_fpn_aligndet-finetune_1x_coco.py'))
@@ -134,9 +152,12 @@ def test_pretrained_detector_loads_into_finetuning(tmp_path):
     assert not report.shape_mismatch
     missing = {k.rsplit('.', 1)[0] for k in report.missing}
     assert {m for m in missing if not m.startswith('neck.')} == {
-        'roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg'}
+        'roi_head.bbox_head.fc_cls',
+        'roi_head.bbox_head.fc_reg',
+    }
     assert all(m.endswith('.bn') for m in missing if m.startswith('neck.'))
-    assert report.unexpected and all(k.startswith('neck.') and k.endswith('conv.bias')
-                                     for k in report.unexpected)
+    assert report.unexpected and all(
+        k.startswith('neck.') and k.endswith('conv.bias') for k in report.unexpected
+    )
     assert not any(k.startswith('backbone.') for k in report.missing)
     assert report.fit_fraction > 0.9

@@ -3,10 +3,12 @@
 The config lists are globs, so a new config is tested as soon as it is added:
 * every ``configs/**/*.py`` outside ``_base_/`` folders: parsed, dpt's runtime checked, model
   built (no forward, no weights loaded);
-* every ``configs/baselines/*tiny_demo.py`` (``*_tiny_demo.py`` and ``mask-rcnn_swin-tiny_demo.py``),
-  pointed at a small demo dataset: one training step on 2 images (finite losses, backbone and
-  head updated), predictions on 2 validation images, evaluated with the config's evaluator.
+* every ``configs/baselines/*tiny_demo.py`` (``*_tiny_demo.py`` and
+  ``mask-rcnn_swin-tiny_demo.py``), pointed at a small demo dataset: one training step on 2
+  images (finite losses, backbone and head updated), predictions on 2 validation images,
+  evaluated with the config's evaluator.
 """
+
 import glob
 import math
 import os
@@ -17,8 +19,10 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG_DIR = os.path.join(ROOT, 'configs')
 CONFIGS = sorted(
-    p for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if '_base_' not in os.path.relpath(p, CONFIG_DIR).split(os.sep))
+    p
+    for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.py'), recursive=True)
+    if '_base_' not in os.path.relpath(p, CONFIG_DIR).split(os.sep)
+)
 TINY_CONFIGS = sorted(glob.glob(os.path.join(CONFIG_DIR, 'baselines', '*tiny_demo.py')))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 EVALUATORS = ('val_evaluator', 'test_evaluator')
@@ -31,12 +35,14 @@ def _rel(path):
 @pytest.fixture(scope='module', autouse=True)
 def _registered():
     from mmdet.utils import register_all_modules
+
     register_all_modules()
     import dpt  # noqa: F401  (registers CheckedCocoDataset, DptRunner, ...)
 
 
 def _load(path):
     from mmengine.config import Config
+
     return Config.fromfile(path)
 
 
@@ -111,6 +117,7 @@ def _tiny_cfg(path, data_root):
 
 def _build_model(cfg):
     from mmdet.registry import MODELS
+
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()  # random init: must not need any checkpoint
@@ -120,6 +127,7 @@ def _build_model(cfg):
 def _batch(cfg, loader, n=2):
     from mmdet.registry import DATASETS
     from mmengine.dataset import pseudo_collate
+
     dataset = DATASETS.build(cfg[loader].dataset)
     assert len(dataset) >= n
     return dataset, pseudo_collate([dataset[i] for i in range(n)])
@@ -127,22 +135,27 @@ def _batch(cfg, loader, n=2):
 
 @pytest.mark.parametrize('path', TINY_CONFIGS, ids=_rel)
 def test_tiny_config_fits_demo_data(path):
-    from dpt.datasets import DEMO_CLASSES
     from mmdet.models.dense_heads import RPNHead
     from mmdet.registry import MODELS
+
+    from dpt.datasets import DEMO_CLASSES
 
     cfg = _load(path)
     for name in LOADERS:
         assert tuple(cfg[name].dataset.metainfo['classes']) == tuple(DEMO_CLASSES), name
     # every classifier of the model predicts the demo classes (RPN: object / background)
     model = MODELS.build(cfg.model)
-    num_classes = {name: m.num_classes for name, m in model.named_modules()
-                   if isinstance(getattr(m, 'num_classes', None), int)
-                   and not isinstance(m, RPNHead)}
+    num_classes = {
+        name: m.num_classes
+        for name, m in model.named_modules()
+        if isinstance(getattr(m, 'num_classes', None), int) and not isinstance(m, RPNHead)
+    }
     assert num_classes and set(num_classes.values()) == {len(DEMO_CLASSES)}, num_classes
     # no pre-trained weights anywhere: tiny models train from random init, offline
-    assert not _find(cfg.model, lambda d: d.get('type') == 'Pretrained'
-                     or d.get('pretrained') or d.get('checkpoint'))
+    assert not _find(
+        cfg.model,
+        lambda d: d.get('type') == 'Pretrained' or d.get('pretrained') or d.get('checkpoint'),
+    )
     # masks are loaded, predicted and evaluated together, or not at all
     with_mask = _has_mask_head(cfg)
     for name in LOADERS:
@@ -183,8 +196,9 @@ def test_tiny_config_train_step(path, demo_data_root):
 
 @pytest.mark.parametrize('path', TINY_CONFIGS, ids=_rel)
 def test_tiny_config_predicts(path, demo_data_root):
-    from dpt.datasets import DEMO_CLASSES
     from mmengine.evaluator import Evaluator
+
+    from dpt.datasets import DEMO_CLASSES
 
     cfg = _tiny_cfg(path, demo_data_root)
     model = _build_model(cfg)
@@ -201,7 +215,7 @@ def test_tiny_config_predicts(path, demo_data_root):
         assert n > 0, 'no predictions even with score_thr 0'
         assert pred.bboxes.shape == (n, 4)
         assert torch.isfinite(pred.bboxes).all()
-        assert pred.scores.shape == (n, ) and pred.labels.shape == (n, )
+        assert pred.scores.shape == (n,) and pred.labels.shape == (n,)
         assert 0 <= int(pred.labels.min()) and int(pred.labels.max()) < len(DEMO_CLASSES)
         if with_mask:
             assert tuple(pred.masks.shape) == (n, *out.ori_shape)
@@ -213,5 +227,5 @@ def test_tiny_config_predicts(path, demo_data_root):
     evaluator.dataset_meta = dataset.metainfo
     evaluator.process(data_samples=outputs, data_batch=data)
     metrics = evaluator.evaluate(len(outputs))
-    for kind in ('bbox', 'segm') if with_mask else ('bbox', ):
+    for kind in ('bbox', 'segm') if with_mask else ('bbox',):
         assert math.isfinite(metrics[f'coco/{kind}_mAP']), metrics

@@ -1,5 +1,6 @@
 """Direct pre-training and from-scratch configs: the recipe's settings, one step of each tiny
 variant, and the hand-over of a pre-trained detector to its fine-tuning model."""
+
 import glob
 import os
 
@@ -9,15 +10,23 @@ from mmengine.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIRECT = os.path.join(ROOT, 'configs', 'direct_pretraining')
-TINY = sorted(glob.glob(os.path.join(ROOT, 'configs', 'direct_pretraining', '*_demo.py'))
-              + glob.glob(os.path.join(ROOT, 'configs', 'scratch', '*_demo.py')))
-DETECTORS = ('faster-rcnn_r50_fpn', 'mask-rcnn_r50_fpn', 'retinanet_r50_fpn',
-             'cascade-rcnn_r50_fpn', 'mask-rcnn_swin-t-p4-w7_fpn')
+TINY = sorted(
+    glob.glob(os.path.join(ROOT, 'configs', 'direct_pretraining', '*_demo.py'))
+    + glob.glob(os.path.join(ROOT, 'configs', 'scratch', '*_demo.py'))
+)
+DETECTORS = (
+    'faster-rcnn_r50_fpn',
+    'mask-rcnn_r50_fpn',
+    'retinanet_r50_fpn',
+    'cascade-rcnn_r50_fpn',
+    'mask-rcnn_swin-t-p4-w7_fpn',
+)
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _registered():
     from mmdet.utils import register_all_modules
+
     register_all_modules()
     import dpt  # noqa: F401
 
@@ -75,6 +84,7 @@ def test_coco_recipe(det):
 
 def build(path):
     from mmdet.registry import MODELS
+
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(path).model)
     model.init_weights()
@@ -83,6 +93,7 @@ def build(path):
 
 def test_pretrained_detector_hands_over_to_finetuning():
     from dpt.utils.state_dict import adapt_norm_layers, check_fits, compare_state_dicts
+
     pre = build(os.path.join(DIRECT, 'mask-rcnn_tiny_lowres-pretrain_demo.py'))
     ft = build(os.path.join(DIRECT, 'mask-rcnn_tiny_finetune_demo.py'))
     state, converted = adapt_norm_layers(pre.state_dict(), ft)
@@ -91,8 +102,9 @@ def test_pretrained_detector_hands_over_to_finetuning():
     assert not report.shape_mismatch and len(report.loaded) == len(ft.state_dict())
 
     # into the GN from-scratch model: BN layers become GN layers, everything else fits
-    gn = build(os.path.join(ROOT, 'configs', 'scratch',
-                            'mask-rcnn_tiny_gn-all_scratch-15e_demo.py'))
+    gn = build(
+        os.path.join(ROOT, 'configs', 'scratch', 'mask-rcnn_tiny_gn-all_scratch-15e_demo.py')
+    )
     state, converted = adapt_norm_layers(pre.state_dict(), gn)
     report = compare_state_dicts(state, gn.state_dict())
     report.converted = converted
@@ -110,6 +122,7 @@ def test_tiny_variant_trains_one_step(path, demo_data_root):
     from mmdet.registry import DATASETS
     from mmengine.dataset import pseudo_collate
     from mmengine.optim import build_optim_wrapper
+
     cfg = Config.fromfile(path)
     cfg.train_dataloader.dataset.data_root = demo_data_root
     model = build(path)
@@ -129,8 +142,11 @@ def test_tiny_variant_trains_one_step(path, demo_data_root):
     before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     losses = model.train_step(data, optim_wrapper)
     assert torch.isfinite(torch.as_tensor(losses['loss']))
-    changed = [n for n, p in model.named_parameters() if p.requires_grad
-               and not torch.equal(before[n], p.detach())]
+    changed = [
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and not torch.equal(before[n], p.detach())
+    ]
     assert any(n.startswith('backbone.') for n in changed)
     if 'finetune' in path:  # BN frozen: no BN parameter is trainable
         assert not any('bn' in n and p.requires_grad for n, p in model.backbone.named_parameters())
@@ -159,18 +175,30 @@ def test_canvas_is_padded_as_the_original(det):
     pipeline = cfg.train_dataloader.dataset.dataset.pipeline
     # the steps after the random ones, as the config has them, then its data preprocessor
     flip = [t['type'] for t in pipeline].index('RandomFlip')
-    pack = Compose([TRANSFORMS.build(t) for t in pipeline[flip + 1:]])
+    pack = Compose([TRANSFORMS.build(t) for t in pipeline[flip + 1 :]])
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     samples = []
     for i, info in enumerate(meta['images']):
         img = fixture[f'img_{i}']
         h, w = img.shape[:2]
-        samples.append(pack(dict(
-            img=img, img_shape=(h, w), ori_shape=(h, w), img_id=i, img_path=f'{i}.jpg',
-            scale_factor=(1.0, 1.0), flip=False, flip_direction=None,
-            gt_bboxes=np.array([[1, 1, 8, 8]], np.float32), gt_bboxes_labels=np.array([0]),
-            gt_ignore_flags=np.array([False]),
-            gt_masks=BitmapMasks(np.ones((1, h, w), np.uint8), h, w))))
+        samples.append(
+            pack(
+                dict(
+                    img=img,
+                    img_shape=(h, w),
+                    ori_shape=(h, w),
+                    img_id=i,
+                    img_path=f'{i}.jpg',
+                    scale_factor=(1.0, 1.0),
+                    flip=False,
+                    flip_direction=None,
+                    gt_bboxes=np.array([[1, 1, 8, 8]], np.float32),
+                    gt_bboxes_labels=np.array([0]),
+                    gt_ignore_flags=np.array([False]),
+                    gt_masks=BitmapMasks(np.ones((1, h, w), np.uint8), h, w),
+                )
+            )
+        )
     batch = preprocessor(pseudo_collate(samples), True)
     for i, info in enumerate(meta['images']):
         expected = torch.from_numpy(fixture[f'padded_{i}']).permute(2, 0, 1)
@@ -180,7 +208,7 @@ def test_canvas_is_padded_as_the_original(det):
         h, w = info['img_shape'][:2]
         assert torch.all(got[:, h:] == 0) and torch.all(got[:, :, w:] == 0)
         sample = batch['data_samples'][i]
-        assert tuple(sample.img_shape) == (h, w)                     # as mmdet 2.x's Pad
+        assert tuple(sample.img_shape) == (h, w)  # as mmdet 2.x's Pad
         assert tuple(sample.pad_shape) == tuple(info['pad_shape'][:2])
         if 'mask' in det:
             masks = sample.gt_instances.masks.masks

@@ -9,6 +9,7 @@ to the record through :data:`RENAMED_TYPES` (old name -> new), and the variables
 nothing else may differ. Configs added after the record are not compared (they have nothing
 to be equal to).
 """
+
 import gzip
 import json
 import os
@@ -24,9 +25,18 @@ RENAMED_TYPES = {'DptDETR': 'PreNormDETR', 'DptDeformableDETR': 'DeformableDETRW
 # top-level variables of ``_base_`` files added since the record, which a config merges where
 # it needs them and no runner reads (mmengine keeps every base variable in the config): left
 # out of the comparison; what they are merged into is compared
-BASE_HELPERS = {'tiny_detr', 'tiny_deformable_detr', 'tiny_retinanet', 'tiny_fcos',
-                'tiny_faster_rcnn', 'demo_dataset', 'aligndet_view', 'aligndet_demo_view',
-                'direct_train_pipeline', 'direct_instance_train_pipeline'}
+BASE_HELPERS = {
+    'tiny_detr',
+    'tiny_deformable_detr',
+    'tiny_retinanet',
+    'tiny_fcos',
+    'tiny_faster_rcnn',
+    'demo_dataset',
+    'aligndet_view',
+    'aligndet_demo_view',
+    'direct_train_pipeline',
+    'direct_instance_train_pipeline',
+}
 
 
 def _load_record():
@@ -40,8 +50,10 @@ RECORD = _load_record()
 def renamed(value, renames=RENAMED_TYPES):
     """``value`` with every ``type`` entry of a dict renamed by ``renames``."""
     if isinstance(value, dict):
-        return {k: (renames.get(v, v) if k == 'type' and isinstance(v, str) else
-                    renamed(v, renames)) for k, v in value.items()}
+        return {
+            k: (renames.get(v, v) if k == 'type' and isinstance(v, str) else renamed(v, renames))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [renamed(v, renames) for v in value]
     return value
@@ -85,8 +97,9 @@ def test_first_difference_names_the_key_path():
 
 def test_renames_touch_only_type_values():
     cfg = dict(type='Old', name='Old', sub=[dict(type='Old'), dict(type='Other')])
-    assert renamed(cfg, {'Old': 'New'}) == dict(type='New', name='Old',
-                                                sub=[dict(type='New'), dict(type='Other')])
+    assert renamed(cfg, {'Old': 'New'}) == dict(
+        type='New', name='Old', sub=[dict(type='New'), dict(type='Other')]
+    )
 
 
 def test_record_is_complete():

@@ -1,19 +1,32 @@
 """AlignDet's colour ops (dpt.datasets.transforms.color_ops) against the outputs of AlignDet's
 own RandAug ops (tests/data/parity/aligndet/views/, PROVENANCE.md): exact, every op at every
 magnitude it draws; Posterize never leaves a view black."""
+
 import json
 import os
 
 import numpy as np
 import pytest
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data',
-                        'parity', 'aligndet', 'views')
+FIXTURES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    'data',
+    'parity',
+    'aligndet',
+    'views',
+)
 # AlignDet's class names (rand_aug.py) -> dpt's op names
-ALIGNDET_NAMES = dict(Identity='Identity', AutoContrast='AutoContrast', RandEqualize='Equalize',
-                      RandSolarize='Solarize', RandColor='Color', RandContrast='Contrast',
-                      RandBrightness='Brightness', RandSharpness='Sharpness',
-                      RandPosterize='Posterize')
+ALIGNDET_NAMES = dict(
+    Identity='Identity',
+    AutoContrast='AutoContrast',
+    RandEqualize='Equalize',
+    RandSolarize='Solarize',
+    RandColor='Color',
+    RandContrast='Contrast',
+    RandBrightness='Brightness',
+    RandSharpness='Sharpness',
+    RandPosterize='Posterize',
+)
 H, W = 30, 41
 
 
@@ -21,8 +34,9 @@ def parity_image():
     """The 41x30 BGR input of the fixtures (make_fixtures.py builds the same)."""
     rng = np.random.RandomState(0)
     y, x = np.mgrid[0:H, 0:W].astype(np.float64)
-    img = np.stack([40 + 150 * x / (W - 1), 60 + 120 * y / (H - 1),
-                    200 - 100 * (x + y) / (W + H - 2)], axis=-1)
+    img = np.stack(
+        [40 + 150 * x / (W - 1), 60 + 120 * y / (H - 1), 200 - 100 * (x + y) / (W + H - 2)], axis=-1
+    )
     img += rng.randint(-25, 26, size=img.shape)
     img[8:18, 10:25] = (230, 30, 90)
     return np.clip(img, 20, 235).astype(np.uint8)
@@ -49,6 +63,7 @@ def test_parity_image_is_rebuilt(ops_fixture):
 @pytest.mark.parametrize('aligndet_name', sorted(ALIGNDET_NAMES))
 def test_op_matches_aligndet(ops_fixture, aligndet_name):
     from dpt.datasets.transforms import color_op
+
     arrays, meta = ops_fixture
     image = arrays['image']
     op = ALIGNDET_NAMES[aligndet_name]
@@ -60,8 +75,9 @@ def test_op_matches_aligndet(ops_fixture, aligndet_name):
         out = color_op(image.copy(), op, m)
         assert out.dtype == np.uint8 and out.shape == image.shape
         diff = np.abs(out.astype(int) - want.astype(int))
-        assert diff.max() == 0, f'{op} at magnitude {m}: {int((diff > 0).sum())} values ' \
-                                f'differ, by up to {diff.max()}'
+        assert diff.max() == 0, (
+            f'{op} at magnitude {m}: {int((diff > 0).sum())} values differ, by up to {diff.max()}'
+        )
     if op != 'Identity':  # the fixture is not the input: the comparison can fail
         assert any((want != image).any() for want in expected.values())
 
@@ -72,15 +88,18 @@ def test_magnitude_tables(ops_fixture):
     params = meta['params']
     assert params['RandSolarize threshold'] == [25, 51, 76, 102, 128, 153, 179, 204, 230]
     assert params['RandPosterize bits'] == [4, 4, 3, 3, 2, 2, 2, 1, 1]
-    np.testing.assert_allclose(params['RandColor/Contrast/Brightness/Sharpness factor'],
-                               np.arange(1, 10) * 0.18 + 0.1)
+    np.testing.assert_allclose(
+        params['RandColor/Contrast/Brightness/Sharpness factor'], np.arange(1, 10) * 0.18 + 0.1
+    )
 
 
 def test_draws_are_aligndets():
     """Op uniform over the nine, applied always, magnitude uniform over 1..9."""
     from mmcv.transforms import Compose
     from mmdet.registry import TRANSFORMS
+
     from dpt.datasets.transforms import ALIGNDET_COLOR_OPS
+
     aug = TRANSFORMS.build(dict(type='RandomColorOp'))
     assert aug.ops == ALIGNDET_COLOR_OPS and len(aug.ops) == 9
     np.random.seed(0)
@@ -101,7 +120,9 @@ def test_posterize_never_black():
     so a bright image stays bright; mmdet's Posterize (level drawn in 0..4 bits, rounded)
     keeps 0 bits in about 1 of 80 draws and leaves the view black."""
     from mmdet.registry import TRANSFORMS
+
     from dpt.datasets.transforms import color_op
+
     bright = np.full((8, 8, 3), 200, np.uint8)
     ours = TRANSFORMS.build(dict(type='RandomColorOp', ops=['Posterize']))
     mmdet_posterize = TRANSFORMS.build(dict(type='Posterize', prob=1.0))
@@ -119,6 +140,7 @@ def test_posterize_never_black():
 def test_bad_config():
     from dpt.datasets.transforms import RandomColorOp
     from dpt.utils.errors import ConfigError
+
     with pytest.raises(ConfigError, match="'Rotate'"):
         RandomColorOp(ops=['Color', 'Rotate'])
     with pytest.raises(ConfigError, match='magnitude 1'):
@@ -126,6 +148,7 @@ def test_bad_config():
     with pytest.raises(ConfigError, match='prob'):
         RandomColorOp(prob=1.5)
     aug = RandomColorOp(ops=['Solarize'], magnitude=5, random_magnitude=False)
-    np.testing.assert_array_equal(aug(dict(img=parity_image()))['img'],
-                                  np.where(parity_image() < 128, parity_image(),
-                                           255 - parity_image()))
+    np.testing.assert_array_equal(
+        aug(dict(img=parity_image()))['img'],
+        np.where(parity_image() < 128, parity_image(), 255 - parity_image()),
+    )

@@ -6,6 +6,7 @@ With one numpy seed both draw the same scale, flip, op and magnitude, in the sam
 transforms run in that order exactly (images and boxes). Against AlignDet's own order,
 unflipped views are equal; flipped ones have the same boxes, but AlignDet's flipped content
 lies the padding width to their right (flip_offset.json shows it on a white box)."""
+
 import copy
 import json
 import os
@@ -21,6 +22,7 @@ FIXTURES = os.path.join(ROOT, 'tests', 'data', 'parity', 'aligndet', 'views')
 @pytest.fixture(scope='module', autouse=True)
 def _registered():
     from mmdet.utils import register_all_modules
+
     register_all_modules()
     import dpt  # noqa: F401
 
@@ -36,8 +38,9 @@ def views_fixture():
 def _multi_branch(scales, flip_after_pad=False):
     """The MultiBranch of dpt's pre-training pipeline, at ``scales``; ``flip_after_pad``:
     with AlignDet's order (``aligndet_flip_after_pad``, as docs/aligndet.md says)."""
-    from mmengine.config import Config
     from mmdet.registry import TRANSFORMS
+    from mmengine.config import Config
+
     cfg = Config.fromfile(os.path.join(ROOT, 'configs', 'aligndet', '_base_', 'pretrain.py'))
     branch = copy.deepcopy(cfg.aligndet_train_dataloader.dataset.pipeline[-1])
     assert branch.type == 'MultiBranch'
@@ -53,10 +56,15 @@ def _multi_branch(scales, flip_after_pad=False):
 def _loaded(image, boxes):
     """What LoadImageFromFile + LoadAnnotations hand the views."""
     from mmdet.structures.bbox import HorizontalBoxes
-    return dict(img=image.copy(), img_shape=image.shape[:2], ori_shape=image.shape[:2],
-                gt_bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
-                gt_bboxes_labels=np.zeros(len(boxes), np.int64),
-                gt_ignore_flags=np.zeros(len(boxes), bool))
+
+    return dict(
+        img=image.copy(),
+        img_shape=image.shape[:2],
+        ori_shape=image.shape[:2],
+        gt_bboxes=HorizontalBoxes(torch.tensor(boxes, dtype=torch.float32)),
+        gt_bboxes_labels=np.zeros(len(boxes), np.int64),
+        gt_ignore_flags=np.zeros(len(boxes), bool),
+    )
 
 
 def test_views_match_aligndet(views_fixture):
@@ -74,15 +82,15 @@ def test_views_match_aligndet(views_fixture):
             theirs = f'aligndet/{seed}/{view}'
             want, orig = meta['views'][ours], meta['views'][theirs]
             # the same draws as AlignDet: scale, flip
-            assert sample.img_shape == tuple(want['img_shape'][:2]) == tuple(
-                orig['img_shape'][:2])
+            assert sample.img_shape == tuple(want['img_shape'][:2]) == tuple(orig['img_shape'][:2])
             assert sample.flip == want['flip'] == orig['flip']
             np.testing.assert_allclose(sample.scale_factor, want['scale_factor'][:2])
             # padded to 32 in the pipeline, content top-left; the op saw the padding
             assert tuple(img.shape[1:]) == tuple(want['pad_shape'][:2])
             ours_img = img.permute(1, 2, 0).numpy()
-            np.testing.assert_array_equal(ours_img, arrays[ours],
-                                          err_msg=f'{ours} ({want["op"]} {want["magnitude"]})')
+            np.testing.assert_array_equal(
+                ours_img, arrays[ours], err_msg=f'{ours} ({want["op"]} {want["magnitude"]})'
+            )
             boxes = sample.gt_instances.bboxes.tensor.numpy()
             np.testing.assert_array_equal(boxes, np.array(want['gt_bboxes'], np.float32))
             if not want['flip']:
@@ -99,8 +107,9 @@ def test_views_match_aligndet(views_fixture):
                 shift = want['pad_shape'][1] - w
                 assert shift > 0
                 cols = slice(1, w - 1) if want['op'] == 'RandSharpness' else slice(0, w)
-                np.testing.assert_array_equal(arrays[theirs][:h, shift:shift + w][:, cols],
-                                              ours_img[:h, :w][:, cols])
+                np.testing.assert_array_equal(
+                    arrays[theirs][:h, shift : shift + w][:, cols], ours_img[:h, :w][:, cols]
+                )
     assert flipped and unflipped
     # every op of the nine appears among the fixture's views
     assert len({v['op'] for v in meta['views'].values()}) == 9
@@ -121,10 +130,12 @@ def test_aligndet_order_is_reachable(views_fixture):
             sample, want = out['data_samples'][view], meta['views'][key]
             flipped += sample.flip
             assert sample.img_shape == tuple(want['img_shape'][:2])
-            np.testing.assert_array_equal(out['inputs'][view].permute(1, 2, 0).numpy(),
-                                          arrays[key], err_msg=key)
-            np.testing.assert_array_equal(sample.gt_instances.bboxes.tensor.numpy(),
-                                          np.array(want['gt_bboxes'], np.float32))
+            np.testing.assert_array_equal(
+                out['inputs'][view].permute(1, 2, 0).numpy(), arrays[key], err_msg=key
+            )
+            np.testing.assert_array_equal(
+                sample.gt_instances.bboxes.tensor.numpy(), np.array(want['gt_bboxes'], np.float32)
+            )
     assert flipped
 
 
@@ -133,6 +144,7 @@ def test_flip_after_pad_offset():
     width left of the box's pixels. dpt's flip before the pad keeps them together."""
     from mmcv.transforms import Compose
     from mmdet.registry import TRANSFORMS
+
     with open(os.path.join(FIXTURES, 'flip_offset.json')) as f:
         case = json.load(f)
     h, w = case['img_shape'][:2]
@@ -142,13 +154,19 @@ def test_flip_after_pad_offset():
     assert abs(their_pixels[0] - their_box[0] - shift) <= 1
     assert abs(their_pixels[2] - their_box[2] - shift) <= 1
 
-    image = np.zeros(tuple(case['input_shape']) + (3, ), np.uint8)
+    image = np.zeros(tuple(case['input_shape']) + (3,), np.uint8)
     x1, y1, x2, y2 = map(int, case['input_box'])
     image[y1:y2, x1:x2] = 255
-    pipeline = Compose([TRANSFORMS.build(t) for t in [
-        dict(type='Resize', scale=(80, 36), keep_ratio=True),
-        dict(type='RandomFlip', prob=1.0),
-        dict(type='PadKeepingImgShape', size_divisor=32)]])
+    pipeline = Compose(
+        [
+            TRANSFORMS.build(t)
+            for t in [
+                dict(type='Resize', scale=(80, 36), keep_ratio=True),
+                dict(type='RandomFlip', prob=1.0),
+                dict(type='PadKeepingImgShape', size_divisor=32),
+            ]
+        ]
+    )
     out = pipeline(_loaded(image, [case['input_box']]))
     assert out['img'].shape[:2] == tuple(case['pad_shape'][:2])
     assert out['img_shape'] == (h, w) and out['pad_shape'][:2] == tuple(case['pad_shape'][:2])
@@ -164,6 +182,7 @@ def test_flip_after_pad_offset():
 
 def test_pad_keeping_img_shape():
     from mmdet.registry import TRANSFORMS
+
     pad = TRANSFORMS.build(dict(type='PadKeepingImgShape', size_divisor=32))
     img = np.full((36, 49, 3), 7, np.uint8)
     out = pad(dict(img=img, img_shape=(36, 49)))
@@ -179,19 +198,30 @@ def test_pad_keeping_img_shape():
 def test_flip_after_pad_leaf_config(tmp_path):
     """The recipe of docs/aligndet.md ("Two views") builds AlignDet's order in both views."""
     from mmengine.config import Config
-    base = os.path.join(ROOT, 'configs', 'aligndet',
-                        'retinanet_r50_fpn_aligndet-pretrain_1x_coco.py')
+
+    base = os.path.join(
+        ROOT, 'configs', 'aligndet', 'retinanet_r50_fpn_aligndet-pretrain_1x_coco.py'
+    )
     leaf = tmp_path / 'flip_after_pad.py'
-    leaf.write_text(f"_base_ = [{base!r}]\n"
-                    "train_dataloader = _base_.train_dataloader\n"
-                    "train_dataloader.dataset.pipeline[-1].online[1:3] = "
-                    "_base_.aligndet_flip_after_pad\n"
-                    "train_dataloader.dataset.pipeline[-1].target[1:3] = "
-                    "_base_.aligndet_flip_after_pad\n")
+    leaf.write_text(
+        f"_base_ = [{base!r}]\n"
+        "train_dataloader = _base_.train_dataloader\n"
+        "train_dataloader.dataset.pipeline[-1].online[1:3] = "
+        "_base_.aligndet_flip_after_pad\n"
+        "train_dataloader.dataset.pipeline[-1].target[1:3] = "
+        "_base_.aligndet_flip_after_pad\n"
+    )
     pipeline = Config.fromfile(str(leaf)).train_dataloader.dataset.pipeline
-    assert [t.type for t in pipeline[:3]] == ['LoadImageFromFile', 'LoadAnnotations',
-                                              'KeepFirstProposals']
+    assert [t.type for t in pipeline[:3]] == [
+        'LoadImageFromFile',
+        'LoadAnnotations',
+        'KeepFirstProposals',
+    ]
     for view in ('online', 'target'):
         assert [t.type for t in pipeline[-1][view]] == [
-            'RandomChoiceResize', 'PadKeepingImgShape', 'RandomFlipAfterPad', 'RandomColorOp',
-            'PackDetInputs']
+            'RandomChoiceResize',
+            'PadKeepingImgShape',
+            'RandomFlipAfterPad',
+            'RandomColorOp',
+            'PackDetInputs',
+        ]

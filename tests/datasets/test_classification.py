@@ -1,4 +1,5 @@
 """Classification sets: class folders and list files, with one-line errors."""
+
 import pytest
 
 from dpt.datasets.classification import read_folder, read_list

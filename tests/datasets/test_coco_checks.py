@@ -1,4 +1,5 @@
 """CheckedCocoDataset: each bad input gets one clear error naming the file and the item."""
+
 import json
 import logging
 import shutil
@@ -12,8 +13,11 @@ from dpt.utils.errors import DataError
 
 register_all_modules(init_default_scope=True)
 
-PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True),
-            dict(type='PackDetInputs')]
+PIPELINE = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs'),
+]
 
 
 @pytest.fixture
@@ -26,8 +30,15 @@ def data(tmp_path, demo_data_root):
 
 def build(root, ann='annotations/instances_train.json', **kw):
     from dpt.datasets.demo_data import DEMO_CLASSES
-    return CheckedCocoDataset(data_root=str(root), ann_file=ann, data_prefix=dict(img='train/'),
-                              metainfo=dict(classes=DEMO_CLASSES), pipeline=PIPELINE, **kw)
+
+    return CheckedCocoDataset(
+        data_root=str(root),
+        ann_file=ann,
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=DEMO_CLASSES),
+        pipeline=PIPELINE,
+        **kw,
+    )
 
 
 def edit(root, fn):
@@ -63,18 +74,21 @@ def test_invalid_json(data):
 def test_annotation_naming_unknown_image(data):
     def orphan(coco):
         coco['annotations'][0]['image_id'] = 999999
+
     edit(data, orphan)
-    first_id = json.loads((data / 'annotations/instances_train.json').read_text())[
-        'annotations'][0]['id']
+    first_id = json.loads((data / 'annotations/instances_train.json').read_text())['annotations'][
+        0
+    ]['id']
     with pytest.raises(DataError, match=rf'annotation {first_id} names image id 999999'):
         build(data)
 
 
 def test_degenerate_boxes_are_dropped_with_a_warning(data):
     def degenerate(coco):
-        coco['annotations'][0]['bbox'] = [5, 5, 0, 10]              # zero width
-        coco['annotations'][1]['bbox'] = [500, 500, 10, 10]         # outside the image
-        coco['annotations'][2]['bbox'] = [1, 2, float('nan'), 3]    # not a number
+        coco['annotations'][0]['bbox'] = [5, 5, 0, 10]  # zero width
+        coco['annotations'][1]['bbox'] = [500, 500, 10, 10]  # outside the image
+        coco['annotations'][2]['bbox'] = [1, 2, float('nan'), 3]  # not a number
+
     coco = edit(data, degenerate)
     clean_total = len(coco['annotations'])
     records = []
@@ -130,8 +144,11 @@ def _warnings(fn):
 
 def test_empty_annotations_leave_nothing_to_train_on(data):
     edit(data, lambda coco: coco.update(annotations=[]))
-    with pytest.raises(DataError, match=r"instances_train.json: no image to train on: its "
-                                        r"'annotations' list is empty"):
+    with pytest.raises(
+        DataError,
+        match=r"instances_train.json: no image to train on: its "
+        r"'annotations' list is empty",
+    ):
         build(data, filter_cfg=TRAIN_FILTER)
 
 
@@ -139,6 +156,7 @@ def test_no_category_of_the_config(data):
     def labelme(coco):  # a file converted with another class list
         for i, cat in enumerate(coco['categories']):
             cat['name'] = f'part_{i}'
+
     edit(data, labelme)
     with pytest.raises(DataError) as e:
         build(data, filter_cfg=TRAIN_FILTER)
@@ -150,8 +168,11 @@ def test_no_category_of_the_config(data):
 def test_image_without_size(data):
     coco = edit(data, lambda coco: coco['images'][2].pop('height'))
     img = coco['images'][2]
-    with pytest.raises(DataError, match=rf"image id {img['id']} \(images\[2\], "
-                                        rf"{img['file_name']}\) has no positive 'height'"):
+    with pytest.raises(
+        DataError,
+        match=rf"image id {img['id']} \(images\[2\], "
+        rf"{img['file_name']}\) has no positive 'height'",
+    ):
         build(data)
 
 
@@ -164,36 +185,51 @@ def test_file_that_is_not_utf8(data):
 
 def test_json_that_is_a_list(data):
     (data / 'annotations' / 'instances_train.json').write_text('[{"id": 1}]')
-    with pytest.raises(DataError, match=r'instances_train.json: the file holds a JSON list, '
-                                        r"not an object with 'images'"):
+    with pytest.raises(
+        DataError,
+        match=r'instances_train.json: the file holds a JSON list, '
+        r"not an object with 'images'",
+    ):
         build(data)
 
 
 def test_repeated_image_id(data):
     def repeat(coco):
         coco['images'][5]['id'] = coco['images'][1]['id']
+
     coco = edit(data, repeat)
-    with pytest.raises(DataError, match=rf"image id {coco['images'][1]['id']} is listed twice "
-                                        r"in 'images' \(images\[1\] and images\[5\]\)"):
+    with pytest.raises(
+        DataError,
+        match=rf"image id {coco['images'][1]['id']} is listed twice "
+        r"in 'images' \(images\[1\] and images\[5\]\)",
+    ):
         build(data)
 
 
 def test_repeated_annotation_id(data):
     def repeat(coco):
         coco['annotations'][4]['id'] = coco['annotations'][0]['id']
+
     coco = edit(data, repeat)
-    with pytest.raises(DataError, match=rf"annotation id {coco['annotations'][0]['id']} is "
-                                        r'used twice \(annotations\[0\] and annotations\[4\]\)'):
+    with pytest.raises(
+        DataError,
+        match=rf"annotation id {coco['annotations'][0]['id']} is "
+        r'used twice \(annotations\[0\] and annotations\[4\]\)',
+    ):
         build(data)
 
 
 def test_image_id_given_as_a_string(data):
     def stringify(coco):
         coco['annotations'][0]['image_id'] = str(coco['annotations'][0]['image_id'])
+
     coco = edit(data, stringify)
     iid = coco['annotations'][0]['image_id']
-    with pytest.raises(DataError, match=rf"names image id '{iid}' \(a string; the image id in "
-                                        rf"'images' is the number {iid}\), which is not in"):
+    with pytest.raises(
+        DataError,
+        match=rf"names image id '{iid}' \(a string; the image id in "
+        rf"'images' is the number {iid}\), which is not in",
+    ):
         build(data)
 
 
@@ -201,20 +237,24 @@ def test_unknown_category_is_one_warning_with_the_count(data):
     def unknown(coco):
         for ann in coco['annotations'][:3]:
             ann['category_id'] = 99
+
     coco = edit(data, unknown)
     ds, warnings = _warnings(lambda: build(data, filter_cfg=None))
     kept = sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds)))
     assert kept == len(coco['annotations']) - 3
     mine = [w for w in warnings if 'category_id' in w]
     assert len(mine) == 1
-    assert ("instances_train.json: dropped 3 annotations whose category_id is not in "
-            "'categories' (category_id 99; first: annotation "
-            f"{coco['annotations'][0]['id']} of image") in mine[0]
+    assert (
+        "instances_train.json: dropped 3 annotations whose category_id is not in "
+        "'categories' (category_id 99; first: annotation "
+        f"{coco['annotations'][0]['id']} of image"
+    ) in mine[0]
 
 
 def test_image_of_another_size_than_the_file_says(data):
     def wrong(coco):
         coco['images'][0]['width'] += 40
+
     coco = edit(data, wrong)
     ds = build(data)
     info = ds.get_data_info(0)
@@ -222,9 +262,11 @@ def test_image_of_another_size_than_the_file_says(data):
     with pytest.raises(DataError) as e:
         ds.prepare_data(0)
     h, w = coco['images'][0]['height'], coco['images'][0]['width']
-    assert str(e.value) == (f"{info['img_path']} (image id {info['img_id']}): the image is "
-                            f'{w - 40}x{h} px but {ds.ann_file} says {w}x{h} (width x height); '
-                            'its boxes would not fit the image')
+    assert str(e.value) == (
+        f"{info['img_path']} (image id {info['img_id']}): the image is "
+        f'{w - 40}x{h} px but {ds.ann_file} says {w}x{h} (width x height); '
+        'its boxes would not fit the image'
+    )
 
 
 def test_zero_byte_image(data):
@@ -233,5 +275,7 @@ def test_zero_byte_image(data):
     open(info['img_path'], 'wb').close()
     with pytest.raises(DataError) as e:
         ds.prepare_data(0)
-    assert str(e.value) == f"{info['img_path']} (image id {info['img_id']}): empty image file " \
-                           '(0 bytes)'
+    assert (
+        str(e.value) == f"{info['img_path']} (image id {info['img_id']}): empty image file "
+        '(0 bytes)'
+    )

@@ -1,4 +1,5 @@
 """The synthetic demo dataset: deterministic, valid COCO, hard enough, written safely."""
+
 import itertools
 import json
 import os
@@ -8,11 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from _cli import one_error_line, run
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
 import dpt.datasets.demo_data as demo_data
-from _cli import one_error_line, run
 from dpt.datasets.demo_data import DEMO_CLASSES, draw_samples, make_demo_dataset, mask_to_polygons
 from dpt.utils.errors import DataError
 
@@ -46,11 +47,12 @@ def decode(ann, size=160):
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     a = make_demo_dataset(tmp_path / 'a', seed=1, **SMALL)
     b = make_demo_dataset(tmp_path / 'b', seed=1, **SMALL)
-    c = make_demo_dataset(tmp_path / 'c', seed=2, **SMALL)
+    make_demo_dataset(tmp_path / 'c', seed=2, **SMALL)
     assert a['created'] and b['created'] and a['train']['images'] == 12 and a['val']['images'] == 4
     fa, fb = files(tmp_path / 'a'), files(tmp_path / 'b')
-    assert [p.relative_to(tmp_path / 'a') for p in fa] == \
-        [p.relative_to(tmp_path / 'b') for p in fb]
+    assert [p.relative_to(tmp_path / 'a') for p in fa] == [
+        p.relative_to(tmp_path / 'b') for p in fb
+    ]
     assert len([p for p in fa if p.suffix == '.jpg']) == 16
     for pa, pb in zip(fa, fb):
         assert pa.read_bytes() == pb.read_bytes(), pa
@@ -200,16 +202,28 @@ def test_draw_samples(medium, tmp_path):
 def test_cli(tmp_path):
     out = tmp_path / 'cli'
     tool = 'tools/misc/make_demo_data.py'
-    proc = run(sys.executable, tool, '--out', str(out), '--num-train', '6', '--num-val', '2',
-               '--preview', str(tmp_path / 'p.png'), timeout=300)
+    proc = run(
+        sys.executable,
+        tool,
+        '--out',
+        str(out),
+        '--num-train',
+        '6',
+        '--num-val',
+        '2',
+        '--preview',
+        str(tmp_path / 'p.png'),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and str(out) in lines[0] and 'train 6 images' in lines[0]
     assert cv2.imread(str(tmp_path / 'p.png')) is not None
     assert len(COCO(str(out / 'annotations' / 'instances_val.json')).imgs) == 2
 
-    proc = run(sys.executable, tool, '--out', str(out), '--num-train', '7', '--num-val', '2',
-               timeout=300)
+    proc = run(
+        sys.executable, tool, '--out', str(out), '--num-train', '7', '--num-val', '2', timeout=300
+    )
     line = one_error_line(proc, 'make_demo_data')
     assert str(out) in line and 'num_train' in line
 
@@ -218,6 +232,7 @@ def test_classification_split(tmp_path):
     """Class folders, balanced, the folder's class dominant (the largest box) in every image,
     true boxes kept aside; same bytes again; a detection folder is refused."""
     from dpt.datasets.demo_data import make_demo_classification
+
     s = make_demo_classification(tmp_path / 'cls', num_train=12, num_val=6)
     root = Path(s['out_dir'])
     assert sorted(os.listdir(root / 'train')) == sorted(DEMO_CLASSES)
@@ -231,7 +246,8 @@ def test_classification_split(tmp_path):
         dominant = [a for a in anns if a['dominant']]
         assert len(dominant) == 1 and dominant[0]['category_id'] == img['label']
         assert dominant[0]['bbox'][2] * dominant[0]['bbox'][3] == max(
-            a['bbox'][2] * a['bbox'][3] for a in anns)
+            a['bbox'][2] * a['bbox'][3] for a in anns
+        )
     before = files(root)
     assert not make_demo_classification(root, num_train=12, num_val=6)['created']
     assert files(root) == before
@@ -244,8 +260,19 @@ def test_classification_split(tmp_path):
 
 def test_cli_classification(tmp_path):
     out = tmp_path / 'cls'
-    proc = run(sys.executable, 'tools/misc/make_demo_data.py', '--task', 'classification',
-               '--out', str(out), '--num-train', '6', '--num-val', '0', timeout=300)
+    proc = run(
+        sys.executable,
+        'tools/misc/make_demo_data.py',
+        '--task',
+        'classification',
+        '--out',
+        str(out),
+        '--num-train',
+        '6',
+        '--num-val',
+        '0',
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'train 6 images' in proc.stdout and (out / 'annotations' / 'train_gt.json').is_file()
 
@@ -257,22 +284,28 @@ def test_cli_classification(tmp_path):
 _TINY_HASHES = dict(
     detection='c838695bba97c0733f442f8745743db34d09671e0da70b5b551950ab8c26561c',
     classification='d3486b6564558ddecb8316994e6ce0c43cc3717c5259aa46667771ac77b2b118',
-    grid='4db2098ae1266864f3a2d90b59fba51d16eb28953ff237e283f829290243f693')
+    grid='4db2098ae1266864f3a2d90b59fba51d16eb28953ff237e283f829290243f693',
+)
 
 
 def tree_hash(root):
     import hashlib
+
     h = hashlib.sha256()
     for p in files(root):
         h.update(str(p.relative_to(root)).encode() + b'\0' + p.read_bytes() + b'\0')
     return h.hexdigest()
 
 
-@pytest.mark.skipif(not (cv2.__version__.startswith('4.14.') and np.__version__.startswith('2.4.')),
-                    reason='hashes recorded with OpenCV 4.14 and NumPy 2.4')
+@pytest.mark.skipif(
+    not (cv2.__version__.startswith('4.14.') and np.__version__.startswith('2.4.')),
+    reason='hashes recorded with OpenCV 4.14 and NumPy 2.4',
+)
 def test_generated_bytes_unchanged(tmp_path):
     import hashlib
+
     from dpt.datasets.demo_data import make_demo_classification
+
     make_demo_dataset(tmp_path / 'det', num_train=3, num_val=2, image_size=64, seed=5)
     make_demo_classification(tmp_path / 'cls', num_train=6, num_val=1, image_size=64, seed=5)
     grid = draw_samples(tmp_path / 'det', split='train', num=3, cols=2)

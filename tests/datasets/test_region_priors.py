@@ -1,5 +1,6 @@
 """DETReg's region priors: boxes from the online search or a proposal file, crops (against
 DETReg's own, tests/data/parity/detreg), the view and its packing."""
+
 import json
 import os
 import random
@@ -8,7 +9,6 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.utils import register_all_modules
@@ -19,8 +19,9 @@ from dpt.models.detreg import RegionEncoder
 from dpt.utils.errors import ConfigError, DataError
 
 register_all_modules()
-PARITY = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data', 'parity', 'detreg',
-                      'region_crops.npz')
+PARITY = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), 'data', 'parity', 'detreg', 'region_crops.npz'
+)
 
 
 @pytest.fixture(scope='module')
@@ -29,8 +30,17 @@ def parity():
 
 
 def _normalize(crops):
-    enc = RegionEncoder(dict(type='ResNet', depth=18, num_stages=1, out_indices=(0,),
-                             strides=(1,), dilations=(1,), init_cfg=None))
+    enc = RegionEncoder(
+        dict(
+            type='ResNet',
+            depth=18,
+            num_stages=1,
+            out_indices=(0,),
+            strides=(1,),
+            dilations=(1,),
+            init_cfg=None,
+        )
+    )
     return enc.normalize_patches(crops)
 
 
@@ -40,11 +50,15 @@ def test_crops_as_detreg(parity):
     crops = crop_regions(parity['image'], parity['boxes'], 128)
     x = _normalize(crops)
     torch.testing.assert_close(x, torch.from_numpy(parity['crops_val']), rtol=0, atol=0)
-    feats = torch.nn.functional.relu(torch.nn.functional.conv2d(
-        x, torch.from_numpy(parity['conv_weight']), torch.from_numpy(parity['conv_bias']),
-        stride=4)).mean(dim=(2, 3))
-    torch.testing.assert_close(feats, torch.from_numpy(parity['targets_val']),
-                               rtol=1e-5, atol=1e-6)
+    feats = torch.nn.functional.relu(
+        torch.nn.functional.conv2d(
+            x,
+            torch.from_numpy(parity['conv_weight']),
+            torch.from_numpy(parity['conv_bias']),
+            stride=4,
+        )
+    ).mean(dim=(2, 3))
+    torch.testing.assert_close(feats, torch.from_numpy(parity['targets_val']), rtol=1e-5, atol=1e-6)
 
 
 def test_crop_augmentation_as_detreg(parity):
@@ -74,14 +88,24 @@ def proposal_file(demo_data_root, tmp_path_factory):
     """Forty boxes per demo train image, COCO-style, as make_proposals.py writes them."""
     with open(os.path.join(demo_data_root, 'annotations', 'instances_train.json')) as f:
         images = json.load(f)['images']
-    anns = [dict(id=len(images) * 40 + k, image_id=im['id'], category_id=1,
-                 bbox=[k, k, 40, 30], area=1200, iscrowd=0)
-            for im in images for k in range(40)]
+    anns = [
+        dict(
+            id=len(images) * 40 + k,
+            image_id=im['id'],
+            category_id=1,
+            bbox=[k, k, 40, 30],
+            area=1200,
+            iscrowd=0,
+        )
+        for im in images
+        for k in range(40)
+    ]
     for i, ann in enumerate(anns):
         ann['id'] = i + 1
     path = tmp_path_factory.mktemp('detreg') / 'proposals.json'
-    path.write_text(json.dumps(dict(images=images, annotations=anns,
-                                    categories=[dict(id=1, name='proposal')])))
+    path.write_text(
+        json.dumps(dict(images=images, annotations=anns, categories=[dict(id=1, name='proposal')]))
+    )
     return str(path)
 
 
@@ -99,8 +123,9 @@ def _check_boxes(results, img):
 @pytest.mark.parametrize('source', ['online', 'cache'])
 def test_region_priors_sources(source, image, proposal_file):
     path, img = image
-    t = TRANSFORMS.build(dict(type='RegionPriors', source=source, proposal_file=proposal_file,
-                              seed=0))
+    t = TRANSFORMS.build(
+        dict(type='RegionPriors', source=source, proposal_file=proposal_file, seed=0)
+    )
     results = t(dict(img=img.copy(), img_path=path, img_shape=img.shape[:2]))
     _check_boxes(results, img)
     if source == 'cache':  # the first 30 in file order
@@ -109,16 +134,18 @@ def test_region_priors_sources(source, image, proposal_file):
 
 def test_too_few_priors_resample(image, proposal_file):
     path, img = image
-    t = TRANSFORMS.build(dict(type='RegionPriors', source='cache', proposal_file=proposal_file,
-                              num_priors=1))
+    t = TRANSFORMS.build(
+        dict(type='RegionPriors', source='cache', proposal_file=proposal_file, num_priors=1)
+    )
     assert t(dict(img=img.copy(), img_path=path)) is None  # mmengine loads another image
 
 
 def test_bad_settings(tmp_path):
     with pytest.raises(ConfigError):
         TRANSFORMS.build(dict(type='RegionPriors', source='nope'))
-    t = TRANSFORMS.build(dict(type='RegionPriors', source='cache',
-                              proposal_file=str(tmp_path / 'missing.json')))
+    t = TRANSFORMS.build(
+        dict(type='RegionPriors', source='cache', proposal_file=str(tmp_path / 'missing.json'))
+    )
     with pytest.raises(DataError, match='missing.json'):
         t(dict(img=np.zeros((8, 8, 3), np.uint8), img_path='a.jpg'))
 
@@ -129,11 +156,15 @@ def test_crops_follow_the_view(image, proposal_file):
     boxes = np.array([[0, 0, 40, 20], [100, 100, 160, 160]], np.float32)
     crops = crop_regions(np.ascontiguousarray(img[..., ::-1]), boxes, 32)
     assert crops.shape == (2, 3, 32, 32)
-    pipeline = [TRANSFORMS.build(c) for c in (
-        dict(type='RegionPriors', source='cache', proposal_file=proposal_file, augment=False),
-        dict(type='RandomCrop', crop_size=(60, 60), allow_negative_crop=True),
-        dict(type='RandomFlip', prob=1.0),
-        dict(type='PackRegionPriors'))]
+    pipeline = [
+        TRANSFORMS.build(c)
+        for c in (
+            dict(type='RegionPriors', source='cache', proposal_file=proposal_file, augment=False),
+            dict(type='RandomCrop', crop_size=(60, 60), allow_negative_crop=True),
+            dict(type='RandomFlip', prob=1.0),
+            dict(type='PackRegionPriors'),
+        )
+    ]
     results = dict(img=img.copy(), img_path=path)
     for t in pipeline:
         results = t(results)
@@ -145,20 +176,28 @@ def test_crops_follow_the_view(image, proposal_file):
 def test_dataset_resamples(demo_data_root, proposal_file, tmp_path):
     """Images with < 2 priors are replaced by others (mmengine's dataset, training mode)."""
     from mmdet.registry import DATASETS
+
     with open(proposal_file) as f:
         data = json.load(f)
     first = data['images'][0]['id']
     data['annotations'] = [a for a in data['annotations'] if a['image_id'] != first]
     sparse = tmp_path / 'sparse.json'
     sparse.write_text(json.dumps(data))
-    ds = DATASETS.build(dict(
-        type='CocoDataset', data_root=demo_data_root,
-        ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
-        filter_cfg=dict(filter_empty_gt=False), metainfo=dict(classes=('object',)),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='RegionPriors', source='cache', proposal_file=str(sparse),
-                       patch_size=16),
-                  dict(type='PackRegionPriors')]))
+    ds = DATASETS.build(
+        dict(
+            type='CocoDataset',
+            data_root=demo_data_root,
+            ann_file='annotations/instances_train.json',
+            data_prefix=dict(img='train/'),
+            filter_cfg=dict(filter_empty_gt=False),
+            metainfo=dict(classes=('object',)),
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='RegionPriors', source='cache', proposal_file=str(sparse), patch_size=16),
+                dict(type='PackRegionPriors'),
+            ],
+        )
+    )
     idx = next(i for i in range(len(ds)) if ds.get_data_info(i)['img_id'] == first)
     sample = ds[idx]['data_samples']
     assert sample.img_id != first and len(sample.gt_instances) == 30
@@ -169,33 +208,54 @@ def test_view_crop_as_detreg(parity):
     DETReg's view crop does."""
     boxes = parity['view_boxes']
     for r, (top, left, h, w) in enumerate(parity['view_regions']):
-        t = TRANSFORMS.build(dict(type='RandomCrop', crop_type='absolute',
-                                  crop_size=(int(w), int(h)), allow_negative_crop=True))
+        t = TRANSFORMS.build(
+            dict(
+                type='RandomCrop',
+                crop_type='absolute',
+                crop_size=(int(w), int(h)),
+                allow_negative_crop=True,
+            )
+        )
         t._rand_offset = lambda margin, o=(int(top), int(left)): o
-        results = t(dict(img=np.zeros((500, 600, 3), np.uint8),
-                         gt_bboxes=HorizontalBoxes(boxes),
-                         gt_bboxes_labels=np.zeros(len(boxes), np.int64),
-                         gt_ignore_flags=np.zeros(len(boxes), bool),
-                         gt_instances_ids=np.arange(len(boxes))))
+        results = t(
+            dict(
+                img=np.zeros((500, 600, 3), np.uint8),
+                gt_bboxes=HorizontalBoxes(boxes),
+                gt_bboxes_labels=np.zeros(len(boxes), np.int64),
+                gt_ignore_flags=np.zeros(len(boxes), bool),
+                gt_instances_ids=np.arange(len(boxes)),
+            )
+        )
         assert results['img'].shape[:2] == (h, w)
         np.testing.assert_array_equal(results['gt_instances_ids'], parity[f'view_kept_{r}'])
         np.testing.assert_array_equal(results['gt_bboxes'].numpy(), parity[f'view_boxes_{r}'])
 
 
-VIEW = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), 'configs',
-                    'detreg', '_base_', 'pretrain_view.py')
+VIEW = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    'configs',
+    'detreg',
+    '_base_',
+    'pretrain_view.py',
+)
 
 
 def test_view_branches(image, proposal_file):
     """DETReg's view: both branches are taken (plain resize; resize -> 384-600 crop -> resize),
     boxes stay in the image, every box keeps its crop, < 2 boxes left -> another image."""
     from mmengine.config import Config
+
     path, img = image
     view = Config.fromfile(VIEW)
     big = mmcv.imrescale(img, (800, 640))  # 640 x 640: the crop branch can cut boxes away
-    pipeline = [TRANSFORMS.build(c) for c in (
-        dict(type='RegionPriors', source='online', patch_size=16, augment=False, seed=0),
-        *view.detreg_view, dict(type='PackRegionPriors'))]
+    pipeline = [
+        TRANSFORMS.build(c)
+        for c in (
+            dict(type='RegionPriors', source='online', patch_size=16, augment=False, seed=0),
+            *view.detreg_view,
+            dict(type='PackRegionPriors'),
+        )
+    ]
     np.random.seed(0)
     random.seed(0)
     sides = set()
@@ -226,9 +286,17 @@ def test_detr_resize_sizes_as_detreg(parity):
     differs by a pixel in about half of these cases."""
     for w, h, size, max_size, new_w, new_h, *box in parity['view_resize']:
         w, h, size, max_size = int(w), int(h), int(size), int(max_size)
-        t = TRANSFORMS.build(dict(type='DETRResize', keep_ratio=True, backend='pillow',
-                                  scale=(max(max_size, 0), size)))
-        results = t(dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
-                         gt_bboxes=HorizontalBoxes(np.float32([[1.5, 2.5, w - 3.25, h - 1.75]]))))
+        t = TRANSFORMS.build(
+            dict(
+                type='DETRResize', keep_ratio=True, backend='pillow', scale=(max(max_size, 0), size)
+            )
+        )
+        results = t(
+            dict(
+                img=np.zeros((h, w, 3), np.uint8),
+                img_shape=(h, w),
+                gt_bboxes=HorizontalBoxes(np.float32([[1.5, 2.5, w - 3.25, h - 1.75]])),
+            )
+        )
         assert results['img'].shape[:2] == (new_h, new_w) == results['img_shape']
         np.testing.assert_allclose(results['gt_bboxes'].numpy()[0], box, rtol=1e-6, atol=1e-4)

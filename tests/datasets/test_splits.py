@@ -1,5 +1,6 @@
 """Semi-supervised / low-data splits of a COCO file: sizes, disjoint parts, annotations with
 their images, determinism, the published samplers, file names and idempotent writing."""
+
 import importlib.util
 import json
 import os
@@ -7,8 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from dpt.datasets.splits import (labelled_ids, load_coco, make_semi_splits, split_coco,
-                                 split_names)
+from dpt.datasets.splits import labelled_ids, load_coco, make_semi_splits, split_coco, split_names
 from dpt.utils.errors import ConfigError, DataError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,12 +29,15 @@ def test_parts_are_disjoint_and_complete(ann_file, tmp_path):
     n = len(coco['images'])  # 16
     records = make_semi_splits(ann_file, tmp_path, percents=(25, 12.5, 50), folds=(1, 2))
     assert [os.path.basename(r['path']) for r in records[:2]] == [
-        'instances_train.1@25.json', 'instances_train.1@25-unlabeled.json']
+        'instances_train.1@25.json',
+        'instances_train.1@25-unlabeled.json',
+    ]
     assert os.path.basename(records[2]['path']) == 'instances_train.1@12.5.json'
     for fold in (1, 2):
         for percent in (25, 12.5, 50):
-            lab, unl = (read(tmp_path / name) for name in
-                        split_names('instances_train', percent, fold))
+            lab, unl = (
+                read(tmp_path / name) for name in split_names('instances_train', percent, fold)
+            )
             assert len(lab['images']) == int(percent / 100 * n)
             ids = [{img['id'] for img in part['images']} for part in (lab, unl)]
             assert not ids[0] & ids[1]
@@ -42,14 +45,17 @@ def test_parts_are_disjoint_and_complete(ann_file, tmp_path):
             # annotations follow their images, none lost or repeated
             for part, own in zip((lab, unl), ids):
                 assert all(a['image_id'] in own for a in part['annotations'])
-            assert sorted(a['id'] for a in lab['annotations'] + unl['annotations']) == \
-                sorted(a['id'] for a in coco['annotations'])
+            assert sorted(a['id'] for a in lab['annotations'] + unl['annotations']) == sorted(
+                a['id'] for a in coco['annotations']
+            )
             # categories and every other top-level entry kept
             for part in (lab, unl):
                 assert part['categories'] == coco['categories']
                 assert set(part) == set(coco)
-    first = lambda fold: {i['id'] for i in read(  # noqa: E731
-        tmp_path / f'instances_train.{fold}@50.json')['images']}
+
+    def first(fold):
+        return {i['id'] for i in read(tmp_path / f'instances_train.{fold}@50.json')['images']}
+
     assert first(1) != first(2)
 
 
@@ -60,16 +66,19 @@ def test_samplers_reproduce_the_published_splits(ann_file):
     # replacement of int(percent / 100 * N) indices of the images in file order
     for fold in (1, 2, 3):
         np.random.seed(fold)
-        picked = np.random.choice(range(n), size=int(25 / 100. * n), replace=False)
+        picked = np.random.choice(range(n), size=int(25 / 100.0 * n), replace=False)
         assert labelled_ids(coco, 25, fold) == {coco['images'][i]['id'] for i in picked}
     # DETReg's CocoDetection(filter_pct): default_rng(42) picks round(N * pct) sorted ids
     ids = sorted(img['id'] for img in coco['images'])
     expected = np.random.default_rng(42).choice(ids, size=round(n * 0.1), replace=False)
     assert labelled_ids(coco, 10, mode='images') == set(expected.tolist())
     assert split_names('instances_train2017', 10, mode='images') == [
-        'instances_train2017.seed42@10.json']
+        'instances_train2017.seed42@10.json'
+    ]
     assert split_names('instances_train2017', 0.5, 1) == [
-        'instances_train2017.1@0.5.json', 'instances_train2017.1@0.5-unlabeled.json']
+        'instances_train2017.1@0.5.json',
+        'instances_train2017.1@0.5-unlabeled.json',
+    ]
 
 
 def test_deterministic_and_idempotent(ann_file, tmp_path):
@@ -94,12 +103,15 @@ def test_deterministic_and_idempotent(ann_file, tmp_path):
 
 def test_split_loads_as_a_dataset(ann_file, demo_data_root, tmp_path):
     from dpt.datasets import CheckedCocoDataset
+
     make_semi_splits(ann_file, tmp_path, percents=(25,))
     dataset = CheckedCocoDataset(
-        data_root=demo_data_root, ann_file=str(tmp_path / 'instances_train.1@25.json'),
-        data_prefix=dict(img='train/'), metainfo=dict(classes=('circle', 'square', 'triangle',
-                                                               'star', 'ring', 'cross')),
-        pipeline=[])
+        data_root=demo_data_root,
+        ann_file=str(tmp_path / 'instances_train.1@25.json'),
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=('circle', 'square', 'triangle', 'star', 'ring', 'cross')),
+        pipeline=[],
+    )
     assert len(dataset) == 4
 
 
@@ -114,8 +126,10 @@ def test_bad_input(tmp_path, ann_file):
         labelled_ids(coco, 10, mode='pairs')
     with pytest.raises(DataError, match='annotation file not found'):
         load_coco(str(tmp_path / 'nope.json'))
-    bad = dict(coco, annotations=coco['annotations'] + [
-        dict(coco['annotations'][0], id=999, image_id=12345)])
+    bad = dict(
+        coco,
+        annotations=coco['annotations'] + [dict(coco['annotations'][0], id=999, image_id=12345)],
+    )
     (tmp_path / 'bad.json').write_text(json.dumps(bad))
     with pytest.raises(DataError, match=r"annotation 999 names image id 12345"):
         load_coco(str(tmp_path / 'bad.json'))
@@ -127,12 +141,25 @@ def test_bad_input(tmp_path, ann_file):
 
 
 def test_cli(ann_file, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('make_semi_splits',
-                                                  f'{ROOT}/tools/misc/make_semi_splits.py')
+    spec = importlib.util.spec_from_file_location(
+        'make_semi_splits', f'{ROOT}/tools/misc/make_semi_splits.py'
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    tool.main(['--ann-file', ann_file, '--out-dir', str(tmp_path), '--percent', '50', '25',
-               '--folds', '1', '2'])
+    tool.main(
+        [
+            '--ann-file',
+            ann_file,
+            '--out-dir',
+            str(tmp_path),
+            '--percent',
+            '50',
+            '25',
+            '--folds',
+            '1',
+            '2',
+        ]
+    )
     out = capsys.readouterr().out
     assert f"wrote {tmp_path / 'instances_train.2@25-unlabeled.json'}: 12 images" in out
     assert '8 files in' in out
@@ -140,18 +167,25 @@ def test_cli(ann_file, tmp_path, capsys):
         tool.main(['--ann-file', ann_file, '--out-dir', str(tmp_path), '--percent', '1'])
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f'make_semi_splits: error: {ann_file}: 1% of its 16 images is no image; '
-                   f'ask for a larger percent']
+    assert err == [
+        f'make_semi_splits: error: {ann_file}: 1% of its 16 images is no image; '
+        f'ask for a larger percent'
+    ]
     # the library's parameters, named as the tool's flags
-    for argv, message in ((['--percent', '0'], '--percent 0: must be more than 0 and at most 100'),
-                          (['--percent', '50', '--seed', '5'], '(made from another annotation '
-                           'file or seed?); pass --overwrite to replace it'),
-                          (['--mode', 'few-shot', '--shots', '4'], '--shots 4: TFA samples')):
+    for argv, message in (
+        (['--percent', '0'], '--percent 0: must be more than 0 and at most 100'),
+        (
+            ['--percent', '50', '--seed', '5'],
+            '(made from another annotation file or seed?); pass --overwrite to replace it',
+        ),
+        (['--mode', 'few-shot', '--shots', '4'], '--shots 4: TFA samples'),
+    ):
         with pytest.raises(SystemExit):
             tool.main(['--ann-file', ann_file, '--out-dir', str(tmp_path), *argv])
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and err[0].startswith('make_semi_splits: error: ') \
-            and message in err[0], err
+        assert (
+            len(err) == 1 and err[0].startswith('make_semi_splits: error: ') and message in err[0]
+        ), err
 
 
 FEW_SHOT = os.path.join(ROOT, 'tests', 'data', 'parity', 'detreg', 'tfa_few_shot.json')
@@ -161,6 +195,7 @@ def test_few_shot_samples_as_tfa():
     """TFA's prepare_coco_few_shot.py (DETReg's few-shot splits) keeps these annotations of
     the same file, for every seed, category and shot count (tests/data/parity/detreg)."""
     from dpt.datasets.splits import few_shot_annotations
+
     ref = read(FEW_SHOT)
     for seed in (1, 2):
         for shots in (1, 2, 3, 5, 10, 30):
@@ -171,8 +206,13 @@ def test_few_shot_samples_as_tfa():
 
 
 def test_few_shot_files_and_tfa_merge(tmp_path):
-    from dpt.datasets.splits import (few_shot_annotations, few_shot_coco, make_few_shot_splits,
-                                     merge_tfa_split)
+    from dpt.datasets.splits import (
+        few_shot_annotations,
+        few_shot_coco,
+        make_few_shot_splits,
+        merge_tfa_split,
+    )
+
     ref = read(FEW_SHOT)
     ann_file = tmp_path / 'instances_train.json'
     ann_file.write_text(json.dumps(ref['coco']))
@@ -180,7 +220,8 @@ def test_few_shot_files_and_tfa_merge(tmp_path):
     data = read(tmp_path / 'instances_train.seed2@10shot.json')
     assert records[0]['annotations'] == 30 == len(data['annotations'])
     assert {a['id'] for a in data['annotations']} == {
-        i for c in (1, 3, 7) for i in ref['picked'][f'2/{c}/10']}
+        i for c in (1, 3, 7) for i in ref['picked'][f'2/{c}/10']
+    }
     assert {a['image_id'] for a in data['annotations']} == {i['id'] for i in data['images']}
     assert data['categories'] == ref['coco']['categories']
     # TFA's own per-class files merged give the same split
@@ -195,21 +236,37 @@ def test_few_shot_files_and_tfa_merge(tmp_path):
         merge_tfa_split(str(tfa), 30)
     with pytest.raises(ConfigError, match='^shots=4: TFA samples'):
         few_shot_annotations(ref['coco'], 4, 1)
-    few = dict(ref['coco'], annotations=[a for a in ref['coco']['annotations']
-                                         if a['category_id'] != 3 or a['id'] < 40])
+    few = dict(
+        ref['coco'],
+        annotations=[
+            a for a in ref['coco']['annotations'] if a['category_id'] != 3 or a['id'] < 40
+        ],
+    )
     with pytest.raises(DataError, match='category 3 has'):
         few_shot_annotations(few, 30, 1, source='few.json')
 
 
 def test_few_shot_cli(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('make_semi_splits',
-                                                  f'{ROOT}/tools/misc/make_semi_splits.py')
+    spec = importlib.util.spec_from_file_location(
+        'make_semi_splits', f'{ROOT}/tools/misc/make_semi_splits.py'
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     ann_file = tmp_path / 'instances_train.json'
     ann_file.write_text(json.dumps(read(FEW_SHOT)['coco']))
-    tool.main(['--mode', 'few-shot', '--ann-file', str(ann_file), '--out-dir', str(tmp_path),
-               '--shots', '5', '10'])
+    tool.main(
+        [
+            '--mode',
+            'few-shot',
+            '--ann-file',
+            str(ann_file),
+            '--out-dir',
+            str(tmp_path),
+            '--shots',
+            '5',
+            '10',
+        ]
+    )
     out = capsys.readouterr().out
     assert f"wrote {tmp_path / 'instances_train.seed1@10shot.json'}" in out
     assert '30 annotations' in out and '2 files in' in out

@@ -1,6 +1,7 @@
 """BN statistics re-estimated before fine-tuning after a GN checkpoint: the running mean /
 variance equal the average of the per-batch statistics of the features, by hand; nothing
 else changes; resumed runs are skipped; two processes average their estimates."""
+
 import os
 import types
 
@@ -10,7 +11,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from dpt.engine import DptRunner, ReestimateBNStatsHook
-from dpt.engine.bn_statistics import frozen_norm_layers, reestimate_bn_stats
+from dpt.engine.bn_statistics import frozen_norm_layers
 
 
 class Tiny(BaseModel):
@@ -20,8 +21,10 @@ class Tiny(BaseModel):
         super().__init__()
         self.backbone = nn.Sequential()
         self.backbone.add_module('conv1', nn.Conv2d(3, 4, 3, bias=False))
-        self.backbone.add_module('bn1' if norm == 'bn' else 'gn1',
-                                 nn.BatchNorm2d(4) if norm == 'bn' else nn.GroupNorm(2, 4))
+        self.backbone.add_module(
+            'bn1' if norm == 'bn' else 'gn1',
+            nn.BatchNorm2d(4) if norm == 'bn' else nn.GroupNorm(2, 4),
+        )
         self.backbone.add_module('relu', nn.ReLU())
         self.backbone.add_module('conv2', nn.Conv2d(4, 4, 3))
         self.backbone.add_module('bn2', nn.BatchNorm2d(4))
@@ -58,6 +61,7 @@ def snapshot(model):
 
 def test_frozen_norm_layers_follows_norm_eval_and_frozen_stages():
     from mmdet.models.backbones import ResNet
+
     model = Tiny()
     model.eval()
     assert frozen_norm_layers(model) == ['backbone.bn1']
@@ -66,7 +70,8 @@ def test_frozen_norm_layers_follows_norm_eval_and_frozen_stages():
     frozen = frozen_norm_layers(r18)
     assert 'bn1' in frozen and 'layer1.0.bn1' in frozen and 'layer2.0.bn1' not in frozen
     assert len(frozen_norm_layers(ResNet(depth=18, norm_eval=True))) == sum(
-        isinstance(m, nn.BatchNorm2d) for m in r18.modules())
+        isinstance(m, nn.BatchNorm2d) for m in r18.modules()
+    )
 
 
 def test_gn_checkpoint_then_pass_gives_the_feature_statistics(tmp_path):
@@ -84,14 +89,15 @@ def test_gn_checkpoint_then_pass_gives_the_feature_statistics(tmp_path):
     runner.load_checkpoint(str(path))
     hook = next(h for h in runner.hooks if isinstance(h, ReestimateBNStatsHook))
     assert hook.layers == ['backbone.bn1']
-    assert torch.all(model.backbone.bn1.running_mean == 0)   # what loading left: 0 / 1
+    assert torch.all(model.backbone.bn1.running_mean == 0)  # what loading left: 0 / 1
     assert torch.all(model.backbone.bn1.running_var == 1)
 
     data = batches(1)
     before = snapshot(model)
     model.train()
-    fake_runner = types.SimpleNamespace(model=model, iter=0, train_dataloader=data,
-                                        logger=runner.logger)
+    fake_runner = types.SimpleNamespace(
+        model=model, iter=0, train_dataloader=data, logger=runner.logger
+    )
     hook.num_batches = 2
     hook.before_train(fake_runner)
 
@@ -100,8 +106,11 @@ def test_gn_checkpoint_then_pass_gives_the_feature_statistics(tmp_path):
     torch.testing.assert_close(bn1.running_mean, mean, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(bn1.running_var, var, rtol=1e-5, atol=1e-5)
     changed = {k for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
-    assert changed == {'backbone.bn1.running_mean', 'backbone.bn1.running_var',
-                       'backbone.bn1.num_batches_tracked'}   # weights and bn2 untouched
+    assert changed == {
+        'backbone.bn1.running_mean',
+        'backbone.bn1.running_var',
+        'backbone.bn1.num_batches_tracked',
+    }  # weights and bn2 untouched
     assert model.training and not bn1.training and model.backbone.bn2.training
     assert bn1.momentum == 0.1
 
@@ -110,8 +119,12 @@ def test_resumed_run_is_skipped():
     model = Tiny()
     hook = ReestimateBNStatsHook(num_batches=2, layers=['backbone.bn1'])
     before = snapshot(model)
-    runner = types.SimpleNamespace(model=model, iter=5, train_dataloader=batches(0),
-                                   logger=types.SimpleNamespace(info=lambda *_: None))
+    runner = types.SimpleNamespace(
+        model=model,
+        iter=5,
+        train_dataloader=batches(0),
+        logger=types.SimpleNamespace(info=lambda *_: None),
+    )
     hook.before_train(runner)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
@@ -160,6 +173,7 @@ def test_two_processes_average_their_estimates(tmp_path):
     import sys
 
     from dpt.engine import bn_statistics
+
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -170,15 +184,24 @@ def test_two_processes_average_their_estimates(tmp_path):
         torch.save(data[r], tmp_path / f'data{r}.pth')
     script = tmp_path / 'worker.py'
     script.write_text(WORKER.format(module=bn_statistics.__file__, out=str(tmp_path)))
-    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), WORLD_SIZE='2',
-               OMP_NUM_THREADS='1')
-    procs = [subprocess.Popen([sys.executable, str(script)], env=dict(env, RANK=str(r)))
-             for r in range(2)]
+    env = dict(
+        os.environ,
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        WORLD_SIZE='2',
+        OMP_NUM_THREADS='1',
+    )
+    procs = [
+        subprocess.Popen([sys.executable, str(script)], env=dict(env, RANK=str(r)))
+        for r in range(2)
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     stats = [by_hand(conv, data[r][:2]) for r in range(2)]
     for r in range(2):
         got = torch.load(tmp_path / f'{r}.pth')
-        torch.testing.assert_close(got['running_mean'], (stats[0][0] + stats[1][0]) / 2,
-                                   rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(got['running_var'], (stats[0][1] + stats[1][1]) / 2,
-                                   rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            got['running_mean'], (stats[0][0] + stats[1][0]) / 2, rtol=1e-5, atol=1e-5
+        )
+        torch.testing.assert_close(
+            got['running_var'], (stats[0][1] + stats[1][1]) / 2, rtol=1e-5, atol=1e-5
+        )

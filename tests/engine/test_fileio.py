@@ -21,6 +21,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
 
     def broken_replace(src, dst):
         raise OSError('disk full')
+
     monkeypatch.setattr(os, 'replace', broken_replace)
     with pytest.raises(OSError):
         atomic_write_bytes(b'new', target)
@@ -30,7 +31,9 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
 
 def test_atomic_write_keeps_the_usual_permissions(tmp_path):
     import os
+
     from dpt.engine.fileio import atomic_write_bytes
+
     old = os.umask(0o022)
     try:
         atomic_write_bytes(b'x', tmp_path / 'shared.json')
@@ -41,32 +44,45 @@ def test_atomic_write_keeps_the_usual_permissions(tmp_path):
 
 def test_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
     import errno
+
     from dpt.utils.errors import DptError, StorageError
+
     target = tmp_path / 'epoch_2.pth'
     atomic_write_bytes(b'old', target)
 
     def full(fd):
         raise OSError(errno.ENOSPC, 'No space left on device')
+
     monkeypatch.setattr(os, 'fsync', full)
     with pytest.raises(StorageError) as e:
         atomic_write_bytes(b'new' * 1000, target)
     assert isinstance(e.value, DptError) and isinstance(e.value, OSError)
     assert e.value.errno == errno.ENOSPC
-    assert str(e.value) == (f'{target}: cannot write (no space left on the device); the file '
-                            'there before, if any, is kept')
+    assert str(e.value) == (
+        f'{target}: cannot write (no space left on the device); the file '
+        'there before, if any, is kept'
+    )
     assert target.read_bytes() == b'old'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_2.pth']
 
 
 def test_stale_temp_files_of_killed_writes_are_found_by_target(tmp_path):
     from dpt.engine.fileio import remove_stale_temp_files, stale_temp_files
-    names = ['.epoch_3.pth.k2j_9xq1.tmp', '.last_checkpoint.abcdefgh.tmp',
-             '.metrics.json.abcdefgh.tmp', 'notes.tmp', '.epoch_3.pth.short.tmp', 'epoch_2.pth']
+
+    names = [
+        '.epoch_3.pth.k2j_9xq1.tmp',
+        '.last_checkpoint.abcdefgh.tmp',
+        '.metrics.json.abcdefgh.tmp',
+        'notes.tmp',
+        '.epoch_3.pth.short.tmp',
+        'epoch_2.pth',
+    ]
     for n in names:
         (tmp_path / n).write_bytes(b'x')
     found = stale_temp_files(tmp_path)
     assert sorted(os.path.basename(p) for p in found) == sorted(names[:3])
     removed = remove_stale_temp_files(
-        tmp_path, lambda target: target.endswith('.pth') or target == 'last_checkpoint')
+        tmp_path, lambda target: target.endswith('.pth') or target == 'last_checkpoint'
+    )
     assert sorted(os.path.basename(p) for p in removed) == sorted(names[:2])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])

@@ -1,5 +1,6 @@
 """DptRunner.load_checkpoint loads what its summary says: every container ('state_dict',
 'model', bare, 'module.' prefixes), BN <-> GN conversion, partial fits, refusals."""
+
 import re
 
 import pytest
@@ -19,8 +20,10 @@ class Toy(BaseModel):
         self.norm_eval = norm_eval
         self.backbone = nn.Sequential()
         self.backbone.add_module('conv', nn.Conv2d(3, 8, 3, bias=False))
-        self.backbone.add_module('bn1' if norm == 'bn' else 'gn1',
-                                 nn.BatchNorm2d(8) if norm == 'bn' else nn.GroupNorm(2, 8))
+        self.backbone.add_module(
+            'bn1' if norm == 'bn' else 'gn1',
+            nn.BatchNorm2d(8) if norm == 'bn' else nn.GroupNorm(2, 8),
+        )
         self.head = nn.Linear(8, classes)
 
     def train(self, mode=True):
@@ -60,15 +63,18 @@ def summary_loaded(messages):
 
 def equal_to_checkpoint(model, state):
     own = model.state_dict()
-    return [k for k, v in state.items() if k in own and own[k].shape == v.shape
-            and torch.equal(own[k], v)]
+    return [
+        k
+        for k, v in state.items()
+        if k in own and own[k].shape == v.shape and torch.equal(own[k], v)
+    ]
 
 
 def containers(sd):
     prefixed = {f'module.{k}': v for k, v in sd.items()}
     return {
         'state_dict': {'state_dict': sd, 'meta': {'epoch': 3}},
-        'model': {'model': sd, 'epoch': 3},           # DETReg / detectron2 / many SSL repos
+        'model': {'model': sd, 'epoch': 3},  # DETReg / detectron2 / many SSL repos
         'bare': dict(sd),
         'state_dict+module.': {'state_dict': prefixed},
         'model+module.': {'model': prefixed},
@@ -85,14 +91,14 @@ def test_every_container_loads_all_tensors(layout, tmp_path):
     runner, messages = make_runner(model, tmp_path)
     runner.load_checkpoint(str(path))
     equal = equal_to_checkpoint(model, source)
-    assert sorted(equal) == sorted(source)             # the model holds the checkpoint
+    assert sorted(equal) == sorted(source)  # the model holds the checkpoint
     n, text = summary_loaded(messages)
     assert n == len(equal) == len(model.state_dict())  # and the summary says so
     assert "of the model's 8 tensors" in text
 
 
 def test_partial_fit_summary_counts_what_the_model_took(tmp_path):
-    source = randomised(Toy(classes=9), 1).state_dict()   # head of another class count
+    source = randomised(Toy(classes=9), 1).state_dict()  # head of another class count
     source['extra.weight'] = torch.ones(3)
     path = tmp_path / 'ckpt.pth'
     torch.save({'model': source}, path)
@@ -101,8 +107,8 @@ def test_partial_fit_summary_counts_what_the_model_took(tmp_path):
     runner, messages = make_runner(model, tmp_path)
     runner.load_checkpoint(str(path))
     n, text = summary_loaded(messages)
-    assert n == len(equal_to_checkpoint(model, source)) == 6   # conv, BN affine and buffers
-    assert torch.equal(model.head.weight, head_before)          # mismatch: kept its own
+    assert n == len(equal_to_checkpoint(model, source)) == 6  # conv, BN affine and buffers
+    assert torch.equal(model.head.weight, head_before)  # mismatch: kept its own
     assert '2 shape mismatches' in text and '1 unused from the checkpoint' in text
 
 
@@ -115,10 +121,10 @@ def test_gn_checkpoint_into_bn_model(tmp_path):
     runner.load_checkpoint(str(path))
     renamed = {k.replace('gn1', 'bn1'): v for k, v in gn.items()}
     equal = equal_to_checkpoint(model, renamed)
-    assert sorted(equal) == sorted(renamed)            # affine parameters and the rest
+    assert sorted(equal) == sorted(renamed)  # affine parameters and the rest
     n, text = summary_loaded(messages)
     assert n == len(equal) == 5
-    assert '3 missing' in text                         # BN statistics: not in a GN checkpoint
+    assert '3 missing' in text  # BN statistics: not in a GN checkpoint
     assert 'converted 1 norm layers: GN -> BN' in text
     # the layer is frozen in training: its statistics are re-estimated before training
     hooks = [h for h in runner.hooks if isinstance(h, ReestimateBNStatsHook)]
@@ -141,8 +147,11 @@ def test_bn_checkpoint_into_gn_model(tmp_path):
     model = randomised(Toy(norm='gn'), 2)
     runner, messages = make_runner(model, tmp_path)
     runner.load_checkpoint(str(path))
-    renamed = {k.replace('bn1', 'gn1'): v for k, v in bn.items() if 'running' not in k
-               and 'num_batches' not in k}
+    renamed = {
+        k.replace('bn1', 'gn1'): v
+        for k, v in bn.items()
+        if 'running' not in k and 'num_batches' not in k
+    }
     assert sorted(equal_to_checkpoint(model, renamed)) == sorted(renamed)
     n, text = summary_loaded(messages)
     assert n == len(renamed) == 5 and 'BN -> GN' in text

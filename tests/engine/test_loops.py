@@ -1,4 +1,5 @@
 """ResumableEpochBasedTrainLoop: the rest of an epoch, found again without loading the rest."""
+
 import logging
 from types import SimpleNamespace
 
@@ -21,14 +22,21 @@ class Indices(torch.utils.data.Dataset):
 
 
 def _loader(sampler, workers=0):
-    return DataLoader(Indices(), batch_sampler=BatchSampler(sampler, 3, False),
-                      num_workers=workers, persistent_workers=workers > 0,
-                      collate_fn=lambda batch: batch)
+    return DataLoader(
+        Indices(),
+        batch_sampler=BatchSampler(sampler, 3, False),
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        collate_fn=lambda batch: batch,
+    )
 
 
 def _loop(loader, name):
-    runner = SimpleNamespace(visualizer=SimpleNamespace(), logger=logging.getLogger(name),
-                             message_hub=MessageHub.get_instance(name))
+    runner = SimpleNamespace(
+        visualizer=SimpleNamespace(),
+        logger=logging.getLogger(name),
+        message_hub=MessageHub.get_instance(name),
+    )
     return ResumableEpochBasedTrainLoop(runner, loader, max_epochs=3)
 
 
@@ -50,11 +58,11 @@ def test_skipped_pass_is_the_tail_of_the_same_epoch(workers):
 def test_mid_epoch_position(tmp_path):
     loader = _loader(DefaultSampler(Indices(), shuffle=True, seed=7))
     loop = _loop(loader, 'position')
-    loop._epoch, loop._iter = 1, 6          # 2 of the 4 batches of epoch 2 done
+    loop._epoch, loop._iter = 1, 6  # 2 of the 4 batches of epoch 2 done
     assert loop._batches_done_in_epoch() == 2
-    loop._iter = 4                           # an epoch boundary
+    loop._iter = 4  # an epoch boundary
     assert loop._batches_done_in_epoch() == 0
-    loop._iter = 8                           # after the last batch, before the epoch ended
+    loop._iter = 8  # after the last batch, before the epoch ended
     assert loop._batches_done_in_epoch() == 4
 
 
@@ -62,9 +70,12 @@ def test_mid_epoch_resume_refused_where_it_cannot_be_exact():
     loop = _loop(_loader(RandomSampler(Indices())), 'random')
     loop.runner.message_hub.update_info('last_ckpt', 'work/iter_6.pth')
     loop._epoch, loop._iter = 1, 6
-    with pytest.raises(ConfigError, match=r"work/iter_6.pth: written in the middle of epoch 2 "
-                                          r"\(after batch 2 of 4\), and the train sampler "
-                                          r"RandomSampler does not repeat"):
+    with pytest.raises(
+        ConfigError,
+        match=r"work/iter_6.pth: written in the middle of epoch 2 "
+        r"\(after batch 2 of 4\), and the train sampler "
+        r"RandomSampler does not repeat",
+    ):
         loop._batches_done_in_epoch()
 
     loop = _loop(_loader(DefaultSampler(Indices(), seed=7)), 'changed')
@@ -72,8 +83,11 @@ def test_mid_epoch_resume_refused_where_it_cannot_be_exact():
     hub.update_info('last_ckpt', 'work/iter_7.pth')
     hub.update_info('train_epoch_iters', 5)  # the killed run had 5 batches an epoch
     loop._epoch, loop._iter = 1, 7
-    with pytest.raises(ConfigError, match=r'iter_7.pth: written after batch 2 of 5 of epoch 2, '
-                                          r'but an epoch has 4 batches'):
+    with pytest.raises(
+        ConfigError,
+        match=r'iter_7.pth: written after batch 2 of 5 of epoch 2, '
+        r'but an epoch has 4 batches',
+    ):
         loop._batches_done_in_epoch()
-    loop._iter = 5                           # an epoch boundary of the old length is fine
+    loop._iter = 5  # an epoch boundary of the old length is fine
     assert loop._batches_done_in_epoch() == 0

@@ -1,13 +1,13 @@
 """The resumable-job mechanism (dpt.engine.resumable): headers checked field by field, a line
 torn by a kill dropped, records replayed, outputs written before the partial work goes."""
+
 import json
 import os
 
 import pytest
 import torch
 
-from dpt.engine.resumable import (PartialFile, PartsFolder, check_header,
-                                  header_differences)
+from dpt.engine.resumable import PartialFile, PartsFolder, check_header, header_differences
 from dpt.utils.errors import ConfigError
 
 HEADER = dict(partial_of='out.json', settings=dict(scales=(48, 64), flip=True), model='a')
@@ -15,14 +15,23 @@ HEADER = dict(partial_of='out.json', settings=dict(scales=(48, 64), flip=True), 
 
 def test_header_differences_name_each_setting():
     old = json.loads(json.dumps(HEADER))
-    new = dict(HEADER, partial_of='renamed.json', model='b',
-               settings=dict(scales=[48, 96], flip=True, extra=1))
+    new = dict(
+        HEADER,
+        partial_of='renamed.json',
+        model='b',
+        settings=dict(scales=[48, 96], flip=True, extra=1),
+    )
     assert header_differences(old, json.loads(json.dumps(new))) == [
-        'model "a" there, "b" now', 'settings.extra null there, 1 now',
-        'settings.scales [48, 64] there, [48, 96] now']  # partial_of is not compared
+        'model "a" there, "b" now',
+        'settings.extra null there, 1 now',
+        'settings.scales [48, 64] there, [48, 96] now',
+    ]  # partial_of is not compared
     assert header_differences(old, old) == []
-    with pytest.raises(ConfigError, match=r'^p: left by a run with other settings \(model "a" '
-                       r'there, "b" now\); rerun with those, or delete it to start afresh$'):
+    with pytest.raises(
+        ConfigError,
+        match=r'^p: left by a run with other settings \(model "a" '
+        r'there, "b" now\); rerun with those, or delete it to start afresh$',
+    ):
         check_header('p', old, dict(old, model='b'))
     with pytest.raises(ConfigError, match='^p: no settings header'):
         check_header('p', None, old)
@@ -40,8 +49,10 @@ def test_partial_file_starts_appends_and_replays(tmp_path):
         assert len(path.read_text().splitlines()) == 4
     again = PartialFile(path, dict(HEADER, settings=dict(scales=[48, 64], flip=True)))
     before = path.read_text()
-    assert again.load() == {'a': dict(file_name='a', boxes=[3]),
-                            'b': dict(file_name='b', boxes=[2])}  # the later line wins
+    assert again.load() == {
+        'a': dict(file_name='a', boxes=[3]),
+        'b': dict(file_name='b', boxes=[2]),
+    }  # the later line wins
     assert path.read_text() == before  # a clean file is not rewritten
 
 
@@ -66,8 +77,9 @@ def test_partial_file_drops_a_torn_last_line_and_rewrites(tmp_path):
     assert 'corrupt image' not in path.read_text()
 
 
-@pytest.mark.parametrize('first_line', ['{"file_name": "a", "boxes": []}', '{"settings": {',
-                                        '[1, 2]'])
+@pytest.mark.parametrize(
+    'first_line', ['{"file_name": "a", "boxes": []}', '{"settings": {', '[1, 2]']
+)
 def test_partial_file_without_header_refused(tmp_path, first_line):
     path = tmp_path / 'p.partial.jsonl'
     path.write_text(first_line + '\n')
@@ -129,12 +141,15 @@ def test_parts_folder_saves_checks_and_finishes(tmp_path):
     parts = PartsFolder(folder, header)
     assert json.loads((folder / 'settings.json').read_text()) == header
     assert not parts.has('pca.pt') and parts.load('pca.pt') is None
-    parts.save('pca.pt', dict(mean=torch.arange(3.), explained=0.5))
+    parts.save('pca.pt', dict(mean=torch.arange(3.0), explained=0.5))
     assert sorted(os.listdir(folder)) == ['pca.pt', 'settings.json']  # no temporary file left
     again = PartsFolder(folder, dict(header))
-    assert again.has('pca.pt') and torch.equal(again.load('pca.pt')['mean'], torch.arange(3.))
-    with pytest.raises(ConfigError, match=r'out\.json\.parts: left by a run with other settings '
-                       r'\(depth 18 there, 50 now\)'):
+    assert again.has('pca.pt') and torch.equal(again.load('pca.pt')['mean'], torch.arange(3.0))
+    with pytest.raises(
+        ConfigError,
+        match=r'out\.json\.parts: left by a run with other settings '
+        r'\(depth 18 there, 50 now\)',
+    ):
         PartsFolder(folder, dict(header, depth=50))
     (folder / 'settings.json').write_text('{"depth": ')  # not a header this job wrote
     with pytest.raises(ConfigError, match=r'out\.json\.parts: no settings header'):

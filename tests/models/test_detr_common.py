@@ -1,18 +1,22 @@
 """The DETR family's shared pieces (dpt.models.detr_common) and the renamed detectors."""
+
 import copy
 
 import pytest
 import torch
-from mmengine.structures import InstanceData
-
 from mmdet.models.dense_heads import DETRHead
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
+from mmengine.structures import InstanceData
 
 import dpt  # noqa: F401
 from dpt.models import DeformableDETRWithOp, PreNormDETR
-from dpt.models.detr_common import (DETR_LOSS_CLS, QueryEmbeddingMixin, no_object_class_weight,
-                                    recorded_matches)
+from dpt.models.detr_common import (
+    DETR_LOSS_CLS,
+    QueryEmbeddingMixin,
+    no_object_class_weight,
+    recorded_matches,
+)
 from dpt.utils.errors import ConfigError
 
 register_all_modules()
@@ -27,8 +31,9 @@ def test_detr_weighting_is_mmdets():
     assert bg == plain.bg_cls_weight == 0.1 and 'bg_cls_weight' not in loss_cls
     assert torch.equal(loss_cls['class_weight'], plain.loss_cls.class_weight)
     assert 'bg_cls_weight' in DETR_LOSS_CLS  # the argument is not changed
-    assert no_object_class_weight(dict(type='CrossEntropyLoss', class_weight=2),
-                                  2)[0]['class_weight'].tolist() == [2.0, 2.0, 2.0]
+    assert no_object_class_weight(dict(type='CrossEntropyLoss', class_weight=2), 2)[0][
+        'class_weight'
+    ].tolist() == [2.0, 2.0, 2.0]
 
 
 def test_without_class_weight_nothing_is_weighted():
@@ -77,8 +82,11 @@ def test_query_embedding_branch_has_the_strategys_name():
         def build_embedding(self):
             return torch.nn.Linear(self.embed_dims, 3)
 
-    head = Head(num_classes=2, embed_dims=16,
-                loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0))
+    head = Head(
+        num_classes=2,
+        embed_dims=16,
+        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    )
     assert isinstance(head.my_embed, torch.nn.Linear)
     assert head.embed_queries(torch.zeros(2, 4, 16)).shape == (2, 4, 3)
     # the heads of AlignDet and DETReg keep their strategies' names
@@ -92,20 +100,30 @@ def test_old_registry_names_build_the_renamed_detectors(caplog):
     post-norm unless told otherwise, PreNormDETR is pre-norm unless told otherwise."""
     assert issubclass(MODELS.get('DptDETR'), PreNormDETR)
     assert issubclass(MODELS.get('DptDeformableDETR'), DeformableDETRWithOp)
-    detr = dict(backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(3, )),
-                neck=dict(type='ChannelMapper', in_channels=[64], out_channels=16,
-                          kernel_size=1, num_outs=1),
-                encoder=dict(num_layers=1, layer_cfg=dict(
-                    self_attn_cfg=dict(embed_dims=16, num_heads=2),
-                    ffn_cfg=dict(embed_dims=16, feedforward_channels=32))),
-                decoder=dict(num_layers=1, layer_cfg=dict(
-                    self_attn_cfg=dict(embed_dims=16, num_heads=2),
-                    cross_attn_cfg=dict(embed_dims=16, num_heads=2),
-                    ffn_cfg=dict(embed_dims=16, feedforward_channels=32))),
-                positional_encoding=dict(num_feats=8, normalize=True),
-                bbox_head=dict(type='DETRHead', num_classes=2, embed_dims=16,
-                               loss_cls=dict(DETR_LOSS_CLS)),
-                num_queries=5)
+    detr = dict(
+        backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(3,)),
+        neck=dict(
+            type='ChannelMapper', in_channels=[64], out_channels=16, kernel_size=1, num_outs=1
+        ),
+        encoder=dict(
+            num_layers=1,
+            layer_cfg=dict(
+                self_attn_cfg=dict(embed_dims=16, num_heads=2),
+                ffn_cfg=dict(embed_dims=16, feedforward_channels=32),
+            ),
+        ),
+        decoder=dict(
+            num_layers=1,
+            layer_cfg=dict(
+                self_attn_cfg=dict(embed_dims=16, num_heads=2),
+                cross_attn_cfg=dict(embed_dims=16, num_heads=2),
+                ffn_cfg=dict(embed_dims=16, feedforward_channels=32),
+            ),
+        ),
+        positional_encoding=dict(num_feats=8, normalize=True),
+        bbox_head=dict(type='DETRHead', num_classes=2, embed_dims=16, loss_cls=dict(DETR_LOSS_CLS)),
+        num_queries=5,
+    )
 
     def build(**kwargs):  # a fresh config each time: mmdet's DETRHead changes its loss_cls
         return MODELS.build(dict(copy.deepcopy(detr), **kwargs))
@@ -118,6 +136,7 @@ def test_old_registry_names_build_the_renamed_detectors(caplog):
 
 def test_old_python_names_still_import():
     import dpt.ops
+
     with pytest.warns(FutureWarning):
         assert dpt.ops.DptDeformableDETR is MODELS.get('DptDeformableDETR')
     with pytest.warns(FutureWarning):

@@ -1,4 +1,5 @@
 """dpt's deformable-attention module against mmcv's, and DeformableDETRWithOp from its config."""
+
 import os
 
 import pytest
@@ -24,20 +25,29 @@ def attention_inputs(batch_first, box_refs, N=2, num_query=5, C=32, seed=0):
     def seq(n):  # (n, N, C), or (N, n, C) with batch_first
         t = torch.randn(N, n, C, generator=g, dtype=torch.float64)
         return t if batch_first else t.transpose(0, 1)
-    refs = torch.rand(N, num_query, len(LEVELS), 4 if box_refs else 2, generator=g,
-                      dtype=torch.float64)
+
+    refs = torch.rand(
+        N, num_query, len(LEVELS), 4 if box_refs else 2, generator=g, dtype=torch.float64
+    )
     mask = torch.zeros(N, S, dtype=torch.bool)
     mask[1, -7:] = True  # padding of the second image
-    return dict(query=seq(num_query), value=seq(S), query_pos=seq(num_query),
-                key_padding_mask=mask, reference_points=refs, spatial_shapes=shapes,
-                level_start_index=starts)
+    return dict(
+        query=seq(num_query),
+        value=seq(S),
+        query_pos=seq(num_query),
+        key_padding_mask=mask,
+        reference_points=refs,
+        spatial_shapes=shapes,
+        level_start_index=starts,
+    )
 
 
 @pytest.mark.parametrize('batch_first,box_refs', [(False, False), (True, True)])
 def test_module_matches_mmcv(batch_first, box_refs):
     torch.manual_seed(0)
-    ref = MMCVAttention(embed_dims=32, num_heads=4, num_levels=3, num_points=2, dropout=0.0,
-                        batch_first=batch_first).double()
+    ref = MMCVAttention(
+        embed_dims=32, num_heads=4, num_levels=3, num_points=2, dropout=0.0, batch_first=batch_first
+    ).double()
     for p in ref.parameters():  # mmcv's init zeroes the attention weights: randomise all
         torch.nn.init.normal_(p, std=0.3)
     ours = DptMSDeformAttn.from_mmcv(ref)
@@ -54,9 +64,13 @@ def test_module_matches_mmcv(batch_first, box_refs):
 
 def test_swap_keeps_weights_and_registration():
     from mmdet.registry import MODELS
-    model = torch.nn.ModuleDict(dict(
-        a=MMCVAttention(embed_dims=16, num_heads=2, value_proj_ratio=0.5),
-        b=torch.nn.Sequential(MMCVAttention(embed_dims=16, num_heads=4, batch_first=True))))
+
+    model = torch.nn.ModuleDict(
+        dict(
+            a=MMCVAttention(embed_dims=16, num_heads=2, value_proj_ratio=0.5),
+            b=torch.nn.Sequential(MMCVAttention(embed_dims=16, num_heads=4, batch_first=True)),
+        )
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     assert use_dpt_ms_deform_attn(model) == 2
     assert type(model['a']) is DptMSDeformAttn and model['b'][0].batch_first
@@ -67,8 +81,9 @@ def test_swap_keeps_weights_and_registration():
 
 
 def _tiny_detector(msda_impl='dpt'):
-    from mmengine.config import Config
     from mmdet.registry import MODELS
+    from mmengine.config import Config
+
     cfg = Config.fromfile(CONFIG)
     cfg.model.msda_impl = msda_impl
     torch.manual_seed(0)
@@ -79,13 +94,16 @@ def _tiny_detector(msda_impl='dpt'):
 
 def _demo_batch():
     from mmdet.testing import demo_mm_inputs
+
     torch.manual_seed(0)
-    return demo_mm_inputs(batch_size=2, image_shapes=[(3, 96, 128), (3, 128, 96)],
-                          num_items=[3, 2], num_classes=6)
+    return demo_mm_inputs(
+        batch_size=2, image_shapes=[(3, 96, 128), (3, 128, 96)], num_items=[3, 2], num_classes=6
+    )
 
 
 def test_config_selects_dpt_op_and_trains():
     from mmengine.optim import build_optim_wrapper
+
     cfg, model = _tiny_detector()
     assert isinstance(model, DeformableDETRWithOp) and model.msda_impl == 'dpt'
     attn = [m for m in model.modules() if isinstance(m, MMCVAttention)]

@@ -1,5 +1,6 @@
 """dpt.ops.ms_deform_attn on CPU: the PyTorch path against mmcv's reference, gradcheck,
 points outside the maps, bad shapes, and what happens without the CUDA extension."""
+
 import importlib
 
 import pytest
@@ -19,13 +20,16 @@ def mmcv(value, shapes, starts, loc, weights):
 
 # odd sizes, 1-pixel-wide maps, 2-4 levels; few queries (scatter backward) and one per
 # position (sorted backward): both strategies of the value gradient are exercised
-@pytest.mark.parametrize('levels,queries', [
-    ([(7, 9), (3, 5)], 4),
-    ([(7, 9), (3, 5)], 80),
-    ([(5, 1), (1, 3), (2, 2)], 30),
-    ([(11, 13), (6, 7), (3, 4), (1, 1)], 7),
-    ([(11, 13), (6, 7), (3, 4), (1, 1)], 200),
-])
+@pytest.mark.parametrize(
+    'levels,queries',
+    [
+        ([(7, 9), (3, 5)], 4),
+        ([(7, 9), (3, 5)], 80),
+        ([(5, 1), (1, 3), (2, 2)], 30),
+        ([(11, 13), (6, 7), (3, 4), (1, 1)], 7),
+        ([(11, 13), (6, 7), (3, 4), (1, 1)], 200),
+    ],
+)
 def test_pytorch_path_matches_mmcv_float64(msda_inputs, msda_grads, levels, queries):
     inputs = msda_inputs(levels, queries)
     ours = msda_grads(ms_deform_attn_pytorch, *inputs)
@@ -54,15 +58,17 @@ def test_gradcheck(msda_inputs):
     for t in (value, loc, weights):
         t.requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda v, l, w: ms_deform_attn_pytorch(v, shapes, starts, l, w), (value, loc, weights))
+        lambda v, loc_, w: ms_deform_attn_pytorch(v, shapes, starts, loc_, w), (value, loc, weights)
+    )
 
 
 def test_points_far_outside_read_zero(msda_inputs, msda_grads):
     value, shapes, starts, loc, weights = msda_inputs([(4, 5), (2, 3)], 6)
     loc = loc + torch.tensor([3.0, -5.0], dtype=loc.dtype)  # all outside
     loc[0, 0, 0, 0, 0] = torch.tensor([float('nan'), float('inf')])
-    out, g_value, g_loc, g_weights = msda_grads(ms_deform_attn_pytorch, value, shapes, starts,
-                                                loc, weights)
+    out, g_value, g_loc, g_weights = msda_grads(
+        ms_deform_attn_pytorch, value, shapes, starts, loc, weights
+    )
     for t in (out, g_value, g_loc, g_weights):  # as grid_sample: zeros, NaN / inf included
         assert torch.equal(t, torch.zeros_like(t))
 
@@ -70,6 +76,7 @@ def test_points_far_outside_read_zero(msda_inputs, msda_grads):
 def test_cpu_dispatch_uses_pytorch_path(msda_inputs, monkeypatch):
     def no_build():
         raise AssertionError('CPU tensors must not build the CUDA extension')
+
     monkeypatch.setattr(msda_module, 'load_extension', no_build)
     monkeypatch.setattr(msda_module, '_extension', None)
     inputs = msda_inputs([(5, 6), (3, 3)], 9, dtype=torch.float32)
@@ -99,6 +106,7 @@ def test_level_counts_must_agree(msda_inputs):
 
 def test_without_toolkit_cuda_tensors_take_pytorch_path_and_say_so_once(monkeypatch):
     from torch.utils import cpp_extension
+
     monkeypatch.setattr(cpp_extension, 'CUDA_HOME', None)
     monkeypatch.setattr(torch.version, 'cuda', '13.0')
     monkeypatch.setattr(msda_module, '_extension', None)

@@ -1,6 +1,7 @@
 """dpt's CUDA kernel: against the float64 PyTorch path, mmcv's CUDA kernel, gradcheck, half
 precision, and a detector step. Skipped without a GPU; skipped without a CUDA toolkit, which
 the kernel is compiled with on first use (docs/ops.md)."""
+
 import importlib
 import os
 
@@ -43,8 +44,9 @@ def cuda(tensors):
 
 
 @pytest.mark.parametrize('levels,queries,heads,channels', CASES)
-def test_kernel_matches_pytorch_path_float64(extension, msda_inputs, msda_grads, levels, queries,
-                                             heads, channels):
+def test_kernel_matches_pytorch_path_float64(
+    extension, msda_inputs, msda_grads, levels, queries, heads, channels
+):
     inputs = msda_inputs(levels, queries, heads, channels, points=4)
     ours = msda_grads(kernel, *cuda(inputs))
     ref = msda_grads(ms_deform_attn_pytorch, *inputs)
@@ -54,13 +56,17 @@ def test_kernel_matches_pytorch_path_float64(extension, msda_inputs, msda_grads,
 
 
 @pytest.mark.parametrize('levels,queries,heads,channels', CASES)
-def test_kernel_matches_mmcv_cuda_float32(extension, msda_inputs, msda_grads, levels, queries,
-                                          heads, channels):
+def test_kernel_matches_mmcv_cuda_float32(
+    extension, msda_inputs, msda_grads, levels, queries, heads, channels
+):
     from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
+
     inputs = cuda(msda_inputs(levels, queries, heads, channels, points=4, dtype=torch.float32))
     try:
-        ref = msda_grads(lambda v, s, i, loc, w: MultiScaleDeformableAttnFunction.apply(
-            v, s, i, loc, w, 64), *inputs)
+        ref = msda_grads(
+            lambda v, s, i, loc, w: MultiScaleDeformableAttnFunction.apply(v, s, i, loc, w, 64),
+            *inputs,
+        )
     except (AttributeError, RuntimeError) as e:  # mmcv built without its CUDA ops
         pytest.skip(f"mmcv's CUDA kernel unavailable: {e}")
     ours = msda_grads(kernel, *inputs)
@@ -70,18 +76,21 @@ def test_kernel_matches_mmcv_cuda_float32(extension, msda_inputs, msda_grads, le
 
 
 def test_gradcheck_cuda_float64(extension, msda_inputs):
-    value, shapes, starts, loc, weights = cuda(msda_inputs([(3, 4), (2, 1)], 3, heads=2,
-                                                           channels=4))
+    value, shapes, starts, loc, weights = cuda(
+        msda_inputs([(3, 4), (2, 1)], 3, heads=2, channels=4)
+    )
     for t in (value, loc, weights):
         t.requires_grad_()
-    assert torch.autograd.gradcheck(lambda v, l, w: kernel(v, shapes, starts, l, w),
-                                    (value, loc, weights))
+    assert torch.autograd.gradcheck(
+        lambda v, loc_, w: kernel(v, shapes, starts, loc_, w), (value, loc, weights)
+    )
 
 
 @pytest.mark.parametrize('dtype,tol', [(torch.float16, 2e-3), (torch.bfloat16, 2e-2)])
 def test_half_precision_values(extension, msda_inputs, msda_grads, dtype, tol):
-    value, shapes, starts, loc, weights = cuda(msda_inputs([(9, 11), (5, 6)], 40, heads=4,
-                                                           channels=32, dtype=torch.float32))
+    value, shapes, starts, loc, weights = cuda(
+        msda_inputs([(9, 11), (5, 6)], 40, heads=4, channels=32, dtype=torch.float32)
+    )
     ref = msda_grads(kernel, value.to(dtype).float(), shapes, starts, loc, weights)
     ours = msda_grads(kernel, value.to(dtype), shapes, starts, loc, weights)  # AMP's mix
     assert ours[0].dtype == ours[1].dtype == dtype and ours[2].dtype == torch.float32
@@ -104,24 +113,29 @@ def test_kernel_refuses_inconsistent_levels(extension, msda_inputs, bad_levels):
     shapes, starts = torch.tensor(shapes).cuda(), torch.tensor(starts).cuda()
     with pytest.raises(RuntimeError, match=message):
         extension.forward(value, shapes, starts, loc, weights)
-    grad = torch.zeros(value.shape[0], loc.shape[1], value.shape[2] * value.shape[3],
-                       device='cuda')
+    grad = torch.zeros(value.shape[0], loc.shape[1], value.shape[2] * value.shape[3], device='cuda')
     with pytest.raises(RuntimeError, match=message):
         extension.backward(value, shapes, starts, loc, weights, grad)
 
 
 def test_detector_train_step_on_cuda(extension):
-    from mmengine.config import Config
-    from mmengine.optim import build_optim_wrapper
     from mmdet.registry import MODELS
     from mmdet.testing import demo_mm_inputs
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+
     cfg = Config.fromfile(CONFIG)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).cuda()
     model.init_weights()
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    data = demo_mm_inputs(batch_size=2, image_shapes=[(3, 128, 160), (3, 160, 128)],
-                          num_items=[3, 2], num_classes=6, device='cuda')
+    data = demo_mm_inputs(
+        batch_size=2,
+        image_shapes=[(3, 128, 160), (3, 160, 128)],
+        num_items=[3, 2],
+        num_classes=6,
+        device='cuda',
+    )
     log_vars = model.train_step(data, optim_wrapper)
     assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log_vars.values()), log_vars

@@ -1,4 +1,5 @@
 """The photos of the SoCo parity fixtures (tests/data/parity/soco/), rebuilt from skimage.data."""
+
 import json
 import os.path as osp
 
@@ -16,6 +17,7 @@ def build_photo(recipe):
     """An (H, W, 3) uint8 photo: a ``skimage.data`` image, an optional crop, an optional
     integer nearest-neighbour upscale (``np.repeat``), as make_fixtures.py builds it."""
     import skimage.data
+
     img = getattr(skimage.data, recipe['source'])()
     if 'crop' in recipe:
         y0, y1, x0, x1 = recipe['crop']
@@ -31,6 +33,8 @@ def soco_boxes():
     out = {}
     for name in recipes():
         r = data[f'{name}/rects'].astype(np.int64)
-        out[name] = (np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], 1),
-                     str(data[f'{name}/labels_sha256']))
+        out[name] = (
+            np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], 1),
+            str(data[f'{name}/labels_sha256']),
+        )
     return out

@@ -1,10 +1,11 @@
 """dpt's compiled Felzenszwalb segmentation against scikit-image's, label for label."""
+
 import numpy as np
 import pytest
+from proposals.soco_photos import build_photo, recipes
 from scipy import ndimage
 from skimage.segmentation import felzenszwalb as skimage_felzenszwalb
 from skimage.util import img_as_float
-from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import felzenszwalb
 from dpt.proposals.felzenszwalb import _edge_costs, _first_pass, _labels, _small_pass, smoothed
@@ -26,12 +27,12 @@ def test_same_labels_as_skimage(name):
 def test_other_settings_and_grey():
     img = build_photo(recipes()['coffee'])[::2, ::2]
     for scale, sigma, min_size in ((1, 0.8, 20), (100, 0.5, 50), (1000, 1.5, 10)):
-        want = skimage_felzenszwalb(img_as_float(img), scale=scale, sigma=sigma,
-                                    min_size=min_size)
+        want = skimage_felzenszwalb(img_as_float(img), scale=scale, sigma=sigma, min_size=min_size)
         np.testing.assert_array_equal(felzenszwalb(img, scale, sigma, min_size), want)
     grey = np.ascontiguousarray(img[..., 1])
-    want = skimage_felzenszwalb(img_as_float(grey), scale=300, sigma=0.9, min_size=100,
-                                channel_axis=None)
+    want = skimage_felzenszwalb(
+        img_as_float(grey), scale=300, sigma=0.9, min_size=100, channel_axis=None
+    )
     np.testing.assert_array_equal(felzenszwalb(grey, 300, 0.9, 100), want)
 
 
@@ -43,8 +44,15 @@ def test_edge_costs_bitwise():
 
     def cost(a, b):
         return np.sqrt(np.sum((a - b) * (a - b), axis=-1)).ravel()
-    want = np.hstack([cost(im[:, 1:], im[:, :w - 1]), cost(im[1:], im[:h - 1]),
-                      cost(im[1:, 1:], im[:h - 1, :w - 1]), cost(im[1:, :w - 1], im[:h - 1, 1:])])
+
+    want = np.hstack(
+        [
+            cost(im[:, 1:], im[:, : w - 1]),
+            cost(im[1:], im[: h - 1]),
+            cost(im[1:, 1:], im[: h - 1, : w - 1]),
+            cost(im[1:, : w - 1], im[: h - 1, 1:]),
+        ]
+    )
     got, largest = _edge_costs(im)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, want)
@@ -58,8 +66,9 @@ def test_edge_costs_bitwise():
     keys.view(np.float64).sort()
     _first_pass(keys, im.reshape(h * w, -1), h, w, 300 / 255, bits, True)
     np.testing.assert_array_equal(want[(keys & low).astype(np.int64)], np.sort(want))
-    want_smooth = ndimage.gaussian_filter(img_as_float(build_photo(recipes()['chelsea'])),
-                                          [0.9, 0.9, 0], mode='reflect')
+    want_smooth = ndimage.gaussian_filter(
+        img_as_float(build_photo(recipes()['chelsea'])), [0.9, 0.9, 0], mode='reflect'
+    )
     np.testing.assert_array_equal(im, want_smooth)
 
 
@@ -68,8 +77,7 @@ def run_of_equal_costs(row, edges, min_size=5, h=4):
     component of each column, the same in every row), over the right edges ``edges`` of row
     0 (edge index = column), all of cost 0.25."""
     w = len(row)
-    parent = np.array([y * w + row.index(row[x]) for y in range(h) for x in range(w)],
-                      np.int32)
+    parent = np.array([y * w + row.index(row[x]) for y in range(h) for x in range(w)], np.int32)
     size = np.bincount(parent, minlength=h * w).astype(np.int32)
     im = (0.25 * np.arange(w, dtype=np.float64))[None, :, None].repeat(h, 0)
     bits = 7

@@ -1,4 +1,5 @@
 """SoCo's filters, their fall-back order, NMS and the per-method settings, on hand-made boxes."""
+
 import numpy as np
 import pytest
 
@@ -62,9 +63,15 @@ def test_fallback_order():
     assert [g.name for g in BoxFilter.from_name('none').fallbacks()] == ['none']
     # SoCo's post script falls back to filter_ratio(r=3) whatever the first filter was
     assert [g.name for g in BoxFilter.from_name('ratio2size0308').fallbacks()] == [
-        'ratio2size0308', 'ratio3', 'none']
+        'ratio2size0308',
+        'ratio3',
+        'none',
+    ]
     assert [g.name for g in BoxFilter.from_name('size03').fallbacks()] == [
-        'size0310', 'ratio3', 'none']
+        'size0310',
+        'ratio3',
+        'none',
+    ]
 
     passes_all = boxes_wh((40, 40), (250, 250))
     idx, used = filter_with_fallbacks(passes_all, HW, f)
@@ -82,8 +89,9 @@ def test_fallback_order():
 
 
 def test_nms():
-    b = np.array([[0, 0, 100, 100], [5, 5, 100, 100], [200, 200, 260, 260],
-                  [0, 0, 100, 60]], np.float32)
+    b = np.array(
+        [[0, 0, 100, 100], [5, 5, 100, 100], [200, 200, 260, 260], [0, 0, 100, 60]], np.float32
+    )
     s = np.array([0.5, 0.9, 0.1, 0.8], np.float32)
     # box 1 (0.9) suppresses box 0 (IoU 0.90); box 3 overlaps box 1 by 0.54 -> gone at 0.5
     assert nms(b, s, 0.5).tolist() == [1, 2]
@@ -99,15 +107,21 @@ def test_settings_defaults_per_method():
     assert ProposalSettings.from_options('soco', nms_iou=0.5).name == 'ratio3size0008@0.5'
     detreg = ProposalSettings.from_options('opencv_fast')
     assert (detreg.name, detreg.nms_iou, detreg.max_per_image) == ('off', None, 30)
-    s = ProposalSettings.from_options('soco', 'ratio3size0308', min_side=16, nms_iou='off',
-                                      max_per_image=100)
+    s = ProposalSettings.from_options(
+        'soco', 'ratio3size0308', min_side=16, nms_iou='off', max_per_image=100
+    )
     assert s.box_filter == BoxFilter(16.0, 3.0, (0.3, 0.8)) and s.nms_iou is None
     assert s.max_per_image == 100
-    s = ProposalSettings.from_options('soco', max_ratio=0, size_range=(0.1, 0.9), nms_iou=0.7,
-                                      max_per_image=0)
+    s = ProposalSettings.from_options(
+        'soco', max_ratio=0, size_range=(0.1, 0.9), nms_iou=0.7, max_per_image=0
+    )
     assert s.box_filter.max_ratio is None and s.box_filter.size_range == (0.1, 0.9)
     assert s.nms_iou == 0.7 and s.max_per_image is None
-    for bad in (dict(method='edgeboxes'), dict(nms_iou=1.5), dict(size_range=(0.8, 0.2)),
-                dict(max_per_image=-1)):
+    for bad in (
+        dict(method='edgeboxes'),
+        dict(nms_iou=1.5),
+        dict(size_range=(0.8, 0.2)),
+        dict(max_per_image=-1),
+    ):
         with pytest.raises(ConfigError):
             ProposalSettings.from_options(**{'method': 'soco', **bad})

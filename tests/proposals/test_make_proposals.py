@@ -1,4 +1,5 @@
 """tools/misc/make_proposals.py and the library it wraps: output layout, resuming, bad input."""
+
 import json
 import os
 import os.path as osp
@@ -7,8 +8,8 @@ import shutil
 import sys
 
 import pytest
-
 from _cli import one_error_line, run
+
 from dpt.proposals import ProposalSettings, generate_proposals
 from dpt.utils.errors import ConfigError, DataError
 
@@ -34,23 +35,39 @@ def image_folder(tmp_path, demo_data_root):
 
 def load_dataset(out, img_dir):
     from dpt.datasets import CheckedCocoDataset
-    ds = CheckedCocoDataset(ann_file=str(out), data_prefix=dict(img=str(img_dir) + '/'),
-                            metainfo=dict(classes=('selective_search',)), pipeline=[])
+
+    ds = CheckedCocoDataset(
+        ann_file=str(out),
+        data_prefix=dict(img=str(img_dir) + '/'),
+        metainfo=dict(classes=('selective_search',)),
+        pipeline=[],
+    )
     ds.full_init()
     return ds
 
 
 def test_tool_on_demo_data_two_workers(tmp_path, demo_data_root):
     out = tmp_path / 'props' / 'train_ratio3size0008@0.5.json'
-    proc = run(sys.executable, TOOL, '--ann-file', ann(demo_data_root),
-               '--img-dir', osp.join(demo_data_root, 'train'), '--out', str(out), '--workers', '2')
+    proc = run(
+        sys.executable,
+        TOOL,
+        '--ann-file',
+        ann(demo_data_root),
+        '--img-dir',
+        osp.join(demo_data_root, 'train'),
+        '--out',
+        str(out),
+        '--workers',
+        '2',
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'wrote' in proc.stdout and 'img/s' in proc.stderr  # result line; progress bar
     data = json.loads(out.read_text())
     source = json.loads(open(ann(demo_data_root)).read())
     assert [im['id'] for im in data['images']] == [im['id'] for im in source['images']]
-    assert data['categories'] == [dict(id=1, name='selective_search',
-                                       supercategory='selective_search')]
+    assert data['categories'] == [
+        dict(id=1, name='selective_search', supercategory='selective_search')
+    ]
     assert data['failed_images'] == [] and not osp.exists(f'{out}.partial.jsonl')
     assert data['info']['settings']['nms_iou'] is None  # SoCo's pipeline: no NMS
     anns = data['annotations']
@@ -99,16 +116,26 @@ def test_partial_file_of_other_settings_refused(tmp_path, demo_data_root):
 
 def test_corrupt_image_reported_and_skipped(tmp_path, image_folder):
     out = tmp_path / 'folder.json'
-    proc = run(sys.executable, TOOL, '--img-dir', str(image_folder), '--out', str(out),
-               '--workers', '2', '--method', 'opencv_fast')
+    proc = run(
+        sys.executable,
+        TOOL,
+        '--img-dir',
+        str(image_folder),
+        '--out',
+        str(out),
+        '--workers',
+        '2',
+        '--method',
+        'opencv_fast',
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     skipped = [ln for ln in proc.stderr.splitlines() if 'skipped' in ln]
     assert len(skipped) == 1 and 'broken.jpg: corrupt image' in skipped[0]
     assert '1 image(s) could not be used' in proc.stderr
     data = json.loads(out.read_text())
     assert [im['file_name'] for im in data['images']] == sorted(
-        n for n in os.listdir(image_folder) if n.endswith('.jpg') and n != 'broken.jpg') + [
-        osp.join('sub', os.listdir(image_folder / 'sub')[0])]
+        n for n in os.listdir(image_folder) if n.endswith('.jpg') and n != 'broken.jpg'
+    ) + [osp.join('sub', os.listdir(image_folder / 'sub')[0])]
     assert [(f['file_name'], f['id']) for f in data['failed_images']] == [('broken.jpg', 5)]
     per_image = {}
     for a in data['annotations']:
@@ -126,8 +153,16 @@ def test_everything_failed(tmp_path):
 
 def test_bad_input_one_line(tmp_path, demo_data_root):
     missing = tmp_path / 'nope.json'
-    proc = run(sys.executable, TOOL, '--ann-file', str(missing), '--img-dir',
-               osp.join(demo_data_root, 'train'), '--out', str(tmp_path / 'o.json'))
+    proc = run(
+        sys.executable,
+        TOOL,
+        '--ann-file',
+        str(missing),
+        '--img-dir',
+        osp.join(demo_data_root, 'train'),
+        '--out',
+        str(tmp_path / 'o.json'),
+    )
     line = one_error_line(proc, 'make_proposals')
     assert line == f'make_proposals: error: {missing}: annotation file not found'
     assert not list(tmp_path.iterdir())  # nothing written
@@ -135,8 +170,11 @@ def test_bad_input_one_line(tmp_path, demo_data_root):
 
 def test_bad_annotation_files(tmp_path, demo_data_root):
     img_dir = osp.join(demo_data_root, 'train')
-    for text, why in (('{"annotations": []}', "no 'images' list"), ('{"images": [', 'not valid'),
-                      ('{"images": [{"id": 1}]}', "images[0] has no 'id' or 'file_name'")):
+    for text, why in (
+        ('{"annotations": []}', "no 'images' list"),
+        ('{"images": [', 'not valid'),
+        ('{"images": [{"id": 1}]}', "images[0] has no 'id' or 'file_name'"),
+    ):
         bad = tmp_path / 'bad.json'
         bad.write_text(text)
         with pytest.raises(DataError, match=re.escape(f'bad.json: {why}')):
@@ -154,6 +192,7 @@ def test_bad_folder_and_options(tmp_path):
 
 def test_dead_worker_is_an_error_not_a_hang(tmp_path, demo_data_root, monkeypatch):
     from dpt.proposals import generate
+
     real = generate.read_rgb
 
     def crash_on_one(path):  # the forked workers inherit the patch
@@ -164,6 +203,11 @@ def test_dead_worker_is_an_error_not_a_hang(tmp_path, demo_data_root, monkeypatc
     monkeypatch.setattr(generate, 'read_rgb', crash_on_one)
     out = str(tmp_path / 'p.json')
     with pytest.raises(DataError, match=r'a worker process died while working on .*rerun'):
-        generate_proposals(out, osp.join(demo_data_root, 'train'), ann(demo_data_root),
-                           ProposalSettings.from_options('opencv_fast'), workers=2)
+        generate_proposals(
+            out,
+            osp.join(demo_data_root, 'train'),
+            ann(demo_data_root),
+            ProposalSettings.from_options('opencv_fast'),
+            workers=2,
+        )
     assert osp.exists(out + '.partial.jsonl') and not osp.exists(out)

@@ -1,15 +1,22 @@
 """SoCo's selective search (its parts, against SoCo's formulas written out with scikit-image),
 DETReg's OpenCV search, and one image's proposals. Whole-search parity with SoCo's own code:
 test_soco_parity.py."""
+
 import cv2
 import numpy as np
+from proposals.soco_photos import build_photo, recipes
 from skimage.color import rgb2hsv
 from skimage.feature import local_binary_pattern
-from proposals.soco_photos import build_photo, recipes
 
 from dpt.proposals import ProposalSettings, opencv_fast_search, propose, selective_search
-from dpt.proposals.selective_search import (_LBP_COLS, _LBP_ROWS, _corner_inside, _lbp_codes,
-                                            region_features, segment)
+from dpt.proposals.selective_search import (
+    _LBP_COLS,
+    _LBP_ROWS,
+    _corner_inside,
+    _lbp_codes,
+    region_features,
+    segment,
+)
 
 RED = (20, 30, 60, 90)  # x1, y1, x2, y2 (exclusive) of the two flat rectangles
 BLUE = (70, 10, 120, 50)
@@ -18,8 +25,8 @@ BLUE = (70, 10, 120, 50)
 def two_rectangles(h=128, w=136, noise=3):
     rng = np.random.default_rng(0)
     img = np.full((h, w, 3), 128, np.float32)
-    img[RED[1]:RED[3], RED[0]:RED[2]] = (220, 30, 30)
-    img[BLUE[1]:BLUE[3], BLUE[0]:BLUE[2]] = (30, 40, 210)
+    img[RED[1] : RED[3], RED[0] : RED[2]] = (220, 30, 30)
+    img[BLUE[1] : BLUE[3], BLUE[0] : BLUE[2]] = (30, 40, 210)
     return np.clip(img + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
 
 
@@ -86,8 +93,9 @@ def test_neighbours_are_socos_corner_test():
     assert _corner_inside(a, np.array([-5, 5, 5, 20]))  # b's top-right corner inside a
     assert not _corner_inside(a, np.array([10, 0, 20, 10]))  # touching, on the border
     assert not _corner_inside(a, np.array([2, -5, 8, 15]))  # crossing, no corner inside
-    assert not _corner_inside(np.array([2, 2, 8, 8]), a) and _corner_inside(a, np.array(
-        [2, 2, 8, 8]))  # b inside a is a neighbour of a; a is not one of b
+    assert not _corner_inside(np.array([2, 2, 8, 8]), a) and _corner_inside(
+        a, np.array([2, 2, 8, 8])
+    )  # b inside a is a neighbour of a; a is not one of b
 
 
 def test_segments_numbered_in_raster_order():

@@ -1,5 +1,6 @@
 """dpt's ``soco`` search against SoCo's own ``selective_search`` on photos (parity fixtures,
 tests/data/parity/soco/PROVENANCE.md): the same boxes, in the same order, on every photo."""
+
 import hashlib
 
 import numpy as np
@@ -26,6 +27,7 @@ def test_same_boxes_as_soco(name):
 def test_tool_search_is_soco_raw_output():
     """``--method soco --filter off --nms off`` keeps every box: the search's output."""
     from dpt.proposals import ProposalSettings, select
+
     img = build_photo(recipes()['chelsea'])
     raw = search(img, 'soco')
     np.testing.assert_array_equal(raw, SOCO['chelsea'][0])

@@ -2,12 +2,20 @@
 strict thresholds, the component rule, moments over the component's rectangle, DAP's NMS
 ranking and maskrcnn-benchmark's +1 overlap convention. (Bit-level agreement with the
 original code: test_parity.py.)"""
+
 import numpy as np
 import pytest
 import torch
 
-from dpt.pseudo_boxes import (CamSettings, baseline_box, boxes_from_cam, cam_boxes,
-                              fuse_scales, moment_box, nms_boxes)
+from dpt.pseudo_boxes import (
+    CamSettings,
+    baseline_box,
+    boxes_from_cam,
+    cam_boxes,
+    fuse_scales,
+    moment_box,
+    nms_boxes,
+)
 
 
 def test_uniform_rectangle_gives_its_box():
@@ -16,17 +24,18 @@ def test_uniform_rectangle_gives_its_box():
     w[10:30, 5:45] = 1
     x0, y0, x1, y1 = moment_box(w)
     assert (x0 + x1) / 2 == pytest.approx(25) and (y0 + y1) / 2 == pytest.approx(20)
-    assert x1 - x0 == pytest.approx(np.sqrt(40 ** 2 - 1), rel=1e-5)
-    assert y1 - y0 == pytest.approx(np.sqrt(20 ** 2 - 1), rel=1e-5)
+    assert x1 - x0 == pytest.approx(np.sqrt(40**2 - 1), rel=1e-5)
+    assert y1 - y0 == pytest.approx(np.sqrt(20**2 - 1), rel=1e-5)
 
 
 def test_one_cell_wide_component_gets_a_one_cell_side():
     cam = np.zeros((10, 10))
     cam[2:8, 4] = 1.0  # zero variance across: DAP's max(1, .) keeps a 1-cell width
-    (x0, y0, x1, y1), = boxes_from_cam(cam, CamSettings(thresholds=(0.5,)))
+    ((x0, y0, x1, y1),) = boxes_from_cam(cam, CamSettings(thresholds=(0.5,)))
     assert (x0, x1) == pytest.approx((4.0, 5.0)) and y1 - y0 == pytest.approx(np.sqrt(35))
-    assert boxes_from_cam(cam, CamSettings(thresholds=(0.5,), min_side=0.0))[0, 2] == \
-        pytest.approx(4.5)  # without it the box would have no width
+    assert boxes_from_cam(cam, CamSettings(thresholds=(0.5,), min_side=0.0))[0, 2] == pytest.approx(
+        4.5
+    )  # without it the box would have no width
 
 
 def test_threshold_is_strict():
@@ -50,7 +59,7 @@ def test_moments_use_every_cell_above_the_threshold_in_the_rectangle():
 def test_components_half_the_largest_rectangle_at_most_four():
     cam = np.zeros((60, 60))
     for i in range(6):  # six equal blobs
-        cam[2 + 10 * i:8 + 10 * i, 2:8] = 1
+        cam[2 + 10 * i : 8 + 10 * i, 2:8] = 1
     assert len(boxes_from_cam(cam, CamSettings(thresholds=(0.5,)))) == 4
     cam = np.zeros((50, 50))
     cam[5:25, 5:25] = 1.0

@@ -1,6 +1,7 @@
 """dpt's DAP boxes against the original's (tests/data/parity/dap/PROVENANCE.md): DAP's own
 ``compute_cam_box`` / ``compute_cam_twoscale`` / ``get_transform`` and maskrcnn-benchmark's
 ``boxlist_nms`` run on the same CAMs and images."""
+
 import json
 import os.path as osp
 
@@ -10,8 +11,15 @@ import torch
 from PIL import Image
 from torch import nn
 
-from dpt.pseudo_boxes import (CamClassifier, CamSettings, cam_boxes, class_activation_maps,
-                              fuse_scales, network_input, nms_boxes)
+from dpt.pseudo_boxes import (
+    CamClassifier,
+    CamSettings,
+    cam_boxes,
+    class_activation_maps,
+    fuse_scales,
+    network_input,
+    nms_boxes,
+)
 
 DATA = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data', 'parity', 'dap')
 FIX = np.load(osp.join(DATA, 'dap_boxes.npz'))
@@ -46,8 +54,7 @@ def test_boxes_from_the_same_cams_are_the_originals(case):
 def test_resize_normalise_pad_is_the_originals(case):
     img = Image.fromarray(FIX[f"{case['name']}/image"])
     x = network_input([img], case['short'])[0].numpy()
-    np.testing.assert_allclose(x, FIX[f"{case['name']}/input{case['short']}"], atol=1e-6,
-                               rtol=0)
+    np.testing.assert_allclose(x, FIX[f"{case['name']}/input{case['short']}"], atol=1e-6, rtol=0)
 
 
 def _stand_in():

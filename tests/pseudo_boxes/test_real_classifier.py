@@ -1,24 +1,35 @@
 """A real ImageNet network: torchvision's MobileNetV2 (fetched by tools/setup_env.sh into the
 cache; dpt.utils.offline_weights) classifies scikit-image's photos sensibly, and its DAP
 boxes land on the object."""
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from dpt.pseudo_boxes import (CamSettings, build_classifier, cam_boxes, class_activation_maps,
-                              network_input, nms_boxes)
+from dpt.pseudo_boxes import (
+    CamSettings,
+    build_classifier,
+    cam_boxes,
+    class_activation_maps,
+    network_input,
+    nms_boxes,
+)
 from dpt.utils.offline_weights import mobilenet_v2_imagenet
 
 CHECKPOINT = mobilenet_v2_imagenet(check=True)
 pytestmark = pytest.mark.skipif(
-    CHECKPOINT is None, reason='torchvision MobileNetV2 ImageNet weights not in the cache '
-    '(tools/setup_env.sh fetches them; or set DPT_MOBILENET_V2)')
+    CHECKPOINT is None,
+    reason='torchvision MobileNetV2 ImageNet weights not in the cache '
+    '(tools/setup_env.sh fetches them; or set DPT_MOBILENET_V2)',
+)
 
 # the object in each photo, drawn by hand (x0, y0, x1, y1), and acceptable ImageNet classes
-PHOTOS = {'chelsea': ((80, 20, 400, 300), {281, 282, 283, 284, 285}),  # the cat: cat classes
-          'coffee': ((60, 20, 520, 390), {967, 968, 504}),  # espresso, cup, coffee mug
-          'astronaut': ((60, 20, 480, 512), None)}  # the person (no ImageNet class)
+PHOTOS = {
+    'chelsea': ((80, 20, 400, 300), {281, 282, 283, 284, 285}),  # the cat: cat classes
+    'coffee': ((60, 20, 520, 390), {967, 968, 504}),  # espresso, cup, coffee mug
+    'astronaut': ((60, 20, 480, 512), None),
+}  # the person (no ImageNet class)
 
 
 @pytest.fixture(scope='module')
@@ -28,6 +39,7 @@ def classifier():
 
 def _photo(name):
     import skimage.data
+
     return Image.fromarray(getattr(skimage.data, name)()).convert('RGB')
 
 
@@ -70,15 +82,30 @@ def test_the_tool_with_torchvisions_own_checkpoint(tmp_path):
     import os
     import subprocess
     import sys
+
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for name in ('chelsea', 'coffee'):
         _photo(name).save(tmp_path / f'{name}.png')
     (tmp_path / 'list.txt').write_text('chelsea.png 285\ncoffee.png 967\n')
-    r = subprocess.run([sys.executable, 'tools/misc/make_cam_boxes.py', str(tmp_path),
-                        '--list', str(tmp_path / 'list.txt'), '--classifier',
-                        'torchvision:mobilenet_v2', '--checkpoint', CHECKPOINT,
-                        '--out', str(tmp_path / 'out' / 'cam')],
-                       cwd=root, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            'tools/misc/make_cam_boxes.py',
+            str(tmp_path),
+            '--list',
+            str(tmp_path / 'list.txt'),
+            '--classifier',
+            'torchvision:mobilenet_v2',
+            '--checkpoint',
+            CHECKPOINT,
+            '--out',
+            str(tmp_path / 'out' / 'cam'),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     data = json.load(open(tmp_path / 'out' / 'cam_nms0.8.json'))
     assert len(data['categories']) == 968 and len(data['images']) == 2

@@ -1,5 +1,6 @@
 """The one NMS: torchvision's kernel, and maskrcnn-benchmark's (DAP) with its +1 pixel sides
 and its drop at overlap >= the threshold."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +10,7 @@ from dpt.utils.boxes import nms
 
 def test_torchvision_kernel_is_torchvisions_op():
     from torchvision.ops import nms as tv_nms
+
     rng = np.random.default_rng(0)
     xy = rng.uniform(0, 50, (60, 2))
     boxes = np.concatenate([xy, xy + rng.uniform(5, 30, (60, 2))], 1).astype(np.float32)

@@ -18,12 +18,19 @@ def mmengine_style_checkpoint():
     buf = HistoryBuffer()
     buf.update(0.5)
     return {
-        'meta': {'epoch': 3, 'iter': 12, 'seed': np.int64(7), 'lr': np.float64(0.02),
-                 'dataset_meta': {'classes': ('a', 'b')}},
+        'meta': {
+            'epoch': 3,
+            'iter': 12,
+            'seed': np.int64(7),
+            'lr': np.float64(0.02),
+            'dataset_meta': {'classes': ('a', 'b')},
+        },
         'state_dict': {'w': torch.ones(2, 2)},
-        'message_hub': {'log_scalars': {'train/loss': buf},
-                        'runtime_info': {'epoch': 3, 'arr': np.arange(3)},
-                        'resumed_keys': {'epoch': True}},
+        'message_hub': {
+            'log_scalars': {'train/loss': buf},
+            'runtime_info': {'epoch': 3, 'arr': np.arange(3)},
+            'resumed_keys': {'epoch': True},
+        },
     }
 
 
@@ -104,17 +111,23 @@ def test_import_changes_nothing_the_runner_installs(tmp_path):
     they are; building dpt's runner installs the safe loader and the atomic backend."""
     import subprocess
     import sys
-    proc = subprocess.run([sys.executable, '-c', INSTALLED, str(tmp_path / 'work')],
-                          capture_output=True, text=True, timeout=300)
+
+    proc = subprocess.run(
+        [sys.executable, '-c', INSTALLED, str(tmp_path / 'work')],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-3000:]
 
 
 def test_build_runner_installs_for_a_plain_runner_too(monkeypatch):
-    import dpt.engine
     from mmengine.config import Config
     from mmengine.runner import Runner
 
+    import dpt.engine
     from dpt.apis import build_runner
+
     calls = []
     monkeypatch.setattr(dpt.engine, 'install_mmengine_changes', lambda: calls.append('x'))
     monkeypatch.setattr(Runner, 'from_cfg', classmethod(lambda cls, cfg: 'runner'))

@@ -14,7 +14,16 @@ def test_mmdet_preprocessor_numbers():
 
     import mmdet
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', '_base_',
-                                   'models', 'faster-rcnn_r50_fpn.py'))
+
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(mmdet.__file__),
+            '.mim',
+            'configs',
+            '_base_',
+            'models',
+            'faster-rcnn_r50_fpn.py',
+        )
+    )
     assert tuple(cfg.model.data_preprocessor.mean) == IMAGENET_MEAN_255
     assert tuple(cfg.model.data_preprocessor.std) == IMAGENET_STD_255

@@ -1,4 +1,5 @@
 """dpt's image reader gives the arrays mmcv.imread gives (mmdet's loader decodes alike)."""
+
 import cv2
 import mmcv
 import numpy as np
@@ -22,8 +23,11 @@ def photos(tmp_path):
 @pytest.mark.parametrize('ext', ['png', 'jpg'])
 def test_same_arrays_as_mmcv_imread(photos, ext):
     path = photos[ext]
-    for order, ours in (('rgb', read_rgb(path)), ('rgb', read_image(path, 'rgb')),
-                        ('bgr', read_image(path))):
+    for order, ours in (
+        ('rgb', read_rgb(path)),
+        ('rgb', read_image(path, 'rgb')),
+        ('bgr', read_image(path)),
+    ):
         ref = mmcv.imread(path, channel_order=order, backend='cv2')
         assert ours.dtype == ref.dtype == np.uint8 and ours.shape == ref.shape == (23, 31, 3)
         assert np.array_equal(ours, ref)

@@ -1,4 +1,5 @@
 """dpt.utils.errors.load_json: missing and broken JSON files are one-line DataErrors."""
+
 import pytest
 
 from dpt.utils.errors import DataError, load_json

@@ -6,13 +6,21 @@ from dpt.utils.state_dict import check_fits, compare_state_dicts, state_dict_of
 
 
 def model_state():
-    return {'backbone.conv.weight': torch.zeros(8, 3, 3, 3), 'backbone.bn.weight': torch.zeros(8),
-            'head.cls.weight': torch.zeros(6, 8), 'head.reg.weight': torch.zeros(4, 8)}
+    return {
+        'backbone.conv.weight': torch.zeros(8, 3, 3, 3),
+        'backbone.bn.weight': torch.zeros(8),
+        'head.cls.weight': torch.zeros(6, 8),
+        'head.reg.weight': torch.zeros(4, 8),
+    }
 
 
 def test_report_counts_loaded_mismatched_missing_unused():
-    ckpt = {'backbone.conv.weight': torch.ones(8, 3, 3, 3), 'backbone.bn.weight': torch.ones(8),
-            'head.cls.weight': torch.ones(81, 8), 'extra.fc.weight': torch.ones(2)}
+    ckpt = {
+        'backbone.conv.weight': torch.ones(8, 3, 3, 3),
+        'backbone.bn.weight': torch.ones(8),
+        'head.cls.weight': torch.ones(81, 8),
+        'extra.fc.weight': torch.ones(2),
+    }
     report = compare_state_dicts(ckpt, model_state())
     assert report.loaded == ['backbone.conv.weight', 'backbone.bn.weight']
     assert [k for k, _, _ in report.shape_mismatch] == ['head.cls.weight']
@@ -45,7 +53,9 @@ def test_state_dict_of_accepts_the_common_layouts():
 
 def test_bn_checkpoint_into_gn_model_and_back():
     from torch import nn
+
     from dpt.utils.state_dict import adapt_norm_layers
+
     bn_model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
     gn_model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(4, 8))
     with torch.no_grad():
@@ -72,7 +82,9 @@ def test_bn_checkpoint_into_gn_model_and_back():
 
 def test_revise_state_dict_keeps_tensors_and_renames_metadata():
     from collections import OrderedDict
+
     from dpt.utils.state_dict import revise_state_dict
+
     sd = OrderedDict([('module.a.weight', torch.ones(1)), ('epoch', 3)])
     sd._metadata = OrderedDict([('module.a', {'version': 2})])
     out = revise_state_dict(sd)
@@ -81,6 +93,7 @@ def test_revise_state_dict_keeps_tensors_and_renames_metadata():
 
 def test_checked_loading_reports_what_the_model_holds():
     from torch import nn
+
     from dpt.utils.state_dict import load_state_dict_checked
 
     class Stubborn(nn.Linear):  # a module whose loading keeps its own bias
@@ -90,9 +103,13 @@ def test_checked_loading_reports_what_the_model_holds():
             super()._load_from_state_dict(state_dict, prefix, *args)
 
     model = nn.Sequential(nn.Linear(2, 3), Stubborn(3, 4))
-    ckpt = {'0.weight': torch.full((3, 2), 2.0), '0.bias': torch.full((3,), 2.0),
-            '1.weight': torch.full((4, 3), 2.0), '1.bias': torch.full((4,), 2.0),
-            '2.weight': torch.ones(1)}
+    ckpt = {
+        '0.weight': torch.full((3, 2), 2.0),
+        '0.bias': torch.full((3,), 2.0),
+        '1.weight': torch.full((4, 3), 2.0),
+        '1.bias': torch.full((4,), 2.0),
+        '2.weight': torch.ones(1),
+    }
     report = load_state_dict_checked(model, ckpt)
     assert sorted(report.loaded) == ['0.bias', '0.weight', '1.weight']
     assert report.not_taken == ['1.bias'] and report.unexpected == ['2.weight']
@@ -103,10 +120,14 @@ def test_checked_loading_reports_what_the_model_holds():
 
 def test_unwrap_checkpoint_names_the_container_and_the_file():
     from dpt.utils.state_dict import unwrap_checkpoint
+
     sd = {'a': torch.ones(1)}
     assert unwrap_checkpoint({'state_dict': sd, 'meta': {}}) == ('state_dict', sd)
     assert unwrap_checkpoint({'model': sd, 'epoch': 3})[0] == 'model'
-    assert unwrap_checkpoint({'state_dict': 'not a dict', **sd}) == ('', {'state_dict': 'not a dict', **sd})
+    assert unwrap_checkpoint({'state_dict': 'not a dict', **sd}) == (
+        '',
+        {'state_dict': 'not a dict', **sd},
+    )
     with pytest.raises(CheckpointError, match=r'^x\.pth: expected a dict of tensors, got list$'):
         unwrap_checkpoint([1], 'x.pth')
     with pytest.raises(CheckpointError, match=r'^expected a dict of tensors, got int$'):
@@ -117,9 +138,12 @@ def test_checkpoint_state_as_mmengine_loads_it():
     """Tensors only, ``module.`` removed once: the state dict mmengine's ``load_checkpoint``
     (default ``revise_keys``) hands to the model, from any of the three layouts."""
     from collections import OrderedDict
+
     from mmengine.runner.checkpoint import _load_checkpoint_to_model
     from torch import nn
+
     from dpt.utils.state_dict import checkpoint_state, revise_state_dict
+
     net = nn.Sequential(nn.Linear(2, 3))
     sd = OrderedDict((f'module.{k}', v + 1) for k, v in net.state_dict().items())
     for ckpt in (sd, {'state_dict': sd, 'meta': {}}, {'model': sd, 'epoch': 1}):
@@ -136,8 +160,11 @@ def test_checkpoint_state_as_mmengine_loads_it():
 
 def test_load_weights_file_reads_torch_and_safetensors(tmp_path):
     import argparse
+
     from safetensors.torch import save_file
+
     from dpt.utils.state_dict import load_weights_file
+
     sd = {'a.weight': torch.arange(4.0)}
     torch.save({'model': sd, 'args': argparse.Namespace(lr=1)}, tmp_path / 'x.pth')
     assert torch.equal(load_weights_file(tmp_path / 'x.pth')['model']['a.weight'], sd['a.weight'])

@@ -1,8 +1,8 @@
 """dpt.visualization.draw: boxes land on the pixels their coordinates name, in their colour."""
+
 import numpy as np
 
-from dpt.visualization.draw import (PALETTE, TITLE_HEIGHT, compose, draw_boxes, save_png,
-                                    titled)
+from dpt.visualization.draw import PALETTE, TITLE_HEIGHT, compose, draw_boxes, save_png, titled
 
 
 def close(a, b, tol=40):
@@ -17,11 +17,14 @@ def test_box_edges_in_their_colours_at_zoom_and_offset(tmp_path):
     right = draw_boxes(img, boxes[:1], colors[:1], zoom=1)
     picture = compose([[left, right]])
     assert left.offset == (0, 0) and right.offset == (left.image.shape[1] + 4, 0)
-    for panel, box, col in ((left, boxes[0], colors[0]), (left, boxes[1], colors[1]),
-                            (right, boxes[0], colors[0])):
+    for panel, box, col in (
+        (left, boxes[0], colors[0]),
+        (left, boxes[1], colors[1]),
+        (right, boxes[0], colors[0]),
+    ):
         x1, y1, x2, y2 = panel.to_picture(box)[0]
         ym = round((y1 + y2) / 2)
-        assert close(picture[ym, round(x1)], col), picture[ym, round(x1) - 2:round(x1) + 3]
+        assert close(picture[ym, round(x1)], col), picture[ym, round(x1) - 2 : round(x1) + 3]
         assert close(picture[ym, round(x2)], col)
         # inside the box, away from its edges and labels: the grey image
         assert close(picture[ym, round((x1 + x2) / 2)], (128, 128, 128), 5)

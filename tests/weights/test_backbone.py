@@ -1,5 +1,6 @@
 """Backbone import: each code base's checkpoint layout becomes an mmdet ResNet state dict that
 loads with no missing key, with the same tensors, through a plain and a Pretrained load."""
+
 import argparse
 import os
 
@@ -17,6 +18,7 @@ NUM_RESNET18 = 120  # tensors of mmdet's / torchvision's ResNet-18 without the c
 def resnet18():
     """A torchvision ResNet-18 with random weights and distinct BN statistics."""
     import torchvision
+
     torch.manual_seed(0)
     model = torchvision.models.resnet18()
     state = model.state_dict()
@@ -44,46 +46,79 @@ def mlp(prefix, dims=(8, 8)):
 # (module. from DistributedDataParallel where the script saves the wrapped model).
 LAYOUTS = {
     'moco': lambda sd: {  # facebookresearch/moco main_moco.py save_checkpoint
-        'epoch': 200, 'arch': 'resnet18', 'optimizer': {'state': {}, 'param_groups': []},
-        'state_dict': {**prefixed('module.encoder_q.', backbone(sd)),
-                       **mlp('module.encoder_q.fc.'),
-                       **prefixed('module.encoder_k.', sd),
-                       'module.queue': torch.randn(8, 16),
-                       'module.queue_ptr': torch.zeros(1, dtype=torch.long)}},
+        'epoch': 200,
+        'arch': 'resnet18',
+        'optimizer': {'state': {}, 'param_groups': []},
+        'state_dict': {
+            **prefixed('module.encoder_q.', backbone(sd)),
+            **mlp('module.encoder_q.fc.'),
+            **prefixed('module.encoder_k.', sd),
+            'module.queue': torch.randn(8, 16),
+            'module.queue_ptr': torch.zeros(1, dtype=torch.long),
+        },
+    },
     'swav': lambda sd: {  # the published swav_800ep_pretrain.pth.tar: a bare state dict
-        **prefixed('module.', backbone(sd)), **mlp('module.projection_head.'),
-        'module.prototypes.weight': torch.randn(30, 8)},
+        **prefixed('module.', backbone(sd)),
+        **mlp('module.projection_head.'),
+        'module.prototypes.weight': torch.randn(30, 8),
+    },
     'swav-training': lambda sd: {'epoch': 3, 'state_dict': LAYOUTS['swav'](sd)},
     'densecl': lambda sd: {  # OpenSelfSup: encoder_q = Sequential(backbone, neck), backbone alias
         'meta': {'epoch': 200},
-        'state_dict': {**prefixed('encoder_q.0.', backbone(sd)), **mlp('encoder_q.1.mlp.'),
-                       **prefixed('encoder_k.0.', backbone(sd)), **mlp('encoder_k.1.mlp.'),
-                       **prefixed('backbone.', backbone(sd)),
-                       'queue': torch.randn(8, 16), 'queue_ptr': torch.zeros(1),
-                       'queue2': torch.randn(8, 16), 'queue2_ptr': torch.zeros(1)}},
+        'state_dict': {
+            **prefixed('encoder_q.0.', backbone(sd)),
+            **mlp('encoder_q.1.mlp.'),
+            **prefixed('encoder_k.0.', backbone(sd)),
+            **mlp('encoder_k.1.mlp.'),
+            **prefixed('backbone.', backbone(sd)),
+            'queue': torch.randn(8, 16),
+            'queue_ptr': torch.zeros(1),
+            'queue2': torch.randn(8, 16),
+            'queue2_ptr': torch.zeros(1),
+        },
+    },
     'densecl-ddp': lambda sd: {
-        'state_dict': prefixed('module.', LAYOUTS['densecl'](sd)['state_dict'])},
+        'state_dict': prefixed('module.', LAYOUTS['densecl'](sd)['state_dict'])
+    },
     'densecl-released': lambda sd: {'state_dict': backbone(sd), 'author': 'DenseCL'},
     'pixpro': lambda sd: {  # main_pretrain.py: its options are an argparse.Namespace
-        'opt': argparse.Namespace(arch='resnet18', amp_opt_level='O1'), 'epoch': 100,
-        'model': {**prefixed('module.encoder.', backbone(sd)),
-                  **prefixed('module.encoder_k.', backbone(sd)),
-                  **mlp('module.projector.'), **mlp('module.projector_k.'),
-                  **mlp('module.value_transform.')}},
+        'opt': argparse.Namespace(arch='resnet18', amp_opt_level='O1'),
+        'epoch': 100,
+        'model': {
+            **prefixed('module.encoder.', backbone(sd)),
+            **prefixed('module.encoder_k.', backbone(sd)),
+            **mlp('module.projector.'),
+            **mlp('module.projector_k.'),
+            **mlp('module.value_transform.'),
+        },
+    },
     'torchvision': lambda sd: sd,
     'mmselfsup': lambda sd: {  # mmselfsup 1.x / mmpretrain MoCoV2
         'meta': {'mmengine_version': '0.10.7'},
-        'state_dict': {**prefixed('backbone.', backbone(sd)), **mlp('neck.mlp.'),
-                       **prefixed('momentum_encoder.module.0.', backbone(sd)),
-                       'queue': torch.randn(8, 16)}},
+        'state_dict': {
+            **prefixed('backbone.', backbone(sd)),
+            **mlp('neck.mlp.'),
+            **prefixed('momentum_encoder.module.0.', backbone(sd)),
+            'queue': torch.randn(8, 16),
+        },
+    },
 }
-EXPECTED = {'moco': 'moco', 'swav': 'swav', 'swav-training': 'swav', 'densecl': 'densecl',
-            'densecl-ddp': 'densecl', 'densecl-released': 'torchvision', 'pixpro': 'pixpro',
-            'torchvision': 'torchvision', 'mmselfsup': 'mmselfsup'}
+EXPECTED = {
+    'moco': 'moco',
+    'swav': 'swav',
+    'swav-training': 'swav',
+    'densecl': 'densecl',
+    'densecl-ddp': 'densecl',
+    'densecl-released': 'torchvision',
+    'pixpro': 'pixpro',
+    'torchvision': 'torchvision',
+    'mmselfsup': 'mmselfsup',
+}
 
 
 def mmdet_resnet(depth=18, **kwargs):
     from mmdet.models.backbones import ResNet
+
     return ResNet(depth=depth, **kwargs)
 
 
@@ -119,6 +154,7 @@ def test_timm_resnet_and_safetensors(tmp_path):
     """timm's ResNets use torchvision's key names; timm's hub files are .safetensors."""
     import timm
     from safetensors.torch import save_file
+
     torch.manual_seed(1)
     state = timm.create_model('resnet18', pretrained=False).state_dict()
     src = tmp_path / 'model.safetensors'
@@ -150,8 +186,12 @@ def test_resnet50_and_missing_bn_counters():
     """ResNet-50 (bottleneck blocks) converts; old checkpoints without num_batches_tracked
     get the counters, so the output still loads strictly."""
     import torchvision
-    state = {k: v for k, v in torchvision.models.resnet50().state_dict().items()
-             if not k.endswith('num_batches_tracked')}
+
+    state = {
+        k: v
+        for k, v in torchvision.models.resnet50().state_dict().items()
+        if not k.endswith('num_batches_tracked')
+    }
     result = import_backbone({'state_dict': prefixed('module.encoder_q.', state)}, 'r50.pth')
     assert result.depth == 50 and len(result.filled) == 53
     mmdet_resnet(50).load_state_dict(result.state, strict=True)
@@ -166,6 +206,7 @@ def test_refusals(resnet18):
         import_backbone(resnet18, 'r18.pth', depth=50)
     # a ResNet-50 asked for as ResNet-18: blocks ResNet-18 does not have
     import torchvision
+
     r50 = torchvision.models.resnet50().state_dict()
     with pytest.raises(CheckpointError, match=r'^r50\.pth: has ResNet blocks .* pass depth=50$'):
         import_backbone(r50, 'r50.pth', depth=18)
@@ -184,8 +225,10 @@ def test_refusals(resnet18):
 
 def load_tool(root, path):
     import importlib.util
-    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3],
-                                                  os.path.join(root, path))
+
+    spec = importlib.util.spec_from_file_location(
+        os.path.basename(path)[:-3], os.path.join(root, path)
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -206,11 +249,13 @@ def test_cli(resnet18, tmp_path, capsys, repo_root):
     assert len(err) == 1 and err[0].startswith(f'convert_backbone: error: {src}: ')
     # the library's parameters (fmt=, depth=) named as the tool's flags
     from dpt.weights.backbone import FORMATS
+
     assert err[0].endswith(f'; name the format with --format ({", ".join(FORMATS)})'), err
     torch.save(LAYOUTS['moco'](resnet18), src)
     for argv, message in (
-            (['--depth', '7'], ': --depth 7: mmdet has ResNets of depth 18, 34, 50, 101, 152'),
-            (['--format', 'pixpro'], "keys under 'encoder.' (pixpro format); pass --depth")):
+        (['--depth', '7'], ': --depth 7: mmdet has ResNets of depth 18, 34, 50, 101, 152'),
+        (['--format', 'pixpro'], "keys under 'encoder.' (pixpro format); pass --depth"),
+    ):
         with pytest.raises(SystemExit):
             main([str(src), str(out), *argv])
         err = capsys.readouterr().err.strip().splitlines()
@@ -225,6 +270,7 @@ def test_narrow_timm_classifier_converts(tmp_path):
     from mmdet.models.backbones import ResNet
 
     from dpt.weights import convert_backbone
+
     net = timm.create_model('resnet18', num_classes=6, channels=(16, 32, 64, 128), stem_width=16)
     torch.save(net.state_dict(), tmp_path / 'cls.pth')
     result = convert_backbone(tmp_path / 'cls.pth', tmp_path / 'backbone.pth')

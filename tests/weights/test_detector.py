@@ -1,6 +1,7 @@
 """Detector extraction: AlignDet-style pre-training checkpoints of the tiny demo detectors
 (``online.`` / ``target.``) become fine-tuning checkpoints that load into the same detector
 with only the output layers missing."""
+
 import glob
 import importlib.util
 import os
@@ -11,38 +12,46 @@ from mmengine.config import Config
 
 from dpt.utils.checkpoint import load_checkpoint_file
 from dpt.utils.errors import CheckpointError
-from dpt.utils.state_dict import (adapt_norm_layers, check_fits, compare_state_dicts,
-                                  state_dict_of)
-from dpt.weights.detector import (ALIGNDET_OUT, PLAIN_OUT, extract_detector,
-                                  extract_detector_weights)
+from dpt.utils.state_dict import adapt_norm_layers, check_fits, compare_state_dicts, state_dict_of
+from dpt.weights.detector import ALIGNDET_OUT, PLAIN_OUT, extract_detector, extract_detector_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # output layers each detector loses, written out by hand (mmdet 3.3's module names)
 OUTPUT_LAYERS = {
     'faster-rcnn': ['roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg'],
-    'mask-rcnn': ['roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg',
-                  'roi_head.mask_head.conv_logits'],
-    'cascade-rcnn': [f'roi_head.bbox_head.{i}.{layer}' for i in range(3)
-                     for layer in ('fc_cls', 'fc_reg')],
+    'mask-rcnn': [
+        'roi_head.bbox_head.fc_cls',
+        'roi_head.bbox_head.fc_reg',
+        'roi_head.mask_head.conv_logits',
+    ],
+    'cascade-rcnn': [
+        f'roi_head.bbox_head.{i}.{layer}' for i in range(3) for layer in ('fc_cls', 'fc_reg')
+    ],
     'retinanet': ['bbox_head.retina_cls', 'bbox_head.retina_reg'],
     'fcos': ['bbox_head.conv_cls', 'bbox_head.conv_reg', 'bbox_head.conv_centerness'],
     'detr': ['bbox_head.fc_cls', 'bbox_head.fc_reg'],
     # two decoder layers: each has a one-Linear classifier and a 3-Linear MLP (0, 2, 4)
-    'deformable-detr': ['bbox_head.cls_branches.0', 'bbox_head.cls_branches.1',
-                        'bbox_head.reg_branches.0.4', 'bbox_head.reg_branches.1.4'],
+    'deformable-detr': [
+        'bbox_head.cls_branches.0',
+        'bbox_head.cls_branches.1',
+        'bbox_head.reg_branches.0.4',
+        'bbox_head.reg_branches.1.4',
+    ],
 }
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _registered():
     from mmdet.utils import register_all_modules
+
     register_all_modules()
     import dpt  # noqa: F401
 
 
 def tiny(name, seed=0):
     from mmdet.registry import MODELS
+
     torch.manual_seed(seed)
     model = MODELS.build(Config.fromfile(f'{ROOT}/configs/baselines/{name}_tiny_demo.py').model)
     model.init_weights()
@@ -51,10 +60,14 @@ def tiny(name, seed=0):
 
 def pretrain_checkpoint(state):
     """What the AlignDet pre-trainer's runner saves: both branches, plus mmengine's records."""
-    return {'meta': {'epoch': 12, 'iter': 48},
-            'state_dict': {**{f'online.{k}': v for k, v in state.items()},
-                           **{f'target.{k}': v + 1 for k, v in state.items()}},
-            'optimizer': {'state': {}, 'param_groups': []}}
+    return {
+        'meta': {'epoch': 12, 'iter': 48},
+        'state_dict': {
+            **{f'online.{k}': v for k, v in state.items()},
+            **{f'target.{k}': v + 1 for k, v in state.items()},
+        },
+        'optimizer': {'state': {}, 'param_groups': []},
+    }
 
 
 def modules(keys):
@@ -64,6 +77,7 @@ def modules(keys):
 def project_load(path, model):
     """What DptRunner.load_checkpoint does with load_from: adapt, compare, refuse, load."""
     from mmengine.runner.checkpoint import load_checkpoint
+
     state, converted = adapt_norm_layers(state_dict_of(load_checkpoint_file(path)), model)
     report = compare_state_dicts(state, model.state_dict())
     check_fits(report, str(path), type(model).__name__, 0.5)
@@ -116,8 +130,9 @@ def test_options(tmp_path):
     # a plain detector checkpoint (DAP) and another prefix (DETReg-style)
     plain = extract_detector({'state_dict': state}, 'det.pth')
     assert plain.prefix == '' and not plain.aligndet and len(plain.state) == len(state) - 4
-    other = extract_detector({'model': {f'detector.{k}': v for k, v in state.items()}},
-                             'det.pth', prefix='detector')
+    other = extract_detector(
+        {'model': {f'detector.{k}': v for k, v in state.items()}}, 'det.pth', prefix='detector'
+    )
     assert other.prefix == 'detector.' and set(other.state) == set(plain.state)
     # a plain checkpoint is written as finetune_init.pth next to it
     torch.save({'state_dict': state}, tmp_path / 'epoch_1.pth')
@@ -151,7 +166,8 @@ def test_work_dir_and_refusals(tmp_path):
 
 def test_cli(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location(
-        'extract_detector_weights', f'{ROOT}/tools/model_converters/extract_detector_weights.py')
+        'extract_detector_weights', f'{ROOT}/tools/model_converters/extract_detector_weights.py'
+    )
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     torch.save(pretrain_checkpoint(tiny('fcos').state_dict()), tmp_path / 'epoch_12.pth')
@@ -174,6 +190,7 @@ def test_aligndet_pretrainer_hands_over(path):
     """The AlignDet pre-trainer's own state dict (online./target.) into its fine-tuning
     detector: only output layers (and a mask head, which box-domain pre-training lacks) miss."""
     from mmdet.registry import MODELS
+
     name = os.path.basename(path).split('_aligndet')[0]
     torch.manual_seed(0)
     pretrainer = MODELS.build(Config.fromfile(path).model)
@@ -185,8 +202,10 @@ def test_aligndet_pretrainer_hands_over(path):
         assert any('.shared_convs.3.' in k for k in result.state)
     report = compare_state_dicts(result.state, MODELS.build(finetune).state_dict())
     assert not report.unexpected and not report.shape_mismatch
+
     def without_mask_head(names):
         return sorted(m for m in names if not m.startswith('roi_head.mask_head.'))
+
     assert without_mask_head(modules(report.missing)) == without_mask_head(OUTPUT_LAYERS[name])
 
 

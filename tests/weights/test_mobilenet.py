@@ -1,6 +1,7 @@
 """torchvision's MobileNetV2 -> mmdet's MobileNetV2: every mmdet tensor filled, every
 torchvision ``features.*`` tensor used, the ImageNet classifier dropped, and the converted
 backbone computes what torchvision's network computes."""
+
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from dpt.weights.mobilenet import FORMAT, import_mobilenet_v2, mmdet_key
 def torchvision_state():
     """A torchvision MobileNetV2 with random weights and distinct BN statistics."""
     import torchvision
+
     torch.manual_seed(0)
     model = torchvision.models.mobilenet_v2()
     state = model.state_dict()
@@ -24,6 +26,7 @@ def torchvision_state():
 
 def mmdet_mobilenet(out_indices=(1, 2, 4, 7)):
     from mmdet.models.backbones import MobileNetV2
+
     model = MobileNetV2(out_indices=out_indices)
     model.eval()  # mmdet's MobileNetV2.train returns None
     return model
@@ -35,8 +38,7 @@ def test_every_key_filled_and_used(torchvision_state):
     assert list(result.state) == list(own)  # every mmdet key, in mmdet's order
     features = [k for k in torchvision_state if k.startswith('features.')]
     assert sorted(result.mapped) == sorted(features)  # every features.* key used
-    assert result.dropped == {'ImageNet classifier': ['classifier.1.weight',
-                                                      'classifier.1.bias']}
+    assert result.dropped == {'ImageNet classifier': ['classifier.1.weight', 'classifier.1.bias']}
     assert not (result.missing or result.unexpected or result.mismatched or result.filled)
     assert 'nothing unexpected, nothing missing' in result.summary()
     # each tensor moved unchanged: the renaming is one-to-one
@@ -49,6 +51,7 @@ def test_same_features_as_torchvision(torchvision_state):
     """mmdet's layer7 output (index 6) and conv2 (index 7) equal torchvision's
     features[:18] / features output on the same input."""
     import torchvision
+
     tv = torchvision.models.mobilenet_v2()
     tv.load_state_dict(torchvision_state)
     tv.eval()
@@ -68,13 +71,17 @@ def test_convert_file_and_pretrained_load(torchvision_state, tmp_path):
     result = convert_backbone(str(src), str(out))  # detected from the keys
     assert result.format == FORMAT and len(result.state) == 312
     from mmdet.models.backbones import MobileNetV2
-    model = MobileNetV2(out_indices=(1, 2, 4, 6),
-                        init_cfg=dict(type='Pretrained', checkpoint=str(out)))
+
+    model = MobileNetV2(
+        out_indices=(1, 2, 4, 6), init_cfg=dict(type='Pretrained', checkpoint=str(out))
+    )
     model.init_weights()
     first = 'features.0.0.weight'
     assert torch.equal(model.conv1.conv.weight, torchvision_state[first])
-    assert torch.equal(model.layer7[0].linear_conv.bn.running_var,
-                       torchvision_state['features.17.conv.3.running_var'])
+    assert torch.equal(
+        model.layer7[0].linear_conv.bn.running_var,
+        torchvision_state['features.17.conv.3.running_var'],
+    )
 
 
 def test_refuses_other_widths_and_strays(torchvision_state):
@@ -91,6 +98,7 @@ def test_refuses_other_widths_and_strays(torchvision_state):
 def test_real_imagenet_weights(tmp_path):
     """The offline ImageNet checkpoint converts with nothing missing (skipped without it)."""
     from dpt.utils.offline_weights import mobilenet_v2_imagenet
+
     path = mobilenet_v2_imagenet()
     if path is None:
         pytest.skip('torchvision ImageNet MobileNetV2 not in the cache (tools/setup_env.sh)')
@@ -102,12 +110,15 @@ def test_region_encoder_reads_torchvision_mobilenet(torchvision_state, tmp_path)
     """DETReg's frozen region encoder built as mmdet's MobileNetV2 (up to layer3) takes
     torchvision's checkpoint as it is and embeds crops with layer3's 32 channels."""
     from dpt.models.detreg.region_encoder import RegionEncoder
+
     src = tmp_path / 'mobilenet_v2.pth'
     torch.save(torchvision_state, src)
-    encoder = RegionEncoder(dict(type='MobileNetV2', out_indices=(2, )), checkpoint=str(src))
+    encoder = RegionEncoder(dict(type='MobileNetV2', out_indices=(2,)), checkpoint=str(src))
     encoder.init_weights()
-    assert torch.equal(encoder.backbone.layer3[0].expand_conv.conv.weight,
-                       torchvision_state['features.4.conv.0.0.weight'])
+    assert torch.equal(
+        encoder.backbone.layer3[0].expand_conv.conv.weight,
+        torchvision_state['features.4.conv.0.0.weight'],
+    )
     assert encoder.out_channels == 32
     feats = encoder(torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8))
     assert feats.shape == (2, 32)
@@ -117,12 +128,16 @@ def test_classifier_starts_from_torchvision_weights(torchvision_state, tmp_path)
     """DAP's classifier: torchvision's MobileNetV2 with every tensor of the checkpoint but
     the 1000-class layer, which gets the new classes; another model is refused."""
     from dpt.apis.classifier import ClassifierRecipe, build_model
+
     src = tmp_path / 'mobilenet_v2.pth'
     torch.save(torchvision_state, src)
     model = build_model(ClassifierRecipe(arch='torchvision:mobilenet_v2', init=str(src)), 6)
     state = model.state_dict()
     assert state['classifier.1.weight'].shape == (6, 1280)
-    assert all(torch.equal(state[k], v) for k, v in torchvision_state.items()
-               if not k.startswith('classifier.'))
+    assert all(
+        torch.equal(state[k], v)
+        for k, v in torchvision_state.items()
+        if not k.startswith('classifier.')
+    )
     with pytest.raises(CheckpointError, match="mobilenet_v2.pth: tensor 'conv1.weight' missing"):
         build_model(ClassifierRecipe(arch='torchvision:resnet18', init=str(src)), 6)

@@ -19,16 +19,19 @@ aligndet_neck = dict(norm_cfg=aligndet_norm_cfg)
 
 # VOC07+12 and COCO 1 / 5 / 10 % labels: 12k iterations at batch 16, steps at 9k and 11k,
 # linear warm-up over 500 iterations (AlignDet's configs/_base_/schedules/schedule_12k.py)
-aligndet_12k_train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=12000,
-                              val_interval=12000)
+aligndet_12k_train_cfg = dict(
+    _delete_=True, type='IterBasedTrainLoop', max_iters=12000, val_interval=12000
+)
 aligndet_12k_param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=12000, milestones=[9000, 11000],
-         gamma=0.1),
+    dict(
+        type='MultiStepLR', by_epoch=False, begin=0, end=12000, milestones=[9000, 11000], gamma=0.1
+    ),
 ]
 # checkpoints every 2k iterations, so that --resume loses little of an interrupted job
 aligndet_12k_default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=2))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2000, max_keep_ckpts=2)
+)
 aligndet_12k_log_processor = dict(by_epoch=False)
 
 # VOC07+12: multi-scale training, short side 480-800 in steps of 32 (max 1333), tested at
@@ -36,8 +39,9 @@ aligndet_12k_log_processor = dict(by_epoch=False)
 aligndet_voc_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize', scales=[(1333, s) for s in range(480, 801, 32)],
-         keep_ratio=True),
+    dict(
+        type='RandomChoiceResize', scales=[(1333, s) for s in range(480, 801, 32)], keep_ratio=True
+    ),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
@@ -45,6 +49,8 @@ aligndet_voc_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'),
+    ),
 ]

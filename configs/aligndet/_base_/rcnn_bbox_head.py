@@ -7,5 +7,4 @@
 # use Shared2FCBBoxHead instead. Each R-CNN config merges it into its box head:
 #     _base_ = [..., './_base_/rcnn_bbox_head.py']
 #     model = dict(roi_head=dict(bbox_head=_base_.aligndet_rcnn_bbox_head))
-aligndet_rcnn_bbox_head = dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256,
-                               norm_cfg=None)
+aligndet_rcnn_bbox_head = dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=None)

@@ -6,8 +6,11 @@
 #   model = dict(data_preprocessor=_base_.classifier_preprocessor,
 #                backbone=_base_.classifier_init_backbone)
 classifier_backbone = 'checkpoints/classifier_r50_backbone.pth'
-classifier_preprocessor = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                               bgr_to_rgb=True)
-classifier_init_backbone = dict(norm_cfg=dict(requires_grad=True), style='pytorch',
-                                init_cfg=dict(type='Pretrained',
-                                              checkpoint=classifier_backbone))
+classifier_preprocessor = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True
+)
+classifier_init_backbone = dict(
+    norm_cfg=dict(requires_grad=True),
+    style='pytorch',
+    init_cfg=dict(type='Pretrained', checkpoint=classifier_backbone),
+)

@@ -6,8 +6,10 @@
 # (mmdet::faster_rcnn/faster-rcnn_r50-caffe_fpn_1x_coco.py).
 # Plain dicts (mmengine allows a key in one base only): a config takes them as
 #   model = dict(data_preprocessor=_base_.msra_preprocessor, backbone=_base_.msra_backbone)
-msra_preprocessor = dict(mean=[103.530, 116.280, 123.675], std=[1.0, 1.0, 1.0],
-                         bgr_to_rgb=False)
-msra_backbone = dict(norm_cfg=dict(requires_grad=False), norm_eval=True, style='caffe',
-                     init_cfg=dict(type='Pretrained',
-                                   checkpoint='open-mmlab://detectron2/resnet50_caffe'))
+msra_preprocessor = dict(mean=[103.530, 116.280, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)
+msra_backbone = dict(
+    norm_cfg=dict(requires_grad=False),
+    norm_eval=True,
+    style='caffe',
+    init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://detectron2/resnet50_caffe'),
+)

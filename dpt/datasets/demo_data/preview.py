@@ -1,4 +1,5 @@
 """A preview of a demo dataset: a grid of its first images with boxes, names and outlines."""
+
 import json
 from pathlib import Path
 
@@ -9,9 +10,14 @@ from dpt.utils.errors import DataError
 
 from .write import _ann_file
 
-
-_PALETTE = [(60, 60, 255), (60, 220, 60), (255, 120, 40), (0, 215, 255), (255, 60, 255),
-            (255, 255, 0)]
+_PALETTE = [
+    (60, 60, 255),
+    (60, 220, 60),
+    (255, 120, 40),
+    (0, 215, 255),
+    (255, 60, 255),
+    (255, 255, 0),
+]
 
 
 def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
@@ -54,7 +60,7 @@ def draw_samples(data_dir, split='train', num=8, out_file=None, cols=4, zoom=2):
         raise DataError(f'{ann_file}: no images to draw')
     while len(tiles) % cols:
         tiles.append(np.full_like(tiles[0], 255))
-    grid = np.vstack([np.hstack(tiles[r:r + cols]) for r in range(0, len(tiles), cols)])
+    grid = np.vstack([np.hstack(tiles[r : r + cols]) for r in range(0, len(tiles), cols)])
     if out_file is not None:
         Path(out_file).parent.mkdir(parents=True, exist_ok=True)
         params = [cv2.IMWRITE_PNG_COMPRESSION, 9] if str(out_file).lower().endswith('.png') else []

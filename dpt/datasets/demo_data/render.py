@@ -4,6 +4,7 @@ Every image comes from its own random generator, seeded by ``(seed, split index,
 index)``, so that any image can be made again alone and the same parameters give the same
 pixels. What is written, and how, is :mod:`.write`'s.
 """
+
 import math
 
 import cv2
@@ -22,8 +23,18 @@ def _poly(canvas, pts):
 
 def _ellipse(canvas, c, axes, angle, value):
     c, axes = np.round(np.asarray(c) * (1 << _SHIFT)), np.round(np.asarray(axes) * (1 << _SHIFT))
-    cv2.ellipse(canvas, (int(c[0]), int(c[1])), (int(axes[0]), int(axes[1])), angle, 0, 360, value,
-                -1, cv2.LINE_8, _SHIFT)
+    cv2.ellipse(
+        canvas,
+        (int(c[0]), int(c[1])),
+        (int(axes[0]), int(axes[1])),
+        angle,
+        0,
+        360,
+        value,
+        -1,
+        cv2.LINE_8,
+        _SHIFT,
+    )
 
 
 def _rot(pts, angle_deg, c):
@@ -62,8 +73,22 @@ def _shape_mask(rng, cls, c, size, canvas_shape):
         ang = rng.uniform(0, 72)
     else:  # cross
         w = r * rng.uniform(0.28, 0.4)
-        pts = np.array([[-w, -r], [w, -r], [w, -w], [r, -w], [r, w], [w, w], [w, r], [-w, r],
-                        [-w, w], [-r, w], [-r, -w], [-w, -w]])
+        pts = np.array(
+            [
+                [-w, -r],
+                [w, -r],
+                [w, -w],
+                [r, -w],
+                [r, w],
+                [w, w],
+                [w, r],
+                [-w, r],
+                [-w, w],
+                [-r, w],
+                [-r, -w],
+                [-w, -w],
+            ]
+        )
         ang = rng.uniform(-20, 20)
     _poly(m, _rot(pts, ang, c))
     return m
@@ -113,7 +138,7 @@ def _background(rng, s):
     """Gradient, smooth noise, lines, blobs and shapeless distractors of object-like texture."""
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
     a = rng.uniform(0, 2 * np.pi)
-    t = (xx * math.cos(a) + yy * math.sin(a))
+    t = xx * math.cos(a) + yy * math.sin(a)
     t = (t - t.min()) / max(float(np.ptp(t)), 1e-6)
     c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
     g = rng.normal(0, rng.uniform(5, 25), (5, 5, 3)).astype(np.float32)
@@ -129,8 +154,11 @@ def _background(rng, s):
         kind = rng.integers(4)
         if kind == 0:  # lumpy blob: strong 2nd and 3rd harmonics keep it far from a circle
             t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-            rad = r * (1 + rng.uniform(0.25, 0.4) * np.cos(2 * t + rng.uniform(0, 6))
-                       + rng.uniform(0.1, 0.2) * np.cos(3 * t + rng.uniform(0, 6)))
+            rad = r * (
+                1
+                + rng.uniform(0.25, 0.4) * np.cos(2 * t + rng.uniform(0, 6))
+                + rng.uniform(0.1, 0.2) * np.cos(3 * t + rng.uniform(0, 6))
+            )
             _poly(m, np.stack([np.cos(t), np.sin(t)], 1) * rad[:, None] + c)
         elif kind == 1:  # bar
             pts = np.array([[-r, -r / 5], [r, -r / 5], [r, r / 5], [-r, r / 5]])
@@ -141,14 +169,28 @@ def _background(rng, s):
             _poly(m, _rot(pts, rng.uniform(0, 360), c))
         else:  # open arc, at most half a turn so it does not pass for a ring
             start = rng.uniform(0, 360)
-            cv2.ellipse(m, tuple(int(v) for v in c), (int(r), int(r)), 0, start,
-                        start + rng.uniform(60, 180), 1, int(rng.integers(2, 6)))
+            cv2.ellipse(
+                m,
+                tuple(int(v) for v in c),
+                (int(r), int(r)),
+                0,
+                start,
+                start + rng.uniform(60, 180),
+                1,
+                int(rng.integers(2, 6)),
+            )
         _paint(img, rng, m, _colour(rng))
     for _ in range(rng.integers(2, 9)):  # thin lines
         p, q = rng.uniform(-0.1, 1.1, (2, 2)) * s
         colour = tuple(float(v) for v in rng.uniform(0, 255, 3))
-        cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), colour,
-                 int(rng.integers(1, 3)), cv2.LINE_AA)
+        cv2.line(
+            img,
+            tuple(int(v) for v in p),
+            tuple(int(v) for v in q),
+            colour,
+            int(rng.integers(1, 3)),
+            cv2.LINE_AA,
+        )
     return img
 
 
@@ -172,7 +214,7 @@ def render_image(seed, split_index, image_index, image_size=160):
         size = math.exp(rng.uniform(math.log(lo), math.log(hi)))  # log-uniform: many small ones
         c = rng.uniform(size * 0.35, s - size * 0.35, 2) + pad  # mostly inside
         full = _shape_mask(rng, DEMO_CLASSES[cls], c, size, (s + 2 * pad, s + 2 * pad))
-        mask = full[pad:pad + s, pad:pad + s]
+        mask = full[pad : pad + s, pad : pad + s]
         local = img[mask.astype(bool)].mean(0) if mask.any() else None
         _paint(img, rng, mask, _colour(rng, local if rng.random() < 0.25 else None))
         objects.append((cls + 1, mask.astype(bool), int(full.sum())))
@@ -213,12 +255,12 @@ def render_classification_image(seed, split_index, image_index, label, image_siz
     c = s / 2 + rng.uniform(-0.15, 0.15, 2) * s + pad
     objects.append((label + 1, _shape_mask(rng, DEMO_CLASSES[label], c, size, canvas)))
     for _, full in objects:
-        mask = full[pad:pad + s, pad:pad + s]
+        mask = full[pad : pad + s, pad : pad + s]
         _paint(img, rng, mask, _colour(rng))
     img = np.clip(img + rng.normal(0, rng.uniform(2, 8), img.shape), 0, 255).astype(np.uint8)
     kept, covered = [], np.zeros((s, s), bool)
     for cat, full in reversed(objects):
-        mask = full[pad:pad + s, pad:pad + s].astype(bool)
+        mask = full[pad : pad + s, pad : pad + s].astype(bool)
         visible = _clean(mask & ~covered)
         covered |= mask
         if visible.sum() >= MIN_VISIBLE_PIXELS:

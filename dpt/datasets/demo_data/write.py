@@ -5,6 +5,7 @@ The detection set (:func:`make_demo_dataset`) has instance masks as COCO polygon
 (:func:`mask_to_polygons`); the classification set (:func:`make_demo_classification`) has
 ImageNet-style class folders and the true boxes kept aside. The images are :mod:`.render`'s.
 """
+
 import json
 import os
 import shutil
@@ -46,7 +47,7 @@ def mask_to_polygons(mask):
             if len(hole) >= 3:
                 d = ((pts[:, None, :] - hole[None, :, :]) ** 2).sum(-1)
                 a, b = np.unravel_index(np.argmin(d), d.shape)
-                pts = np.concatenate([pts[:a + 1], hole[b:], hole[:b + 1], pts[a:]])
+                pts = np.concatenate([pts[: a + 1], hole[b:], hole[: b + 1], pts[a:]])
             child = hier[0][child][0]
         polys.append([round(float(v), 2) for v in ((pts + 0.5) / 2).ravel()])
     return polys
@@ -65,11 +66,24 @@ def _write_split(root, split, split_index, n, p):
             polys = mask_to_polygons(visible)
             if not polys:
                 continue
-            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat, bbox=_box(visible),
-                             area=float(visible.sum()), iscrowd=0, segmentation=polys))
+            anns.append(
+                dict(
+                    id=len(anns) + 1,
+                    image_id=i + 1,
+                    category_id=cat,
+                    bbox=_box(visible),
+                    area=float(visible.sum()),
+                    iscrowd=0,
+                    segmentation=polys,
+                )
+            )
     cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
-    coco = dict(info=dict(description='dpt synthetic shapes demo', version=str(FORMAT_VERSION)),
-                images=images, annotations=anns, categories=cats)
+    coco = dict(
+        info=dict(description='dpt synthetic shapes demo', version=str(FORMAT_VERSION)),
+        images=images,
+        annotations=anns,
+        categories=cats,
+    )
     (root / 'annotations').mkdir(exist_ok=True)
     with open(root / 'annotations' / f'instances_{split}.json', 'w') as f:
         f.write(json.dumps(coco, separators=(',', ':')))  # dumps uses the C encoder
@@ -88,21 +102,41 @@ def _write_classification_split(root, split, split_index, n, p):
     images, anns = [], []
     for i in range(n):
         label = i % len(DEMO_CLASSES)
-        img, objs = render_classification_image(p['seed'], split_index, i, label,
-                                                p['image_size'])
+        img, objs = render_classification_image(p['seed'], split_index, i, label, p['image_size'])
         name = f'{DEMO_CLASSES[label]}/{i:06d}.jpg'
         (root / split / DEMO_CLASSES[label]).mkdir(parents=True, exist_ok=True)
         (root / split / name).write_bytes(cv2.imencode('.jpg', img, _JPEG_PARAMS)[1].tobytes())
-        images.append(dict(id=i + 1, file_name=name, width=p['image_size'],
-                           height=p['image_size'], label=label + 1))
+        images.append(
+            dict(
+                id=i + 1,
+                file_name=name,
+                width=p['image_size'],
+                height=p['image_size'],
+                label=label + 1,
+            )
+        )
         for cat, visible in objs:
-            anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=cat,
-                             bbox=_box(visible), area=float(visible.sum()), iscrowd=0,
-                             dominant=cat == label + 1))
+            anns.append(
+                dict(
+                    id=len(anns) + 1,
+                    image_id=i + 1,
+                    category_id=cat,
+                    bbox=_box(visible),
+                    area=float(visible.sum()),
+                    iscrowd=0,
+                    dominant=cat == label + 1,
+                )
+            )
     cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
-    coco = dict(info=dict(description='dpt synthetic shapes demo, classification split',
-                          version=str(FORMAT_VERSION)),
-                images=images, annotations=anns, categories=cats)
+    coco = dict(
+        info=dict(
+            description='dpt synthetic shapes demo, classification split',
+            version=str(FORMAT_VERSION),
+        ),
+        images=images,
+        annotations=anns,
+        categories=cats,
+    )
     (root / 'annotations').mkdir(exist_ok=True)
     with open(root / 'annotations' / f'{split}_gt.json', 'w') as f:
         f.write(json.dumps(coco, separators=(',', ':')))
@@ -122,9 +156,12 @@ def _ann_file(out_dir, task, split):
 
 def _summary(out_dir, meta, created):
     task = meta['params'].get('task', 'detection')
-    splits = {s: dict(meta['counts'][s], img_dir=str(out_dir / s),
-                      ann_file=str(_ann_file(out_dir, task, s)))
-              for s in SPLITS}
+    splits = {
+        s: dict(
+            meta['counts'][s], img_dir=str(out_dir / s), ann_file=str(_ann_file(out_dir, task, s))
+        )
+        for s in SPLITS
+    }
     return dict(out_dir=str(out_dir), created=created, classes=list(DEMO_CLASSES), **splits)
 
 
@@ -135,8 +172,10 @@ def _existing_meta(out_dir):
         assert meta['generator'] == _GENERATOR
         return meta
     except Exception:  # missing, unreadable or someone else's: never ours to replace
-        raise DataError(f'{out_dir}: exists and is not a demo dataset (no meta.json from '
-                        f'{_GENERATOR}); choose another folder') from None
+        raise DataError(
+            f'{out_dir}: exists and is not a demo dataset (no meta.json from '
+            f'{_GENERATOR}); choose another folder'
+        ) from None
 
 
 def _check_same(out_dir, meta, want):
@@ -145,14 +184,18 @@ def _check_same(out_dir, meta, want):
     want = dict(want, task=want.get('task', 'detection'))
     diff = [f'{k} {have.get(k)} != {v}' for k, v in want.items() if have.get(k) != v]
     if diff:
-        raise DataError(f'{out_dir}: holds a demo dataset made with other parameters '
-                        f'({", ".join(diff)}; existing != requested); '
-                        'pass overwrite=True (--overwrite) to replace it')
+        raise DataError(
+            f'{out_dir}: holds a demo dataset made with other parameters '
+            f'({", ".join(diff)}; existing != requested); '
+            'pass overwrite=True (--overwrite) to replace it'
+        )
     task = want.get('task', 'detection')
     missing = [s for s in SPLITS if not _ann_file(out_dir, task, s).is_file()]
     if missing:
-        raise DataError(f'{out_dir}: demo dataset is incomplete (no annotations for '
-                        f'{", ".join(missing)}); pass overwrite=True (--overwrite) to rebuild it')
+        raise DataError(
+            f'{out_dir}: demo dataset is incomplete (no annotations for '
+            f'{", ".join(missing)}); pass overwrite=True (--overwrite) to rebuild it'
+        )
 
 
 def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0, overwrite=False):
@@ -162,28 +205,36 @@ def make_demo_dataset(out_dir, num_train=300, num_val=60, image_size=160, seed=0
     built in a hidden sibling folder and renamed into place when complete, so a crash
     never leaves a half-written dataset. ``overwrite`` replaces only an earlier demo dataset.
     """
-    p = dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size),
-             seed=int(seed))
+    p = dict(
+        num_train=int(num_train), num_val=int(num_val), image_size=int(image_size), seed=int(seed)
+    )
     return _make(Path(out_dir).absolute(), p, overwrite)
 
 
-def make_demo_classification(out_dir, num_train=1200, num_val=120, image_size=160, seed=0,
-                             overwrite=False):
+def make_demo_classification(
+    out_dir, num_train=1200, num_val=120, image_size=160, seed=0, overwrite=False
+):
     """Write the classification demo split to ``out_dir``: ``train/`` and ``val/`` as
     ImageNet-style class folders (balanced; one dominant object of the folder's class per
     image, small objects of other classes beside it) and, kept aside for checking pseudo
     boxes, the true boxes of every visible object in ``annotations/{train,val}_gt.json``
     (COCO; ``file_name`` relative to the split folder, each image's ``label`` and each
     annotation's ``dominant`` flag). Idempotent and atomic as :func:`make_demo_dataset`."""
-    p = dict(num_train=int(num_train), num_val=int(num_val), image_size=int(image_size),
-             seed=int(seed), task='classification')
+    p = dict(
+        num_train=int(num_train),
+        num_val=int(num_val),
+        image_size=int(image_size),
+        seed=int(seed),
+        task='classification',
+    )
     return _make(Path(out_dir).absolute(), p, overwrite)
 
 
 def _make(out_dir, p, overwrite):
     if p['num_train'] < 1 or p['num_val'] < 0 or p['image_size'] < 64:
-        raise DataError(f'{out_dir}: need num_train >= 1, num_val >= 0 and image_size >= 64, '
-                        f'got {p}')
+        raise DataError(
+            f'{out_dir}: need num_train >= 1, num_val >= 0 and image_size >= 64, got {p}'
+        )
     want = dict(p, format_version=FORMAT_VERSION)
     exists = out_dir.exists() and not (out_dir.is_dir() and not any(out_dir.iterdir()))
     if exists:
@@ -200,8 +251,13 @@ def _make(out_dir, p, overwrite):
     try:
         write = TASKS[p.get('task', 'detection')][0]
         counts = {s: write(tmp, s, k, p[f'num_{s}'], p) for k, s in enumerate(SPLITS)}
-        meta = dict(format_version=FORMAT_VERSION, generator=_GENERATOR, params=p,
-                    classes=list(DEMO_CLASSES), counts=counts)
+        meta = dict(
+            format_version=FORMAT_VERSION,
+            generator=_GENERATOR,
+            params=p,
+            classes=list(DEMO_CLASSES),
+            counts=counts,
+        )
         (tmp / 'meta.json').write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
         if exists:  # overwrite: move the old data aside and delete it only after the swap
             os.replace(out_dir, old)

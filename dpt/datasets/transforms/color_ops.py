@@ -13,21 +13,30 @@ ONE op drawn uniformly from nine (its ``OneOf``), applied with probability 1 at 
 Identity, AutoContrast and Equalize take no parameter. Posterize keeps at least one bit, so no
 view is ever black (mmdet's ``Posterize`` maps level 0..10 to 0..4 bits and can keep none).
 """
+
 from typing import Sequence
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
-from PIL import Image, ImageEnhance
-
 from mmdet.registry import TRANSFORMS
+from PIL import Image, ImageEnhance
 
 from ...utils.errors import ConfigError
 
 # AlignDet's OneOf, in its order (with a fixed seed, dpt draws the same op as AlignDet)
-ALIGNDET_COLOR_OPS = ('Identity', 'AutoContrast', 'Equalize', 'Solarize', 'Color', 'Contrast',
-                      'Brightness', 'Sharpness', 'Posterize')
+ALIGNDET_COLOR_OPS = (
+    'Identity',
+    'AutoContrast',
+    'Equalize',
+    'Solarize',
+    'Color',
+    'Contrast',
+    'Brightness',
+    'Sharpness',
+    'Posterize',
+)
 
 
 def _enhance(img: np.ndarray, enhancer, factor: float) -> np.ndarray:
@@ -79,19 +88,28 @@ class RandomColorOp(BaseTransform):
             ``magnitude_limit``, 10).
     """
 
-    def __init__(self, ops: Sequence[str] = ALIGNDET_COLOR_OPS, prob: float = 1.0,
-                 magnitude: int = 10, random_magnitude: bool = True,
-                 max_magnitude: int = 10) -> None:
+    def __init__(
+        self,
+        ops: Sequence[str] = ALIGNDET_COLOR_OPS,
+        prob: float = 1.0,
+        magnitude: int = 10,
+        random_magnitude: bool = True,
+        max_magnitude: int = 10,
+    ) -> None:
         unknown = [op for op in ops if op not in _OPS]
         if unknown or not ops:
-            raise ConfigError(f'RandomColorOp: ops {list(ops)!r}: {unknown or "none"} not '
-                              f'among {list(ALIGNDET_COLOR_OPS)}')
+            raise ConfigError(
+                f'RandomColorOp: ops {list(ops)!r}: {unknown or "none"} not '
+                f'among {list(ALIGNDET_COLOR_OPS)}'
+            )
         if not 0 <= prob <= 1:
             raise ConfigError(f'RandomColorOp: prob {prob} is not in [0, 1]')
         if not 1 <= magnitude <= max_magnitude or (random_magnitude and magnitude < 2):
-            raise ConfigError(f'RandomColorOp: magnitude {magnitude} must be in '
-                              f'[{2 if random_magnitude else 1}, {max_magnitude}] '
-                              '(max_magnitude)')
+            raise ConfigError(
+                f'RandomColorOp: magnitude {magnitude} must be in '
+                f'[{2 if random_magnitude else 1}, {max_magnitude}] '
+                '(max_magnitude)'
+            )
         self.ops = tuple(ops)
         self.prob = prob
         self.magnitude = magnitude
@@ -114,6 +132,8 @@ class RandomColorOp(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(ops={list(self.ops)}, prob={self.prob}, '
-                f'magnitude={self.magnitude}, random_magnitude={self.random_magnitude}, '
-                f'max_magnitude={self.max_magnitude})')
+        return (
+            f'{type(self).__name__}(ops={list(self.ops)}, prob={self.prob}, '
+            f'magnitude={self.magnitude}, random_magnitude={self.random_magnitude}, '
+            f'max_magnitude={self.max_magnitude})'
+        )

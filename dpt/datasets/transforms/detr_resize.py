@@ -7,8 +7,8 @@ truncated. mmdet's keep-ratio ``Resize`` scales both sides by one factor and rou
 its long side can be one pixel longer. :class:`DETRResize` is mmdet's ``Resize`` with DETR's
 sizes; boxes scale by the actual ratios, as in both.
 """
-import mmcv
 
+import mmcv
 from mmdet.datasets.transforms import Resize
 from mmdet.registry import TRANSFORMS
 
@@ -43,8 +43,9 @@ class DETRResize(Resize):
         if size == 0:  # (0, size): no limit
             size, max_size = max_size, None
         new_h, new_w = detr_size(w, h, size, max_size)
-        results['img'] = mmcv.imresize(img, (new_w, new_h), interpolation=self.interpolation,
-                                       backend=self.backend)
+        results['img'] = mmcv.imresize(
+            img, (new_w, new_h), interpolation=self.interpolation, backend=self.backend
+        )
         results['img_shape'] = (new_h, new_w)
         results['scale_factor'] = (new_w / w, new_h / h)
         results['keep_ratio'] = True

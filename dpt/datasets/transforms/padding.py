@@ -1,4 +1,5 @@
 """Padding inside the pipeline, with mmdet 2's meaning of ``img_shape`` (the content's)."""
+
 from mmdet.datasets.transforms import Pad, RandomFlip
 from mmdet.registry import TRANSFORMS
 

@@ -1,6 +1,6 @@
 """Transforms of unsupervised proposals loaded as ground-truth boxes."""
-from mmcv.transforms import BaseTransform
 
+from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 
 _BOX_KEYS = ('gt_bboxes', 'gt_bboxes_labels', 'gt_ignore_flags', 'gt_masks')
@@ -20,7 +20,7 @@ class KeepFirstProposals(BaseTransform):
     def transform(self, results: dict) -> dict:
         for key in _BOX_KEYS:
             if key in results:
-                results[key] = results[key][:self.num]
+                results[key] = results[key][: self.num]
         return results
 
     def __repr__(self) -> str:

@@ -18,18 +18,18 @@ Pipeline::
 Crops are taken here, before the view transforms, and follow their boxes through crops that
 drop boxes by the box index in ``gt_instances_ids`` (which mmdet's crops filter with the boxes).
 """
+
 import os.path as osp
 import random
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from PIL import Image, ImageFilter
-from torchvision import transforms as T
-
 from mmdet.datasets.transforms import PackDetInputs
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes
+from PIL import Image, ImageFilter
+from torchvision import transforms as T
 
 from ...proposals import opencv_fast_search
 from ...utils.errors import ConfigError, DataError, load_json
@@ -53,11 +53,13 @@ def simclr_augmentation():
     DETReg's ``get_query_transforms('train')`` composes it on PIL images after the resize:
     colour jitter (0.4, 0.4, 0.4, 0.1) with p 0.8, grayscale p 0.2, PIL Gaussian blur radius
     0.1-2 with p 0.5."""
-    return T.Compose([
-        T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
-        T.RandomGrayscale(p=0.2),
-        T.RandomApply([PILGaussianBlur((0.1, 2.0))], p=0.5),
-    ])
+    return T.Compose(
+        [
+            T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
+            T.RandomGrayscale(p=0.2),
+            T.RandomApply([PILGaussianBlur((0.1, 2.0))], p=0.5),
+        ]
+    )
 
 
 def crop_box(box, width, height):
@@ -123,8 +125,9 @@ class ProposalCache:
                 x, y, w, h = ann['bbox']
                 boxes[names[ann['image_id']]].append((x, y, x + w, y + h))
         except (KeyError, TypeError, ValueError) as e:
-            raise DataError(f'{self.path}: not a COCO-style proposal file '
-                            f'({type(e).__name__}: {e})') from None
+            raise DataError(
+                f'{self.path}: not a COCO-style proposal file ({type(e).__name__}: {e})'
+            ) from None
         return {k: np.asarray(v, np.float32).reshape(-1, 4) for k, v in boxes.items()}
 
     def boxes(self, img_path):
@@ -163,8 +166,18 @@ class RegionPriors(BaseTransform):
     ``gt_instances_ids`` (box index) and ``region_patches`` ((N, 3, S, S) uint8 RGB).
     """
 
-    def __init__(self, source='online', proposal_file=None, num_priors=30, min_priors=2,
-                 search_size=128, patch_size=128, augment=True, seed=None, label=0):
+    def __init__(
+        self,
+        source='online',
+        proposal_file=None,
+        num_priors=30,
+        min_priors=2,
+        search_size=128,
+        patch_size=128,
+        augment=True,
+        seed=None,
+        label=0,
+    ):
         if source not in SOURCES:
             raise ConfigError(f'RegionPriors.source: {source!r} is not one of {SOURCES}')
         if source == 'cache' and not proposal_file:
@@ -180,10 +193,11 @@ class RegionPriors(BaseTransform):
         """(N, 4) float32 xyxy boxes inside the image, at most ``num_priors``."""
         if self.source == 'online':
             seed = np.random.randint(2**31 - 1) if self.seed is None else self.seed
-            boxes = opencv_fast_search(img_rgb, resize=self.search_size, topk=self.num_priors,
-                                       seed=seed)
+            boxes = opencv_fast_search(
+                img_rgb, resize=self.search_size, topk=self.num_priors, seed=seed
+            )
         else:
-            boxes = self.cache.boxes(img_path)[:self.num_priors].copy()
+            boxes = self.cache.boxes(img_path)[: self.num_priors].copy()
         h, w = img_rgb.shape[:2]
         boxes[:, 0::2] = boxes[:, 0::2].clip(0, w)
         boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
@@ -200,14 +214,17 @@ class RegionPriors(BaseTransform):
         results['gt_ignore_flags'] = np.zeros(n, bool)
         results['gt_instances_ids'] = np.arange(n, dtype=np.int64)
         if self.patch_size:
-            results['region_patches'] = crop_regions(img_rgb, boxes, self.patch_size,
-                                                     self.augmentation)
+            results['region_patches'] = crop_regions(
+                img_rgb, boxes, self.patch_size, self.augmentation
+            )
         return results
 
     def __repr__(self):
-        return (f'{type(self).__name__}(source={self.source!r}, num_priors={self.num_priors}, '
-                f'min_priors={self.min_priors}, patch_size={self.patch_size}, '
-                f'augment={self.augment})')
+        return (
+            f'{type(self).__name__}(source={self.source!r}, num_priors={self.num_priors}, '
+            f'min_priors={self.min_priors}, patch_size={self.patch_size}, '
+            f'augment={self.augment})'
+        )
 
 
 @TRANSFORMS.register_module()

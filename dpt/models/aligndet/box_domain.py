@@ -9,14 +9,14 @@ anchors, points), each tagged with the instance id of the proposal it was assign
 -1 for a sampled background position. A new detector family (e.g. DETR) joins by
 subclassing its mmdet detector with this mixin; the pre-trainer does not change.
 """
+
 from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from mmdet.structures import SampleList
 from mmengine.structures import InstanceData
 from torch import Tensor
-
-from mmdet.structures import SampleList
 
 
 class BoxDomainMixin:
@@ -31,15 +31,20 @@ class BoxDomainMixin:
             x = self.backbone(batch_inputs)
         return self.neck(x) if self.with_neck else x
 
-    def loss_and_embed(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                       with_loss: bool = True) -> Tuple[dict, InstanceData]:
+    def loss_and_embed(
+        self, batch_inputs: Tensor, batch_data_samples: SampleList, with_loss: bool = True
+    ) -> Tuple[dict, InstanceData]:
         """Losses (empty without ``with_loss``) and ``InstanceData(embeddings, instance_ids)``
         of the sampled positions of the batch."""
         raise NotImplementedError
 
 
-def embedding_mlp(in_channels: int, out_channels: int, hidden_channels: Optional[int] = None,
-                  conv_kernel: Optional[int] = None) -> nn.Sequential:
+def embedding_mlp(
+    in_channels: int,
+    out_channels: int,
+    hidden_channels: Optional[int] = None,
+    conv_kernel: Optional[int] = None,
+) -> nn.Sequential:
     """The fc-ReLU-fc projection of MoCo v2 that AlignDet puts where the classifier was.
 
     With ``conv_kernel`` the layers are convolutions (dense heads): the first with that kernel,
@@ -47,11 +52,14 @@ def embedding_mlp(in_channels: int, out_channels: int, hidden_channels: Optional
     """
     hidden = hidden_channels or in_channels
     if conv_kernel is None:
-        return nn.Sequential(nn.Linear(in_channels, hidden), nn.ReLU(inplace=True),
-                             nn.Linear(hidden, out_channels))
+        return nn.Sequential(
+            nn.Linear(in_channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out_channels)
+        )
     return nn.Sequential(
         nn.Conv2d(in_channels, hidden, conv_kernel, padding=conv_kernel // 2),
-        nn.ReLU(inplace=True), nn.Conv2d(hidden, out_channels, 1))
+        nn.ReLU(inplace=True),
+        nn.Conv2d(hidden, out_channels, 1),
+    )
 
 
 def ids_as_labels(batch_data_samples: SampleList) -> List[InstanceData]:

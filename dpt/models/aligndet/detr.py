@@ -15,17 +15,17 @@ contrasts them. AlignDet matched the queries a second time for this, with the in
 in the classification cost's place (``obj_assigner``); here the tags come from the matching
 of the losses, so a query is contrasted as the proposal it regresses to.
 """
+
 from typing import Optional, Tuple
 
 import torch
-from mmengine.structures import InstanceData
-from torch import Tensor
-
 from mmdet.models.dense_heads import DETRHead
 from mmdet.models.detectors import DETR
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
+from mmengine.structures import InstanceData
+from torch import Tensor
 
 from ...utils.errors import ConfigError
 from ..detr_common import QueryEmbeddingMixin, no_object_class_weight, recorded_matches
@@ -59,10 +59,14 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
 
     embedding_name = EMBEDDING
 
-    def __init__(self, num_classes: int, *args,
-                 loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=False,
-                                       loss_weight=1.0),
-                 obj_assigner: Optional[dict] = None, **kwargs) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        *args,
+        loss_cls: dict = dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+        obj_assigner: Optional[dict] = None,
+        **kwargs,
+    ) -> None:
         loss_cls, bg_cls_weight = no_object_class_weight(loss_cls, num_classes)
         super().__init__(num_classes, *args, loss_cls=loss_cls, **kwargs)
         self.bg_cls_weight = bg_cls_weight
@@ -71,8 +75,9 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
     def build_embedding(self):
         return embedding_mlp(self.embed_dims, self.embed_dims)
 
-    def loss_and_embed(self, hidden_states: Tensor, batch_data_samples: SampleList,
-                       with_loss: bool = True) -> Tuple[dict, InstanceData]:
+    def loss_and_embed(
+        self, hidden_states: Tensor, batch_data_samples: SampleList, with_loss: bool = True
+    ) -> Tuple[dict, InstanceData]:
         """DETR's losses over the proposal clusters (empty without ``with_loss``) and the
         embeddings of all queries of all decoder layers, with the instance id of the proposal
         each query was matched to (-1: unmatched)."""
@@ -83,7 +88,8 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
                 raise ConfigError(
                     f"{meta.get('img_path')}: a proposal of cluster {int(gt.labels.max()) + 1} "
                     f'but bbox_head.num_classes is {self.num_classes}: set it to the number '
-                    'of clusters of the proposal file')
+                    'of clusters of the proposal file'
+                )
         cls_scores, bbox_preds = self(hidden_states)
         # the target view needs only the matching; its losses are computed and dropped
         with recorded_matches(self) as matches:
@@ -99,8 +105,9 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
             layer_ids[matched] = instance_ids[gt_inds[matched] - 1]
             ids.append(layer_ids)
         embeddings = self.embed_queries(hidden_states)
-        embedded = InstanceData(embeddings=embeddings.reshape(-1, embeddings.size(-1)),
-                                instance_ids=torch.cat(ids))
+        embedded = InstanceData(
+            embeddings=embeddings.reshape(-1, embeddings.size(-1)), instance_ids=torch.cat(ids)
+        )
         return (losses if with_loss else dict()), embedded
 
     @torch.no_grad()
@@ -109,17 +116,22 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
         from ``obj_assigner`` with the instance ids as the proposals' labels."""
         num_ids = max((int(gt.instance_ids.max()) + 1 for gt in gts if len(gt)), default=0)
         if num_ids > cls_scores.size(-1):
-            raise ConfigError(f'bbox_head.obj_assigner: {num_ids} proposals in the batch but '
-                              f'{cls_scores.size(-1)} classifier columns for their ids')
+            raise ConfigError(
+                f'bbox_head.obj_assigner: {num_ids} proposals in the batch but '
+                f'{cls_scores.size(-1)} classifier columns for their ids'
+            )
         matches = []
         for layer in range(cls_scores.size(0)):
             for i, (gt, meta) in enumerate(zip(gts, metas)):
                 img_h, img_w = meta['img_shape']
                 factor = bbox_preds.new_tensor([img_w, img_h, img_w, img_h])
-                pred = InstanceData(scores=cls_scores[layer, i],
-                                    bboxes=bbox_cxcywh_to_xyxy(bbox_preds[layer, i]) * factor)
+                pred = InstanceData(
+                    scores=cls_scores[layer, i],
+                    bboxes=bbox_cxcywh_to_xyxy(bbox_preds[layer, i]) * factor,
+                )
                 result = self.obj_assigner.assign(
-                    pred, InstanceData(bboxes=gt.bboxes, labels=gt.instance_ids), img_meta=meta)
+                    pred, InstanceData(bboxes=gt.bboxes, labels=gt.instance_ids), img_meta=meta
+                )
                 matches.append(result.gt_inds)
         return matches
 
@@ -127,9 +139,12 @@ class BoxDomainDETRHead(QueryEmbeddingMixin, DETRHead):
 # AlignDet's `obj_assigner` (configs/_base_/models/selfsup_detr_r50.py:61-65) in mmdet 3 terms
 ALIGNDET_OBJ_ASSIGNER = dict(
     type='HungarianAssigner',
-    match_costs=[dict(type='ClassificationCost', weight=1.0),
-                 dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
-                 dict(type='IoUCost', iou_mode='giou', weight=2.0)])
+    match_costs=[
+        dict(type='ClassificationCost', weight=1.0),
+        dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
+        dict(type='IoUCost', iou_mode='giou', weight=2.0),
+    ],
+)
 
 
 @MODELS.register_module()
@@ -138,9 +153,10 @@ class BoxDomainDETR(BoxDomainMixin, DETR):
     the state-dict keys are DETR's plus ``bbox_head.fc_embed``. The proposals' labels must be
     their clusters: ``BoxDomainPretrainer(class_agnostic=False)``."""
 
-    def loss_and_embed(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                       with_loss: bool = True) -> Tuple[dict, InstanceData]:
-        head_inputs = self.forward_transformer(self.extract_feat(batch_inputs),
-                                               batch_data_samples)
-        return self.bbox_head.loss_and_embed(head_inputs['hidden_states'], batch_data_samples,
-                                             with_loss)
+    def loss_and_embed(
+        self, batch_inputs: Tensor, batch_data_samples: SampleList, with_loss: bool = True
+    ) -> Tuple[dict, InstanceData]:
+        head_inputs = self.forward_transformer(self.extract_feat(batch_inputs), batch_data_samples)
+        return self.bbox_head.loss_and_embed(
+            head_inputs['hidden_states'], batch_data_samples, with_loss
+        )

@@ -1,10 +1,10 @@
 """EMA update of the box-domain pre-trainer's target detector (AlignDet, ICCV 2023, Sec. 3.3)."""
+
 import math
 
+from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
-from mmdet.registry import HOOKS
 
 
 def cosine_momentum(base: float, cur_iter: int, max_iters: int, end: float = 1.0) -> float:
@@ -25,5 +25,6 @@ class TargetMomentumHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         # runner.iter is the index k of the iteration just run (0 for the first)
-        model.update_target(cosine_momentum(model.momentum, runner.iter, runner.max_iters,
-                                            self.end_momentum))
+        model.update_target(
+            cosine_momentum(model.momentum, runner.iter, runner.max_iters, self.end_momentum)
+        )

@@ -1,8 +1,8 @@
 """Box-domain contrastive loss of AlignDet (Li et al., ICCV 2023, Sec. 3.3, Eq. 3)."""
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from mmdet.registry import MODELS
 
 from ...utils.errors import ConfigError
@@ -34,18 +34,21 @@ class InfoNCELoss(nn.Module):
             ``'skip'`` leaves the instance out of the mean.
     """
 
-    def __init__(self, temperature: float = 0.5, loss_weight: float = 1.0,
-                 missing_keys: str = 'query') -> None:
+    def __init__(
+        self, temperature: float = 0.5, loss_weight: float = 1.0, missing_keys: str = 'query'
+    ) -> None:
         super().__init__()
         if missing_keys not in ('query', 'skip'):
-            raise ConfigError(f"InfoNCELoss: missing_keys='{missing_keys}', choose 'query' "
-                             "(AlignDet) or 'skip'")
+            raise ConfigError(
+                f"InfoNCELoss: missing_keys='{missing_keys}', choose 'query' (AlignDet) or 'skip'"
+            )
         self.temperature = temperature
         self.loss_weight = loss_weight
         self.missing_keys = missing_keys
 
-    def forward(self, query: torch.Tensor, query_ids: torch.Tensor, key: torch.Tensor,
-                key_ids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, query: torch.Tensor, query_ids: torch.Tensor, key: torch.Tensor, key_ids: torch.Tensor
+    ) -> torch.Tensor:
         """query (Nq, D) and key (Nk, D) embeddings with their ids (Nq,), (Nk,)."""
         # in float32 under AMP too: exp() of fp16 logits loses the small terms
         q = F.normalize(query.float(), dim=1)

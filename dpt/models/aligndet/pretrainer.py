@@ -3,15 +3,15 @@
 Li et al., "AlignDet: Aligning Pre-training and Fine-tuning in Object Detection", ICCV 2023,
 Sec. 3.3 (liming-ai/AlignDet, ``SelfSupDetector``).
 """
+
 import copy
 from typing import Dict, Optional
 
 import torch
-from torch import Tensor
-
 from mmdet.models.detectors import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
+from torch import Tensor
 
 from ...utils.errors import ConfigError
 from .box_domain import BoxDomainMixin
@@ -57,23 +57,34 @@ class BoxDomainPretrainer(BaseDetector):
             ``MultiBranchDataPreprocessor`` around the detector's own preprocessor.
     """
 
-    def __init__(self, detector: dict, momentum: float = 0.996,
-                 loss_contrast: dict = dict(type='InfoNCELoss', temperature=0.5,
-                                            loss_weight=1.0),
-                 views=('online', 'target'), class_agnostic: bool = True,
-                 target_train_mode: bool = True, target_init: str = 'copy',
-                 copied_params=('query_embedding', ),
-                 data_preprocessor: Optional[dict] = None, init_cfg=None) -> None:
+    def __init__(
+        self,
+        detector: dict,
+        momentum: float = 0.996,
+        loss_contrast: dict = dict(type='InfoNCELoss', temperature=0.5, loss_weight=1.0),
+        views=('online', 'target'),
+        class_agnostic: bool = True,
+        target_train_mode: bool = True,
+        target_init: str = 'copy',
+        copied_params=('query_embedding',),
+        data_preprocessor: Optional[dict] = None,
+        init_cfg=None,
+    ) -> None:
         if data_preprocessor is None:
-            data_preprocessor = dict(type='MultiBranchDataPreprocessor',
-                                     data_preprocessor=detector.get(
-                                         'data_preprocessor', dict(type='DetDataPreprocessor')))
+            data_preprocessor = dict(
+                type='MultiBranchDataPreprocessor',
+                data_preprocessor=detector.get(
+                    'data_preprocessor', dict(type='DetDataPreprocessor')
+                ),
+            )
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.online = MODELS.build(detector)
         if not isinstance(self.online, BoxDomainMixin):
-            raise ConfigError(f"BoxDomainPretrainer: detector type '{detector['type']}' cannot "
-                              'be pre-trained in the box domain; use BoxDomainTwoStageDetector, '
-                              'BoxDomainSingleStageDetector or another BoxDomainMixin detector')
+            raise ConfigError(
+                f"BoxDomainPretrainer: detector type '{detector['type']}' cannot "
+                'be pre-trained in the box domain; use BoxDomainTwoStageDetector, '
+                'BoxDomainSingleStageDetector or another BoxDomainMixin detector'
+            )
         self.target = copy.deepcopy(self.online)
         for param in self.target.parameters():
             param.requires_grad = False
@@ -85,8 +96,10 @@ class BoxDomainPretrainer(BaseDetector):
         self.class_agnostic = class_agnostic
         self.target_train_mode = target_train_mode
         if target_init not in ('copy', 'independent'):
-            raise ConfigError(f"BoxDomainPretrainer: target_init='{target_init}', choose "
-                              "'copy' or 'independent' (AlignDet's)")
+            raise ConfigError(
+                f"BoxDomainPretrainer: target_init='{target_init}', choose "
+                "'copy' or 'independent' (AlignDet's)"
+            )
         self.target_init = target_init
         self.copied_params = tuple(copied_params)
 
@@ -120,29 +133,34 @@ class BoxDomainPretrainer(BaseDetector):
             elif param.requires_grad:
                 target[name].mul_(momentum).add_(param.detach(), alpha=1 - momentum)
 
-    def loss(self, multi_batch_inputs: Dict[str, Tensor],
-             multi_batch_data_samples: Dict[str, SampleList]) -> dict:
+    def loss(
+        self, multi_batch_inputs: Dict[str, Tensor], multi_batch_data_samples: Dict[str, SampleList]
+    ) -> dict:
         online_view, target_view = self.views
         branches = sorted(multi_batch_inputs) if isinstance(multi_batch_inputs, dict) else []
         if not set(self.views) <= set(branches):
-            raise ConfigError(f'BoxDomainPretrainer needs the views {list(self.views)} but the '
-                              f'data has branches {branches}: end the train pipeline with '
-                              f'MultiBranch(branch_field={list(self.views)}, ...)')
+            raise ConfigError(
+                f'BoxDomainPretrainer needs the views {list(self.views)} but the '
+                f'data has branches {branches}: end the train pipeline with '
+                f'MultiBranch(branch_field={list(self.views)}, ...)'
+            )
         online_samples = multi_batch_data_samples[online_view]
         target_samples = multi_batch_data_samples[target_view]
         self._assign_instance_ids(online_samples, target_samples)
 
         with torch.no_grad():
-            _, keys = self.target.loss_and_embed(multi_batch_inputs[target_view],
-                                                 target_samples, with_loss=False)
-        losses, queries = self.online.loss_and_embed(multi_batch_inputs[online_view],
-                                                     online_samples)
-        losses['loss_contrast'] = self.loss_contrast(queries.embeddings, queries.instance_ids,
-                                                     keys.embeddings, keys.instance_ids)
+            _, keys = self.target.loss_and_embed(
+                multi_batch_inputs[target_view], target_samples, with_loss=False
+            )
+        losses, queries = self.online.loss_and_embed(
+            multi_batch_inputs[online_view], online_samples
+        )
+        losses['loss_contrast'] = self.loss_contrast(
+            queries.embeddings, queries.instance_ids, keys.embeddings, keys.instance_ids
+        )
         return losses
 
-    def _assign_instance_ids(self, online_samples: SampleList,
-                             target_samples: SampleList) -> None:
+    def _assign_instance_ids(self, online_samples: SampleList, target_samples: SampleList) -> None:
         """Proposal ``j`` of image ``i`` is instance ``sum(n_<i) + j`` in both views."""
         views, offset = self.views, 0
         for online, target in zip(online_samples, target_samples):
@@ -151,7 +169,8 @@ class BoxDomainPretrainer(BaseDetector):
                 raise ConfigError(
                     f"{online.metainfo.get('img_path')}: {n} proposals in the {views[0]} view "
                     f'but {len(target.gt_instances)} in the {views[1]} view; the view '
-                    'pipelines must keep every box (no crop, no box filter)')
+                    'pipelines must keep every box (no crop, no box filter)'
+                )
             for sample in (online, target):
                 gt = sample.gt_instances
                 gt.instance_ids = torch.arange(offset, offset + n, device=gt.bboxes.device)
@@ -162,7 +181,8 @@ class BoxDomainPretrainer(BaseDetector):
     def predict(self, batch_inputs, batch_data_samples):
         raise NotImplementedError(
             'a box-domain pre-trainer has embeddings, not classifiers: extract the online '
-            'detector (tools/model_converters/extract_detector_weights.py) and fine-tune it')
+            'detector (tools/model_converters/extract_detector_weights.py) and fine-tune it'
+        )
 
     def _forward(self, batch_inputs, batch_data_samples=None):
         return self.online._forward(batch_inputs, batch_data_samples)

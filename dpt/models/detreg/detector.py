@@ -1,8 +1,8 @@
 """DETReg's pre-training detectors (Bar et al., CVPR 2022, sec. 3): Deformable DETR on dpt's
 deformable-attention op (or DETR), a frozen backbone, and a frozen region encoder for the
 targets."""
-import torch
 
+import torch
 from mmdet.registry import MODELS
 
 from ..deformable_detr import DeformableDETRWithOp

@@ -2,6 +2,7 @@
 configs/DETReg_top30_in_detr.sh): :class:`dpt.models.PreNormDETR`, DETR with a pre-norm
 transformer, pre-trained on the region priors like the Deformable DETR variant.
 """
+
 from mmdet.models.dense_heads import DETRHead
 from mmdet.registry import MODELS
 
@@ -18,11 +19,17 @@ class DETRegDETRHead(DETRegEmbeddingMixin, DETRHead):
 
     ``loss_cls`` defaults to DETR's (no-object weight 0.1: DETReg's ``--eos_coef 0.1``)."""
 
-    def __init__(self, num_classes, *args, feature_dims=512,
-                 loss_embed=dict(type='L1Loss', loss_weight=1.0), loss_cls=None, **kwargs):
+    def __init__(
+        self,
+        num_classes,
+        *args,
+        feature_dims=512,
+        loss_embed=dict(type='L1Loss', loss_weight=1.0),
+        loss_cls=None,
+        **kwargs,
+    ):
         self.feature_dims = feature_dims
-        loss_cls, bg_cls_weight = no_object_class_weight(loss_cls or DETR_LOSS_CLS,
-                                                         num_classes)
+        loss_cls, bg_cls_weight = no_object_class_weight(loss_cls or DETR_LOSS_CLS, num_classes)
         super().__init__(num_classes, *args, loss_cls=loss_cls, **kwargs)
         self.bg_cls_weight = bg_cls_weight
         self.loss_embed = MODELS.build(loss_embed)

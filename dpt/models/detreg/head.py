@@ -7,8 +7,8 @@ x2, L1 x5, GIoU x2 on every decoder layer, Hungarian matching with costs 2/5/2. 
 of the last decoder layer the embedding of the region it was matched to, under a plain L1
 loss (weight 1); the pairs come from the matching of the last layer's detection losses.
 """
-import torch
 
+import torch
 from mmdet.models.dense_heads import DeformableDETRHead
 from mmdet.models.layers import MLP
 from mmdet.registry import MODELS
@@ -40,19 +40,22 @@ class DETRegHead(DETRegEmbeddingMixin, DeformableDETRHead):
         *args, **kwargs: as ``DeformableDETRHead`` (``num_classes=1`` for DETReg).
     """
 
-    def __init__(self, *args, feature_dims=512,
-                 loss_embed=dict(type='L1Loss', loss_weight=1.0), **kwargs):
+    def __init__(
+        self, *args, feature_dims=512, loss_embed=dict(type='L1Loss', loss_weight=1.0), **kwargs
+    ):
         self.feature_dims = feature_dims
         super().__init__(*args, **kwargs)
         self.loss_embed = MODELS.build(loss_embed)
 
-    def loss(self, hidden_states, references, enc_outputs_class, enc_outputs_coord,
-             batch_data_samples):
+    def loss(
+        self, hidden_states, references, enc_outputs_class, enc_outputs_coord, batch_data_samples
+    ):
         """Deformable DETR's losses plus ``loss_embed``; the samples' ``gt_instances`` carry
         ``embeddings`` (num_boxes, feature_dims), set by :class:`DETReg`."""
         with recorded_matches(self) as matches:
-            losses = super().loss(hidden_states, references, enc_outputs_class,
-                                  enc_outputs_coord, batch_data_samples)
+            losses = super().loss(
+                hidden_states, references, enc_outputs_class, enc_outputs_coord, batch_data_samples
+            )
         losses['loss_embed'] = embedding_loss(self, hidden_states, matches, batch_data_samples)
         return losses
 
@@ -62,14 +65,16 @@ def embedding_loss(head, hidden_states, matches, batch_data_samples):
     queries and their regions' embeddings;
     ``matches`` as :func:`dpt.models.detr_common.recorded_matches` gives."""
     num_layers, num_imgs = hidden_states.shape[0], len(batch_data_samples)
-    last = matches[(num_layers - 1) * num_imgs:num_layers * num_imgs]
+    last = matches[(num_layers - 1) * num_imgs : num_layers * num_imgs]
     embeddings = head.embed_queries(hidden_states[-1])  # (B, Q, feature_dims)
     preds, targets = [], []
     for embedding, gt_inds, sample in zip(embeddings, last, batch_data_samples):
         gt = sample.gt_instances
         if 'embeddings' not in gt:
-            raise DataError(f"{sample.metainfo.get('img_path')}: no region embeddings; "
-                            'the pipeline needs RegionPriors and PackRegionPriors')
+            raise DataError(
+                f"{sample.metainfo.get('img_path')}: no region embeddings; "
+                'the pipeline needs RegionPriors and PackRegionPriors'
+            )
         matched = gt_inds > 0
         preds.append(embedding[matched])
         targets.append(gt.embeddings[gt_inds[matched] - 1].to(embedding.dtype))

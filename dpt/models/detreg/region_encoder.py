@@ -7,13 +7,13 @@ DETReg's ``--obj_embedding_head`` chooses between that (``intermediate``, its de
 2048, BatchNorm, ReLU, Linear -> 128) and L2-normalised, a 128-d target. ``projection``
 here builds the latter; its weights are the checkpoint's ``projection_head.*``.
 """
+
 from collections import OrderedDict
 
 import torch
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import nn
-
-from mmdet.registry import MODELS
 
 from ...utils.constants import IMAGENET_MEAN, IMAGENET_STD
 from ...utils.errors import CheckpointError
@@ -38,20 +38,34 @@ class RegionEncoder(BaseModule):
             backbone is the whole ResNet, ``num_stages=4``).
     """
 
-    def __init__(self, backbone, checkpoint=None, checkpoint_format='auto',
-                 mean=IMAGENET_MEAN, std=IMAGENET_STD, chunk=256, projection=None,
-                 init_cfg=None):
+    def __init__(
+        self,
+        backbone,
+        checkpoint=None,
+        checkpoint_format='auto',
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        chunk=256,
+        projection=None,
+        init_cfg=None,
+    ):
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.depth = backbone.get('depth')
         self.checkpoint, self.checkpoint_format, self.chunk = checkpoint, checkpoint_format, chunk
         self.projection_head, self.normalize = None, False
         if projection is not None:
-            hidden, out = projection.get('hidden_channels', 2048), projection.get('out_channels', 128)
+            hidden, out = (
+                projection.get('hidden_channels', 2048),
+                projection.get('out_channels', 128),
+            )
             # SwAV's layout (projection_head.0 / .1 / .3), so its checkpoint keys load as they are
             self.projection_head = nn.Sequential(
-                nn.Linear(self.backbone.feat_dim, hidden), nn.BatchNorm1d(hidden),
-                nn.ReLU(inplace=True), nn.Linear(hidden, out))
+                nn.Linear(self.backbone.feat_dim, hidden),
+                nn.BatchNorm1d(hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(hidden, out),
+            )
             self.normalize = projection.get('normalize', True)
         self.register_buffer('mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
@@ -67,15 +81,17 @@ class RegionEncoder(BaseModule):
     def load_checkpoint(self, path):
         """Load the encoder's ResNet from ``path``; every tensor it has must be found."""
         from ...weights.mobilenet import find_mobilenet_v2
+
         checkpoint = load_weights_file(path)
-        found = (find_mobilenet_v2(checkpoint, str(path), self.checkpoint_format)
-                 or import_backbone(checkpoint, str(path), self.checkpoint_format,
-                                    self.depth, min_fit=0.0))
+        found = find_mobilenet_v2(checkpoint, str(path), self.checkpoint_format) or import_backbone(
+            checkpoint, str(path), self.checkpoint_format, self.depth, min_fit=0.0
+        )
         own = self.backbone.state_dict()
         missing = [k for k in own if k not in found.state]
         if missing:
-            raise CheckpointError(f'{path}: region encoder tensor {missing[0]!r} not found '
-                                  f'({len(missing)} missing)')
+            raise CheckpointError(
+                f'{path}: region encoder tensor {missing[0]!r} not found ({len(missing)} missing)'
+            )
         self.backbone.load_state_dict({k: found.state[k] for k in own})
         if self.projection_head is not None:
             self._load_projection(checkpoint, path)
@@ -84,13 +100,14 @@ class RegionEncoder(BaseModule):
         head = OrderedDict()
         for key, value in checkpoint_state(checkpoint, str(path)).items():
             if key.startswith('projection_head.'):
-                head[key[len('projection_head.'):]] = value
+                head[key[len('projection_head.') :]] = value
         own = self.projection_head.state_dict()
         missing = [k for k in own if k not in head or head[k].shape != own[k].shape]
         if missing:
             raise CheckpointError(
                 f"{path}: projection head tensor 'projection_head.{missing[0]}' not found or "
-                f'of another shape ({len(missing)} of {len(own)}); a SwAV checkpoint has them')
+                f'of another shape ({len(missing)} of {len(own)}); a SwAV checkpoint has them'
+            )
         self.projection_head.load_state_dict({k: head[k] for k in own})
 
     def train(self, mode=True):

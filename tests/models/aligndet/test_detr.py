@@ -1,5 +1,6 @@
 """AlignDet's DETR: one pre-training step of the tiny config on clustered demo proposals,
 the matched queries' instance ids, and the hand-over to DETR fine-tuning."""
+
 import math
 import os.path as osp
 from types import SimpleNamespace
@@ -16,9 +17,11 @@ EMBEDDING = 'bbox_head.fc_embed'
 def clustered_file(proposal_file, demo_data_root, tmp_path_factory):
     """The demo proposals in the tiny config's 8 clusters (random tiny backbone)."""
     from dpt.clustering import ClusterSettings, cluster_proposals
+
     out = tmp_path_factory.mktemp('clusters') / 'train_cluster-id-as-class.json'
-    settings = ClusterSettings(num_clusters=8, pca_dims=16, depth=18, base_channels=16,
-                               short_side=160)
+    settings = ClusterSettings(
+        num_clusters=8, pca_dims=16, depth=18, base_channels=16, short_side=160
+    )
     cluster_proposals(proposal_file, osp.join(demo_data_root, 'train'), out, settings, 'cpu')
     return str(out)
 
@@ -33,8 +36,9 @@ def detr_config(tiny_config, clustered_file):
 
 
 def test_pretrain_step(detr_config):
-    from dpt.models.aligndet import BoxDomainDETR, TargetMomentumHook
     from mmengine.optim import build_optim_wrapper
+
+    from dpt.models.aligndet import BoxDomainDETR, TargetMomentumHook
 
     cfg = detr_config
     model = build_model(cfg)
@@ -42,8 +46,9 @@ def test_pretrain_step(detr_config):
     model.train()
     # AlignDet runs the target in train mode: dropout on in its transformer too
     assert model.target.training and not model.target.backbone.training
-    assert any(isinstance(m, torch.nn.Dropout) and m.training and m.p > 0
-               for m in model.target.modules())
+    assert any(
+        isinstance(m, torch.nn.Dropout) and m.training and m.p > 0 for m in model.target.modules()
+    )
     assert not model.online.backbone.training
     online0, target0 = state_tensors(model.online), state_tensors(model.target)
 
@@ -54,8 +59,16 @@ def test_pretrain_step(detr_config):
     log_vars = model.train_step(batch, optim_wrapper)
 
     # DETR's losses on both decoder layers, and the contrastive loss
-    assert {'loss', 'loss_contrast', 'loss_cls', 'loss_bbox', 'loss_iou', 'd0.loss_cls',
-            'd0.loss_bbox', 'd0.loss_iou'} <= set(log_vars), log_vars
+    assert {
+        'loss',
+        'loss_contrast',
+        'loss_cls',
+        'loss_bbox',
+        'loss_iou',
+        'd0.loss_cls',
+        'd0.loss_bbox',
+        'd0.loss_iou',
+    } <= set(log_vars), log_vars
     for key, value in log_vars.items():
         assert math.isfinite(float(value)), f'{key} = {value}'
     assert log_vars['loss_contrast'] > 0
@@ -66,8 +79,16 @@ def test_pretrain_step(detr_config):
     online1, target1 = state_tensors(model.online), state_tensors(model.target)
     changed = {k for k in online1 if not torch.equal(online0[k], online1[k])}
     assert not {k for k in changed if k.startswith('backbone.')}, 'backbone changed'
-    for part in ('neck.', 'encoder.', 'decoder.', 'query_embedding.', 'bbox_head.fc_cls.',
-                 'bbox_head.reg_ffn.', 'bbox_head.fc_reg.', EMBEDDING + '.'):
+    for part in (
+        'neck.',
+        'encoder.',
+        'decoder.',
+        'query_embedding.',
+        'bbox_head.fc_cls.',
+        'bbox_head.reg_ffn.',
+        'bbox_head.fc_reg.',
+        EMBEDDING + '.',
+    ):
         assert any(k.startswith(part) for k in changed), f'{part} not trained'
     assert all(torch.equal(target0[k], target1[k]) for k in target0), 'target trained'
 
@@ -124,7 +145,6 @@ def test_obj_assigner_tags(detr_config):
     """AlignDet's second matching (obj_assigner, instance ids as labels): each proposal still
     tags exactly one query per layer and image; the assigner sees the instance ids."""
     from dpt.models.aligndet.detr import ALIGNDET_OBJ_ASSIGNER
-
     from dpt.utils.errors import ConfigError
 
     detr_config.model.detector.bbox_head.obj_assigner = ALIGNDET_OBJ_ASSIGNER
@@ -143,8 +163,9 @@ def test_obj_assigner_tags(detr_config):
     model.eval()
     head, seen = model.online.bbox_head, []
     assign = head.obj_assigner.assign
-    head.obj_assigner.assign = lambda pred, gt, **kw: seen.append(gt.labels) or assign(
-        pred, gt, **kw)
+    head.obj_assigner.assign = lambda pred, gt, **kw: (
+        seen.append(gt.labels) or assign(pred, gt, **kw)
+    )
     _, embedded = model.online.loss_and_embed(inputs, samples)
     assert len(seen) == 2 * len(samples)
     assert torch.equal(seen[1], samples[1].gt_instances.instance_ids)
@@ -159,34 +180,45 @@ def test_head_class_weights():
     """AlignDet's classification loss by default: no class weights (no-object weight 1) and
     bg_cls_weight 0, so the loss is divided by the matched queries; DETR's weighting when
     asked for, the same as mmdet's DETRHead."""
-    from dpt.models.aligndet import BoxDomainDETRHead
     from mmdet.models.dense_heads import DETRHead
+
+    from dpt.models.aligndet import BoxDomainDETRHead
 
     head = BoxDomainDETRHead(num_classes=5, embed_dims=32)
     assert head.bg_cls_weight == 0 and head.loss_cls.class_weight is None
-    detr_loss = dict(type='CrossEntropyLoss', bg_cls_weight=0.1, use_sigmoid=False,
-                     loss_weight=1.0, class_weight=1.0)
+    detr_loss = dict(
+        type='CrossEntropyLoss',
+        bg_cls_weight=0.1,
+        use_sigmoid=False,
+        loss_weight=1.0,
+        class_weight=1.0,
+    )
     head = BoxDomainDETRHead(num_classes=5, embed_dims=32, loss_cls=detr_loss)
     plain = DETRHead(num_classes=5, embed_dims=32)
     assert head.bg_cls_weight == plain.bg_cls_weight == 0.1
-    assert torch.equal(torch.tensor(head.loss_cls.class_weight),
-                       torch.as_tensor(plain.loss_cls.class_weight))
-    assert [n for n, _ in head.named_children() if n not in dict(plain.named_children())] \
-        == ['fc_embed']
+    assert torch.equal(
+        torch.tensor(head.loss_cls.class_weight), torch.as_tensor(plain.loss_cls.class_weight)
+    )
+    assert [n for n, _ in head.named_children() if n not in dict(plain.named_children())] == [
+        'fc_embed'
+    ]
 
 
 def test_coco_recipe():
     """The full DETR pre-train config: AlignDet's effective lr (2e-4 x 16 / 64), its
     unweighted classification loss, and a target in train mode."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'aligndet',
-                                   'detr_r50_aligndet-pretrain_50e_coco.py'))
+
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'aligndet', 'detr_r50_aligndet-pretrain_50e_coco.py')
+    )
     assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=5e-5, weight_decay=1e-4)
     assert cfg.optim_wrapper.clip_grad == dict(max_norm=0.1, norm_type=2)
     assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=16)
     assert cfg.train_dataloader.batch_size == 2 and cfg.train_cfg.max_epochs == 50
     assert cfg.model.detector.bbox_head.loss_cls == dict(
-        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)
+        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0
+    )
     assert cfg.model.get('target_train_mode', True)
 
 
@@ -194,34 +226,37 @@ def test_extracted_weights_load_into_detr(detr_config, tmp_path):
     """Pre-training checkpoint -> dpt.weights.extract_detector_weights -> the tiny DETR
     baseline: every backbone, neck, transformer and box-branch tensor loads; only the
     cluster classifier and box output layers start afresh."""
+    from mmdet.registry import MODELS
     from mmengine.config import Config
 
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights import extract_detector_weights
-    from mmdet.registry import MODELS
 
     model = build_model(detr_config)
     keys = set(model.state_dict())
-    online = {k[len('online.'):] for k in keys if k.startswith('online.')}
-    assert online == {k[len('target.'):] for k in keys if k.startswith('target.')}
+    online = {k[len('online.') :] for k in keys if k.startswith('online.')}
+    assert online == {k[len('target.') :] for k in keys if k.startswith('target.')}
     assert {k for k in online if k.startswith(EMBEDDING + '.')} == {
-        f'{EMBEDDING}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')}
+        f'{EMBEDDING}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')
+    }
     src = tmp_path / 'epoch_50.pth'
     torch.save({'state_dict': model.state_dict()}, str(src))
 
-    detr = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs', 'baselines',
-                                                 'detr_tiny_demo.py')).model)
-    assert online - set(detr.state_dict()) == {f'{EMBEDDING}.{i}.{p}' for i in (0, 2)
-                                               for p in ('weight', 'bias')}
+    detr = MODELS.build(
+        Config.fromfile(osp.join(ROOT, 'configs', 'baselines', 'detr_tiny_demo.py')).model
+    )
+    assert online - set(detr.state_dict()) == {
+        f'{EMBEDDING}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')
+    }
     result, out = extract_detector_weights(str(src), str(tmp_path / 'init.pth'))
     report = compare_state_dicts(result.state, detr.state_dict())
     assert not report.shape_mismatch
-    assert {k.rsplit('.', 1)[0] for k in report.missing} == {'bbox_head.fc_cls',
-                                                            'bbox_head.fc_reg'}
+    assert {k.rsplit('.', 1)[0] for k in report.missing} == {'bbox_head.fc_cls', 'bbox_head.fc_reg'}
     assert all(k.startswith(EMBEDDING + '.') for k in report.unexpected)
 
-    result, _ = extract_detector_weights(str(src), str(tmp_path / 'init.pth'),
-                                         drop=[r'bbox_head\.fc_embed'])
+    result, _ = extract_detector_weights(
+        str(src), str(tmp_path / 'init.pth'), drop=[r'bbox_head\.fc_embed']
+    )
     report = compare_state_dicts(result.state, detr.state_dict())
     assert not report.unexpected and not report.shape_mismatch
     assert len(report.loaded) == len(detr.state_dict()) - 4

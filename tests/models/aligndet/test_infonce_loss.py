@@ -1,4 +1,5 @@
 """InfoNCELoss against hand-computed values and AlignDet's per-instance loop."""
+
 import math
 
 import pytest
@@ -8,6 +9,7 @@ import torch.nn.functional as F
 
 def _loss(**kwargs):
     from dpt.models.aligndet import InfoNCELoss
+
     return InfoNCELoss(**kwargs)
 
 
@@ -34,8 +36,9 @@ def test_hand_computed_3x4():
     loss = _loss(temperature=0.5, loss_weight=1.0)(q, q_ids, k, k_ids)
     assert loss.item() == pytest.approx(expected, rel=1e-5)
     assert expected == pytest.approx(2.49320, abs=1e-4)  # the number itself, written down
-    assert _loss(temperature=0.5, loss_weight=2.0)(q, q_ids, k, k_ids).item() == \
-        pytest.approx(2 * expected, rel=1e-5)
+    assert _loss(temperature=0.5, loss_weight=2.0)(q, q_ids, k, k_ids).item() == pytest.approx(
+        2 * expected, rel=1e-5
+    )
 
 
 def _reference(query, q_ids, key, k_ids, t):
@@ -61,15 +64,15 @@ def test_matches_per_instance_loop():
     g = torch.Generator().manual_seed(0)
     query = torch.randn(40, 16, generator=g)
     key = torch.randn(30, 16, generator=g)
-    q_ids = torch.randint(-1, 8, (40, ), generator=g)
-    k_ids = torch.randint(-1, 10, (30, ), generator=g)
+    q_ids = torch.randint(-1, 8, (40,), generator=g)
+    k_ids = torch.randint(-1, 10, (30,), generator=g)
     assert not torch.isin(q_ids[q_ids >= 0], k_ids).all()  # some instances have no key
     loss = _loss(temperature=0.5, missing_keys='skip')(query, q_ids, key, k_ids)
-    assert loss.item() == pytest.approx(_reference(query, q_ids, key, k_ids, 0.5).item(),
-                                        rel=1e-5)
+    assert loss.item() == pytest.approx(_reference(query, q_ids, key, k_ids, 0.5).item(), rel=1e-5)
     # AlignDet's default contrasts those instances' queries with themselves: another value
     assert _loss(temperature=0.5)(query, q_ids, key, k_ids).item() != pytest.approx(
-        loss.item(), rel=1e-3)
+        loss.item(), rel=1e-3
+    )
 
 
 def test_gradient_only_through_queries():
@@ -99,5 +102,6 @@ def test_degenerate_batches():
 
 def test_missing_keys_choice():
     from dpt.utils.errors import ConfigError
+
     with pytest.raises(ConfigError, match="missing_keys='none'"):
         _loss(missing_keys='none')

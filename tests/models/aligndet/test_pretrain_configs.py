@@ -1,17 +1,19 @@
 """Every AlignDet pre-train config of R-CNN, RetinaNet and FCOS builds and states the recipe
 (Li et al., ICCV 2023; liming-ai/AlignDet configs/selfsup)."""
+
 import glob
 import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 # the class-agnostic detectors (the DETR configs, pre-trained on proposal clusters, have
 # their own tests in test_detr.py)
-CONFIGS = sorted(p for p in glob.glob(
-    os.path.join(ROOT, 'configs', 'aligndet', '*_aligndet-pretrain_*.py'))
-    if os.path.basename(p).startswith(('faster-rcnn', 'mask-rcnn', 'retinanet', 'fcos')))
+CONFIGS = sorted(
+    p
+    for p in glob.glob(os.path.join(ROOT, 'configs', 'aligndet', '*_aligndet-pretrain_*.py'))
+    if os.path.basename(p).startswith(('faster-rcnn', 'mask-rcnn', 'retinanet', 'fcos'))
+)
 FULL = [p for p in CONFIGS if p.endswith('_1x_coco.py')]
 TINY = [p for p in CONFIGS if p.endswith('_tiny_demo.py')]
 
@@ -31,6 +33,7 @@ def _types(cfg):
 
 def _load(path):
     from mmengine.config import Config
+
     return Config.fromfile(path)
 
 
@@ -43,8 +46,9 @@ def test_configs_found():
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_name)
 def test_config_builds(path):
-    from dpt.models.aligndet import BoxDomainPretrainer
     from mmdet.registry import DATASETS, MODELS
+
+    from dpt.models.aligndet import BoxDomainPretrainer
 
     cfg = _load(path)
     assert 'dpt' in cfg.custom_imports['imports'] and cfg.runner_type == 'DptRunner'
@@ -59,11 +63,20 @@ def test_config_builds(path):
     # transform that may drop or reorder boxes
     dataset = cfg.train_dataloader.dataset
     assert DATASETS.get(dataset.type) is not None
-    assert tuple(dataset.metainfo.classes) == ('selective_search', )
+    assert tuple(dataset.metainfo.classes) == ('selective_search',)
     assert dataset.pipeline[-1].type == 'MultiBranch'
     assert list(dataset.pipeline[-1].branch_field) == list(model.views)
-    forbidden = {'RandomCrop', 'RandomCenterCropPad', 'MinIoURandomCrop', 'FilterAnnotations',
-                 'RandomAffine', 'Mosaic', 'MixUp', 'CopyPaste', 'RandomErasing'}
+    forbidden = {
+        'RandomCrop',
+        'RandomCenterCropPad',
+        'MinIoURandomCrop',
+        'FilterAnnotations',
+        'RandomAffine',
+        'Mosaic',
+        'MixUp',
+        'CopyPaste',
+        'RandomErasing',
+    }
     assert not forbidden & set(_types(dataset.pipeline))
     # a pre-trainer cannot be evaluated: validation never starts
     assert cfg.train_cfg.val_begin > cfg.train_cfg.max_epochs
@@ -79,11 +92,13 @@ def test_coco_recipe(path):
     assert model.get('loss_contrast') is None  # the default: InfoNCE, temperature 0.5
     assert model.detector.backbone.depth == 50 and model.detector.backbone.style == 'pytorch'
     assert model.detector.backbone.init_cfg == dict(
-        type='Pretrained', checkpoint='checkpoints/resnet50_backbone.pth')
+        type='Pretrained', checkpoint='checkpoints/resnet50_backbone.pth'
+    )
     # 12 epochs of SGD at 16 images (8 GPUs x 2), lr 0.02 (RetinaNet / FCOS 0.01), wd 1e-4
     assert cfg.train_cfg.max_epochs == 12
-    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.01 if dense else 0.02,
-                                               momentum=0.9, weight_decay=1e-4)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='SGD', lr=0.01 if dense else 0.02, momentum=0.9, weight_decay=1e-4
+    )
     assert cfg.auto_scale_lr.base_batch_size == 16 and cfg.train_dataloader.batch_size == 2
     dataset = cfg.train_dataloader.dataset
     assert dataset.data_root == 'data/coco/'
@@ -98,15 +113,23 @@ def test_coco_recipe(path):
     if det in ('faster-rcnn', 'mask-rcnn'):
         assert train_cfg.rpn.sampler.num == 4096
         sampler = train_cfg.rcnn.sampler
-        assert (sampler.num, sampler.pos_fraction, sampler.neg_pos_ub,
-                sampler.add_gt_as_proposals) == (4096, 1.0, 0, True)
+        assert (
+            sampler.num,
+            sampler.pos_fraction,
+            sampler.neg_pos_ub,
+            sampler.add_gt_as_proposals,
+        ) == (4096, 1.0, 0, True)
         assert train_cfg.rcnn.assigner.pos_iou_thr == 0.5
         assert model.detector.roi_head.get('mask_head') is None  # as AlignDet
         # AlignDet's 4conv1fc box head without norm, 256 classes (= embedding width, one
         # regression output per instance id), regression by instance
         head = model.detector.roi_head.bbox_head
         assert (head.type, head.norm_cfg, head.num_classes, head.reg_class_agnostic) == (
-            'Shared4Conv1FCBBoxHead', None, 256, False)
+            'Shared4Conv1FCBBoxHead',
+            None,
+            256,
+            False,
+        )
         assert (head.conv_out_channels, head.fc_out_channels) == (256, 1024)
         assert model.detector.roi_head.get('regress_by_instance', True)
     elif det == 'retinanet':

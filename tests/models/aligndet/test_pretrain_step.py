@@ -1,5 +1,6 @@
 """One box-domain pre-training step of each tiny detector on CPU; the state-dict convention;
 input errors; a short run through dpt's Runner with the target's hook."""
+
 import math
 from types import SimpleNamespace
 
@@ -9,14 +10,19 @@ from _model_steps import build_model, state_tensors, train_batch
 
 TINY = ('faster-rcnn', 'mask-rcnn', 'retinanet', 'fcos')
 # where the embedding replaces the classifier, under the classifier's name
-EMBEDDING = {'faster-rcnn': 'roi_head.bbox_head.fc_cls', 'mask-rcnn': 'roi_head.bbox_head.fc_cls',
-             'retinanet': 'bbox_head.retina_cls', 'fcos': 'bbox_head.conv_cls'}
+EMBEDDING = {
+    'faster-rcnn': 'roi_head.bbox_head.fc_cls',
+    'mask-rcnn': 'roi_head.bbox_head.fc_cls',
+    'retinanet': 'bbox_head.retina_cls',
+    'fcos': 'bbox_head.conv_cls',
+}
 
 
 @pytest.mark.parametrize('name', TINY)
 def test_pretrain_step(name, tiny_config):
-    from dpt.models.aligndet import TargetMomentumHook
     from mmengine.optim import build_optim_wrapper
+
+    from dpt.models.aligndet import TargetMomentumHook
 
     cfg = tiny_config(name)
     model = build_model(cfg)
@@ -56,28 +62,31 @@ def test_pretrain_step(name, tiny_config):
 def test_state_dict_convention(name, tiny_config):
     """online.<detector keys> and target.<detector keys>; the embedding MLP under the
     classifier's name; nothing else."""
-    from mmengine.config import Config
     from mmdet.registry import MODELS
+    from mmengine.config import Config
 
     cfg = tiny_config(name)
     keys = set(MODELS.build(cfg.model).state_dict())
     plain = Config(dict(cfg.model.detector))
     plain.type = 'TwoStageDetector' if 'rcnn' in name else 'SingleStageDetector'
     head = 'roi_head' if 'rcnn' in name else 'bbox_head'
-    plain[head].type = dict(BoxDomainRoIHead='StandardRoIHead',
-                            BoxDomainRetinaHead='RetinaHead')[plain[head].type]
+    plain[head].type = dict(BoxDomainRoIHead='StandardRoIHead', BoxDomainRetinaHead='RetinaHead')[
+        plain[head].type
+    ]
     detector_keys = set(MODELS.build(plain).state_dict())
 
     def strip(prefix):
-        return {k[len(prefix):] for k in keys if k.startswith(prefix)}
+        return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
 
     assert all(k.startswith(('online.', 'target.')) for k in keys)
     assert strip('online.') == strip('target.')
     embedding = EMBEDDING[name]
-    assert {k for k in detector_keys if not k.startswith(embedding + '.')} == \
-        {k for k in strip('online.') if not k.startswith(embedding + '.')}
+    assert {k for k in detector_keys if not k.startswith(embedding + '.')} == {
+        k for k in strip('online.') if not k.startswith(embedding + '.')
+    }
     assert {k for k in strip('online.') if k.startswith(embedding + '.')} == {
-        f'{embedding}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')}
+        f'{embedding}.{i}.{p}' for i in (0, 2) for p in ('weight', 'bias')
+    }
 
 
 @pytest.mark.parametrize('class_agnostic', (True, False))
@@ -105,8 +114,9 @@ def test_instance_ids(class_agnostic, tiny_config):
 def test_config_mistakes(tiny_config):
     """Views that lost a box, data without the two views, a plain mmdet detector: one
     ConfigError each, naming what is wrong."""
-    from dpt.utils.errors import ConfigError
     from mmdet.registry import MODELS
+
+    from dpt.utils.errors import ConfigError
 
     cfg = tiny_config('retinanet')
     model = build_model(cfg)
@@ -149,16 +159,20 @@ def test_runner_trains_with_target_hook(tiny_config, tmp_path):
 
 def test_rcnn_refuses_a_mask_head(tiny_config):
     """AlignDet pre-trains Mask R-CNN without its mask head: configuring one is a mistake."""
-    from dpt.utils.errors import ConfigError
     from mmdet.registry import MODELS
+
+    from dpt.utils.errors import ConfigError
 
     cfg = tiny_config('mask-rcnn')
     cfg.model.detector.roi_head.update(
-        mask_roi_extractor=dict(type='SingleRoIExtractor', out_channels=64,
-                                roi_layer=dict(type='RoIAlign', output_size=14),
-                                featmap_strides=[4, 8, 16, 32]),
-        mask_head=dict(type='FCNMaskHead', in_channels=64, conv_out_channels=64,
-                       num_classes=1))
+        mask_roi_extractor=dict(
+            type='SingleRoIExtractor',
+            out_channels=64,
+            roi_layer=dict(type='RoIAlign', output_size=14),
+            featmap_strides=[4, 8, 16, 32],
+        ),
+        mask_head=dict(type='FCNMaskHead', in_channels=64, conv_out_channels=64, num_classes=1),
+    )
     with pytest.raises(ConfigError, match='mask_head=None'):
         MODELS.build(cfg.model)
 
@@ -196,10 +210,12 @@ def test_target_init(tiny_config):
     cfg.model.target_init = 'independent'
     model = build_model(cfg)
     online, target = state_tensors(model.online), state_tensors(model.target)
-    assert not torch.equal(online['neck.fpn_convs.0.conv.weight'],
-                           target['neck.fpn_convs.0.conv.weight'])
-    assert not torch.equal(online['bbox_head.retina_reg.weight'],
-                           target['bbox_head.retina_reg.weight'])
+    assert not torch.equal(
+        online['neck.fpn_convs.0.conv.weight'], target['neck.fpn_convs.0.conv.weight']
+    )
+    assert not torch.equal(
+        online['bbox_head.retina_reg.weight'], target['bbox_head.retina_reg.weight']
+    )
     cfg.model.target_init = 'same'
     with pytest.raises(ConfigError, match="target_init='same'"):
         build_model(cfg)

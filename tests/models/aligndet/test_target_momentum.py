@@ -1,4 +1,5 @@
 """The target's EMA: the cosine momentum schedule and the hook's update, by hand."""
+
 import math
 from types import SimpleNamespace
 
@@ -8,6 +9,7 @@ import torch
 
 def test_cosine_momentum_schedule():
     from dpt.models.aligndet import cosine_momentum
+
     assert cosine_momentum(0.996, 0, 100) == pytest.approx(0.996)
     assert cosine_momentum(0.996, 50, 100) == pytest.approx(0.998)
     assert cosine_momentum(0.996, 100, 100) == pytest.approx(1.0)
@@ -18,8 +20,9 @@ def test_cosine_momentum_schedule():
 
 
 def test_hook_updates_target_parameters_only(tiny_config):
-    from dpt.models.aligndet import TargetMomentumHook
     from mmdet.registry import MODELS
+
+    from dpt.models.aligndet import TargetMomentumHook
 
     cfg = tiny_config('retinanet')
     assert cfg.custom_hooks == [dict(type='TargetMomentumHook')]

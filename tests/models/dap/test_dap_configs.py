@@ -1,13 +1,13 @@
 """configs/dap/ hold DAP's yaml values (mikuhatsune/dap configs/imagenet1k/*.yaml and
 maskrcnn-benchmark's defaults; docs/dap.md, "dpt and the original, side by side")."""
+
 import os
 
 from mmengine.config import Config
 
 import dpt  # noqa: F401
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def _cfg(name):

@@ -1,23 +1,22 @@
 """DAP: the pseudo-box dataset, one pre-train step of the tiny config, the hand-over."""
+
 import copy
 import json
 import os
 
 import pytest
 import torch
-from mmengine.config import Config
-
+from _model_steps import build_model, state_tensors, train_batch
 from mmdet.registry import DATASETS, MODELS
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 
 import dpt  # noqa: F401
-from _model_steps import build_model, train_batch, state_tensors
 from dpt.datasets.demo_data import make_demo_classification
 from dpt.utils.errors import DataError
 
 register_all_modules()
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PRETRAIN = os.path.join(ROOT, 'configs', 'dap', 'faster-rcnn_dap-pretrain_tiny_demo.py')
 FINETUNE = os.path.join(ROOT, 'configs', 'dap', 'faster-rcnn_dap-finetune_tiny_demo.py')
 
@@ -56,16 +55,23 @@ def test_dataset_takes_its_classes_from_the_file(cls_root):
 def test_not_a_pseudo_box_file(tmp_path):
     (tmp_path / 'boxes.json').write_text(json.dumps(dict(images=[], annotations=[])))
     with pytest.raises(DataError, match="boxes.json: no 'categories' list"):
-        DATASETS.build(dict(type='PseudoBoxDataset', data_root=str(tmp_path),
-                            ann_file='boxes.json', pipeline=[]))
+        DATASETS.build(
+            dict(
+                type='PseudoBoxDataset', data_root=str(tmp_path), ann_file='boxes.json', pipeline=[]
+            )
+        )
     with pytest.raises(DataError, match="pseudo-box file '.*none.json' not found"):
-        DATASETS.build(dict(type='PseudoBoxDataset', data_root=str(tmp_path),
-                            ann_file='none.json', pipeline=[]))
+        DATASETS.build(
+            dict(
+                type='PseudoBoxDataset', data_root=str(tmp_path), ann_file='none.json', pipeline=[]
+            )
+        )
 
 
 def test_pretrain_step_and_hand_over(cls_root, tmp_path):
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights import extract_detector_weights
+
     cfg = _cfg(cls_root)
     model = build_model(copy.deepcopy(cfg))
     model.train()
@@ -87,4 +93,6 @@ def test_pretrain_step_and_hand_over(cls_root, tmp_path):
     report = compare_state_dicts(result.state, finetune.state_dict())
     assert not report.unexpected and not report.shape_mismatch
     assert sorted({k.rsplit('.', 1)[0] for k in report.missing}) == [
-        'roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg']
+        'roi_head.bbox_head.fc_cls',
+        'roi_head.bbox_head.fc_reg',
+    ]

@@ -1,25 +1,25 @@
 """DETReg's DETR variant: pre-norm layers, one pre-train step, the hand-over."""
+
 import copy
 import os
 
 import torch
-from mmengine.config import Config
-
+from _model_steps import build_model, state_tensors, train_batch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 
 import dpt  # noqa: F401
-from _model_steps import build_model, train_batch, state_tensors
-from dpt.models.detr import (PreNormDetrTransformerEncoder,
-                             PreNormDetrTransformerEncoderLayer)
+from dpt.models.detr import PreNormDetrTransformerEncoder, PreNormDetrTransformerEncoderLayer
 
 register_all_modules()
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PRETRAIN = os.path.join(ROOT, 'configs', 'detreg', 'detr_detreg-pretrain_tiny_demo.py')
 FINETUNE = os.path.join(ROOT, 'configs', 'detreg', 'detr_detreg-finetune_tiny_demo.py')
-LAYER = dict(self_attn_cfg=dict(embed_dims=8, num_heads=2, dropout=0.0),
-             ffn_cfg=dict(embed_dims=8, feedforward_channels=16, ffn_drop=0.0))
+LAYER = dict(
+    self_attn_cfg=dict(embed_dims=8, num_heads=2, dropout=0.0),
+    ffn_cfg=dict(embed_dims=8, feedforward_channels=16, ffn_drop=0.0),
+)
 
 
 def test_pre_norm_layer_is_x_plus_f_of_norm_x():
@@ -37,6 +37,7 @@ def test_pre_norm_layer_is_x_plus_f_of_norm_x():
         torch.testing.assert_close(out, h + f)
     # post-norm (mmdet's layer, same weights) differs
     from mmdet.models.layers import DetrTransformerEncoderLayer
+
     post = DetrTransformerEncoderLayer(**LAYER).eval()
     post.load_state_dict(layer.state_dict())
     with torch.no_grad():
@@ -48,13 +49,17 @@ def test_pre_norm_layer_is_x_plus_f_of_norm_x():
 def test_pretrain_step_and_hand_over(demo_data_root):
     from dpt.utils.state_dict import compare_state_dicts
     from dpt.weights.detector import PRESETS, extract_detector
+
     cfg = Config.fromfile(PRETRAIN)
     cfg.train_dataloader.dataset.data_root = demo_data_root
     model = build_model(copy.deepcopy(cfg))
     model.train()
     batch = model.data_preprocessor(train_batch(cfg), True)
-    frozen = {k: v.clone() for k, v in model.state_dict().items()
-              if k.startswith(('backbone.', 'region_encoder.'))}
+    frozen = {
+        k: v.clone()
+        for k, v in model.state_dict().items()
+        if k.startswith(('backbone.', 'region_encoder.'))
+    }
     head = state_tensors(model.bbox_head)
     optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     losses = model.loss(batch['inputs'], batch['data_samples'])
@@ -64,8 +69,11 @@ def test_pretrain_step_and_hand_over(demo_data_root):
     optim.step()
     state = model.state_dict()
     assert all(torch.equal(state[k], v) for k, v in frozen.items())
-    changed = {k.split('.')[0] for k, v in model.bbox_head.state_dict().items()
-               if not torch.equal(v, head[k])}
+    changed = {
+        k.split('.')[0]
+        for k, v in model.bbox_head.state_dict().items()
+        if not torch.equal(v, head[k])
+    }
     assert {'feature_embed', 'fc_cls', 'fc_reg'} <= changed
 
     weights = extract_detector({'state_dict': state}, 'detr.pth', **PRESETS['detreg'])

@@ -1,10 +1,10 @@
 """DETReg's region encoder with SwAV's projection head (``--obj_embedding_head head``)."""
+
 import pytest
 import torch
-from torch import nn
-
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
+from torch import nn
 
 import dpt  # noqa: F401
 from dpt.models.detreg import RegionEncoder
@@ -50,7 +50,9 @@ def test_projection_needs_the_head_in_the_checkpoint(tmp_path):
     path = tmp_path / 'moco.pth'
     _swav_like_checkpoint(path, with_head=False)
     enc = RegionEncoder(FULL_R18, checkpoint=str(path), projection=PROJECTION)
-    with pytest.raises(CheckpointError, match="moco.pth: projection head tensor 'projection_head.0"):
+    with pytest.raises(
+        CheckpointError, match="moco.pth: projection head tensor 'projection_head.0"
+    ):
         enc.init_weights()
 
 
