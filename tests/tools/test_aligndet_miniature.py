@@ -60,14 +60,15 @@ def test_prepare_makes_proposals_and_split(demo_data_root, tmp_path):
 
 
 def test_table_and_report():
+    from miniature import BOX_KEYS, format_table
     tool = _tool()
-    m = dict.fromkeys(tool.KEYS, 0.1)
+    m = dict.fromkeys(BOX_KEYS, 0.1)
     rows = [(tool.ARMS[0], 0, m, 0, 60.0), (tool.ARMS[1], 0, dict(m, **{'coco/bbox_mAP': 0.2}),
                                              300.0, 90.0)]
-    lines = tool.format_table(rows, with_mean=False).splitlines()
+    lines = format_table(rows, with_mean=False).splitlines()
     assert lines[2] == f'| {tool.ARMS[0]} | 0 | 10.0 | 10.0 | 10.0 | - | 1.0 min |'
     assert lines[3] == f'| {tool.ARMS[1]} | 0 | 20.0 | 10.0 | 10.0 | 5.0 min | 1.5 min |'
-    assert len(tool.format_table(rows * 2, with_mean=True).splitlines()) == 8
+    assert len(format_table(rows * 2, with_mean=True).splitlines()) == 8
     stats = dict(images=2, proposals=4, per_image=2.0, iou=0.5, large_side=32, gt=3,
                  gt_large=1, recall=1 / 3, recall_large=1.0)
     text = tool.report('python tools/analysis_tools/aligndet_miniature.py', [0], stats,

@@ -23,11 +23,9 @@ Finished stages are reused and interrupted ones resume; each seed has its own wo
 """
 import json
 import os.path as osp
-import sys
 import time
 
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from stages import ROOT
 
 PRETRAIN = 'configs/aligndet/faster-rcnn_aligndet-pretrain_tiny_demo.py'
 FINETUNE = 'configs/aligndet/faster-rcnn_aligndet-finetune_tiny_demo.py'
@@ -35,7 +33,6 @@ PROPOSALS = 'annotations/train_ratio3size0008@0.5.json'  # where the pre-train c
 SPLIT = 'semi_anns/instances_train.1@10.json'            # where the fine-tune config reads
 ARMS = ('(A) random backbone -> fine-tune', '(B) random backbone -> AlignDet box-domain '
         'pre-training -> fine-tune')
-KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
 
 
 def _xyxy(anns):
@@ -103,12 +100,6 @@ def format_proposals(s):
             f"both sides >= {s['large_side']} px: {100 * s['recall_large']:.1f} %)")
 
 
-def format_table(rows, with_mean):
-    """Markdown table of (arm, seed, metrics, pre-train s, fine-tune s); AP in %."""
-    from miniature import format_table as table
-    return table(rows, with_mean)
-
-
 def report(command, seeds, stats, budget, table, total_seconds):
     """The markdown page written to --out."""
     from miniature import machine
@@ -140,39 +131,31 @@ def _extract(record, work, which):
 
 
 def main():
-    from miniature import (budget, command_line, finetune_and_test, miniature_parser,
-                                    write_report)
+    from miniature import (budget, budget_stages, command_line, extracted_arms,
+                           miniature_parser, pretrain_and_finetunes, print_table, run_seeds,
+                           write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'aligndet')
     p.add_argument('--workers', type=int, default=1, help='processes for the proposals')
     args = p.parse_args()
-    from stages import StageFailed, data_root_options, train_stage
+    from stages import data_root_options
 
     start = time.time()
     data = osp.join(ROOT, args.data)
     stats = prepare(data, args.workers)
     print(format_proposals(stats), flush=True)
-    rows = []
-    try:
-        for seed in args.seeds:
-            opts = [*data_root_options(data), f'randomness.seed={seed}']
-            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
-            pre = train_stage(f'seed {seed}: (B) box-domain pre-training', PRETRAIN,
-                              osp.join(work, 'pretrain'), [*opts, *args.pretrain_options])
-            for arm, which, sub in ((ARMS[0], 'backbone', 'a_finetune'),
-                                    (ARMS[1], 'aligndet_finetune', 'b_finetune')):
-                metrics, seconds = finetune_and_test(
-                    f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
-                    [*opts, *args.finetune_options], _extract(pre, work, which))
-                rows.append((arm, seed, metrics, pre['seconds'] if which != 'backbone' else 0,
-                             seconds))
-    except StageFailed as e:
-        sys.exit(f'miniature: {e}')
-    table = format_table(rows, len(args.seeds) > 1)
-    print('\n' + table)
-    stages = (('pre-train', PRETRAIN, args.pretrain_options),
-              ('fine-tune', FINETUNE, args.finetune_options))
+
+    def run_seed(seed):
+        opts = [*data_root_options(data), f'randomness.seed={seed}']
+        work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+        return pretrain_and_finetunes(
+            seed, work, ('(B) box-domain pre-training', PRETRAIN, [*opts, *args.pretrain_options]),
+            FINETUNE, [*opts, *args.finetune_options],
+            lambda pre: extracted_arms(pre, work, ARMS, _extract, 'aligndet_finetune'))
+
+    table = print_table(run_seeds(args.seeds, run_seed), args.seeds)
     write_report(args.out, report(command_line(__file__), args.seeds, stats,
-                                  budget(data, stages), table, time.time() - start))
+                                  budget(data, budget_stages(args, PRETRAIN, FINETUNE)), table,
+                                  time.time() - start))
 
 
 if __name__ == '__main__':

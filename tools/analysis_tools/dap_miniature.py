@@ -22,11 +22,9 @@ written to --out. Finished stages are reused, interrupted ones resume.
     python tools/analysis_tools/dap_miniature.py [--seeds 0] [--pretrain-options ...]
 """
 import os.path as osp
-import sys
 import time
 
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from stages import ROOT
 
 PRETRAIN = 'configs/dap/faster-rcnn_dap-pretrain_tiny_demo.py'
 FINETUNE = 'configs/dap/faster-rcnn_dap-finetune_tiny_demo.py'
@@ -109,16 +107,27 @@ def report(command, seeds, supervised, quality, budget, table, total_seconds):
             f'(MobileNetV2), over several seeds: [the shared table](strategies.md).\n')
 
 
+def _arms(pre, work):
+    """Both arms as (name, sub-dir, init, whether its time includes the pre-training): (A)
+    from the classifier alone, (B) from DAP's extraction of the pre-training (made first)."""
+    out = osp.join(work, 'pretrain', 'dap_finetune_init.pth')
+    if not osp.isfile(out):
+        from dpt.weights import extract_detector_weights
+        result, out = extract_detector_weights(pre['checkpoint'], out, preset='dap')
+        print(result.summary(), flush=True)
+    return (ARMS[0], 'a_finetune', 'None', False), (ARMS[1], 'b_finetune', out, True)
+
+
 def main():
-    from miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget,
-                                    command_line, demo_classifier, finetune_and_test,
-                                    format_table, miniature_parser, write_report)
+    from miniature import (CLASSIFIER_DIR, DEMO_CLS, backbone_options, budget, budget_stages,
+                           command_line, demo_classifier, miniature_parser,
+                           pretrain_and_finetunes, print_table, run_seeds, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'dap')
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR)
     p.add_argument('--workers', type=int, default=1, help='processes for the pseudo boxes')
     args = p.parse_args()
-    from stages import StageFailed, data_root_options, train_stage
+    from stages import data_root_options
 
     start = time.time()
     data, cls_root = osp.join(ROOT, args.data), osp.join(ROOT, args.cls_data)
@@ -127,33 +136,18 @@ def main():
     quality = format_quality(cam_boxes(cls_root, supervised, args.workers))
     print('\n' + quality, flush=True)
     init = backbone_options(supervised['backbone'])
-    rows = []
-    try:
-        for seed in args.seeds:
-            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
-            pre_opts = [f'train_dataloader.dataset.data_root={cls_root}/',
-                        f'randomness.seed={seed}', *init, *args.pretrain_options]
-            pre = train_stage(f'seed {seed}: DAP pre-training', PRETRAIN,
-                              osp.join(work, 'pretrain'), pre_opts)
-            out = osp.join(work, 'pretrain', 'dap_finetune_init.pth')
-            if not osp.isfile(out):
-                from dpt.weights import extract_detector_weights
-                result, out = extract_detector_weights(pre['checkpoint'], out, preset='dap')
-                print(result.summary(), flush=True)
-            fine_opts = [*data_root_options(data), f'randomness.seed={seed}', *init,
-                         *args.finetune_options]
-            for arm, load_from, sub in ((ARMS[0], 'None', 'a_finetune'),
-                                        (ARMS[1], out, 'b_finetune')):
-                metrics, seconds = finetune_and_test(f'seed {seed}: {arm}', FINETUNE,
-                                                     osp.join(work, sub), fine_opts, load_from)
-                rows.append((arm, seed, metrics, pre['seconds'] if load_from != 'None' else 0,
-                             seconds))
-    except StageFailed as e:
-        sys.exit(f'miniature: {e}')
-    table = format_table(rows, len(args.seeds) > 1)
-    print('\n' + table)
-    stages = (('pre-train', PRETRAIN, args.pretrain_options),
-              ('fine-tune', FINETUNE, args.finetune_options))
+
+    def run_seed(seed):
+        work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+        pre_opts = [f'train_dataloader.dataset.data_root={cls_root}/',
+                    f'randomness.seed={seed}', *init, *args.pretrain_options]
+        fine_opts = [*data_root_options(data), f'randomness.seed={seed}', *init,
+                     *args.finetune_options]
+        return pretrain_and_finetunes(seed, work, ('DAP pre-training', PRETRAIN, pre_opts),
+                                      FINETUNE, fine_opts, lambda pre: _arms(pre, work))
+
+    table = print_table(run_seeds(args.seeds, run_seed), args.seeds)
+    stages = budget_stages(args, PRETRAIN, FINETUNE)
     write_report(args.out, report(command_line(__file__), args.seeds, supervised, quality,
                                   budget(cls_root, stages[:1]) + '; ' +
                                   budget(data, stages[1:]),

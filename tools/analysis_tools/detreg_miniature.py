@@ -22,11 +22,9 @@ Finished stages are reused and interrupted ones resume; each seed has its own wo
         [--pretrain-options train_cfg.max_epochs=6] [--finetune-options ...]
 """
 import os.path as osp
-import sys
 import time
 
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from stages import ROOT
 
 PRETRAIN = 'configs/detreg/deformable-detr_detreg-pretrain_tiny_demo.py'
 FINETUNE = 'configs/detreg/deformable-detr_detreg-finetune_tiny_demo.py'
@@ -99,16 +97,16 @@ def report(command, seeds, supervised, budget, table, total_seconds):
 
 
 def main():
-    from miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, command_line,
-                                    demo_classifier, finetune_and_test, format_table,
-                                    miniature_parser, write_report)
+    from miniature import (CLASSIFIER_DIR, DEMO_CLS, budget, budget_stages, command_line,
+                           demo_classifier, extracted_arms, miniature_parser,
+                           pretrain_and_finetunes, print_table, run_seeds, write_report)
     p = miniature_parser(__doc__.split('\n\n')[0], 'detreg')
     p.add_argument('--cls-data', default=DEMO_CLS, help='the classification demo split')
     p.add_argument('--classifier-dir', default=CLASSIFIER_DIR,
                    help='where the classifier is trained (shared with the DAP miniature)')
     p.add_argument('--classifier-epochs', type=int, default=40)
     args = p.parse_args()
-    from stages import StageFailed, data_root_options, train_stage
+    from stages import data_root_options
 
     start = time.time()
     data = osp.join(ROOT, args.data)
@@ -116,30 +114,20 @@ def main():
     supervised = demo_classifier(osp.join(ROOT, args.cls_data),
                                  osp.join(ROOT, args.classifier_dir),
                                  args.classifier_epochs)
-    rows = []
-    try:
-        for seed in args.seeds:
-            opts = [*data_root_options(data), f'randomness.seed={seed}']
-            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
-            pre = train_stage(f'seed {seed}: DETReg pre-training', PRETRAIN,
-                              osp.join(work, 'pretrain'),
-                              [*opts, *pretrain_options(supervised), *args.pretrain_options])
-            for arm, which, sub in ((ARMS[0], 'backbone', 'a_finetune'),
-                                    (ARMS[1], 'detreg_finetune', 'b_finetune')):
-                metrics, seconds = finetune_and_test(
-                    f'seed {seed}: {arm}', FINETUNE, osp.join(work, sub),
-                    [*opts, *finetune_options(supervised), *args.finetune_options],
-                    _extract(pre, work, which))
-                rows.append((arm, seed, metrics, pre['seconds'] if which != 'backbone' else 0,
-                             seconds))
-    except StageFailed as e:
-        sys.exit(f'miniature: {e}')
-    table = format_table(rows, len(args.seeds) > 1)
-    print('\n' + table)
-    stages = (('pre-train', PRETRAIN, args.pretrain_options),
-              ('fine-tune', FINETUNE, args.finetune_options))
+
+    def run_seed(seed):
+        opts = [*data_root_options(data), f'randomness.seed={seed}']
+        work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+        return pretrain_and_finetunes(
+            seed, work, ('DETReg pre-training', PRETRAIN,
+                         [*opts, *pretrain_options(supervised), *args.pretrain_options]),
+            FINETUNE, [*opts, *finetune_options(supervised), *args.finetune_options],
+            lambda pre: extracted_arms(pre, work, ARMS, _extract, 'detreg_finetune'))
+
+    table = print_table(run_seeds(args.seeds, run_seed), args.seeds)
     write_report(args.out, report(command_line(__file__), args.seeds, supervised,
-                                  budget(data, stages), table, time.time() - start))
+                                  budget(data, budget_stages(args, PRETRAIN, FINETUNE)), table,
+                                  time.time() - start))
 
 
 if __name__ == '__main__':

@@ -14,11 +14,9 @@ mean: on data this small, seed-to-seed differences are large).
     python tools/analysis_tools/direct_pretraining_miniature.py [--seeds 0] [--out docs/results/direct_pretraining_miniature.md]
 """
 import os.path as osp
-import sys
 import time
 
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from stages import ROOT
 
 RUNS = [
     ('(a) random init, 160 px only, BN', [
@@ -42,30 +40,31 @@ def format_table(rows, with_mean):
 
 
 def main():
-    from miniature import machine, miniature_parser, write_report
+    from miniature import machine, miniature_parser, run_seeds, write_report
     args = miniature_parser(__doc__.split('\n\n')[0], 'direct_pretraining',
                             stage_options=False).parse_args()
-    from stages import StageFailed, data_root_options, test_stage, train_stage
+    from stages import data_root_options, test_stage, train_stage
     from dpt.datasets import make_demo_dataset
 
     make_demo_dataset(osp.join(ROOT, args.data))
-    rows = []
-    try:
-        for seed in args.seeds:
-            opts = [*data_root_options(osp.join(ROOT, args.data)), f'randomness.seed={seed}']
-            work = osp.join(ROOT, args.work_dir, f'seed{seed}')
-            for name, stages in RUNS:
-                seconds, record, config = 0.0, None, None
-                for kind, config, sub in stages:
-                    extra = [f'load_from={record["checkpoint"]}'] if kind == 'finetune' else []
-                    record = train_stage(f'{name}, seed {seed}: {sub}', config,
-                                         osp.join(work, sub), [*extra, *opts])
-                    seconds += record['seconds']
-                metrics = test_stage(f'{name}, seed {seed}: test', config, record['checkpoint'],
-                                     osp.join(work, stages[-1][2] + '_test'), cfg_options=opts)
-                rows.append((name, seed, metrics, seconds))
-    except StageFailed as e:
-        sys.exit(f'miniature: {e}')
+
+    def run_seed(seed):
+        opts = [*data_root_options(osp.join(ROOT, args.data)), f'randomness.seed={seed}']
+        work = osp.join(ROOT, args.work_dir, f'seed{seed}')
+        rows = []
+        for name, stages in RUNS:
+            seconds, record, config = 0.0, None, None
+            for kind, config, sub in stages:
+                extra = [f'load_from={record["checkpoint"]}'] if kind == 'finetune' else []
+                record = train_stage(f'{name}, seed {seed}: {sub}', config,
+                                     osp.join(work, sub), [*extra, *opts])
+                seconds += record['seconds']
+            metrics = test_stage(f'{name}, seed {seed}: test', config, record['checkpoint'],
+                                 osp.join(work, stages[-1][2] + '_test'), cfg_options=opts)
+            rows.append((name, seed, metrics, seconds))
+        return rows
+
+    rows = run_seeds(args.seeds, run_seed)
     table = format_table(rows, len(args.seeds) > 1)
     print('\n' + table)
     text = (f'# Direct pre-training miniature on the demo data\n\n'

@@ -190,3 +190,59 @@ def finetune_and_test(title, config, work_dir, options, load_from):
     metrics = test_stage(f'{title}: test', config, record['checkpoint'], work_dir + '_test',
                          metrics=('bbox', ), cfg_options=options)
     return metrics, record['seconds']
+
+
+def run_seeds(seeds, run_seed):
+    """The table rows of ``run_seed(seed)`` for every seed in turn; a failed stage ends the
+    tool with the one line 'miniature: <the stage and its log>'."""
+    from stages import StageFailed
+    rows = []
+    try:
+        for seed in seeds:
+            rows.extend(run_seed(seed))
+    except StageFailed as e:
+        sys.exit(f'miniature: {e}')
+    return rows
+
+
+def pretrain_and_finetunes(seed, work, pretrain, finetune, options, arms):
+    """One seed of a miniature whose arms share one pre-training: ``pretrain`` = (title,
+    config, options) trained into ``<work>/pretrain``, then each arm of ``arms(record)`` (the
+    pre-training's record; an iterable of (name, sub-dir of ``work``, load_from, whether the
+    arm's time includes the pre-training), taken one at a time, so a generator makes each
+    init just before its fine-tune) fine-tuned from ``config`` ``finetune`` with
+    ``options`` and tested; return the rows (name, seed, metrics, pre-train s, fine-tune s)."""
+    from stages import train_stage
+    title, config, pre_options = pretrain
+    pre = train_stage(f'seed {seed}: {title}', config, osp.join(work, 'pretrain'), pre_options)
+    rows = []
+    for name, sub, load_from, pretrained in arms(pre):
+        metrics, seconds = finetune_and_test(f'seed {seed}: {name}', finetune,
+                                             osp.join(work, sub), options, load_from)
+        rows.append((name, seed, metrics, pre['seconds'] if pretrained else 0, seconds))
+    return rows
+
+
+def extracted_arms(pre, work, names, extract, which):
+    """The two arms of ``names`` for :func:`pretrain_and_finetunes`: (A) from the
+    pre-training's backbone alone, its time without the pre-training, and (B) from the
+    extraction ``which`` (e.g. 'detreg_finetune'); ``extract(pre, work, which)`` makes each
+    init, just before its fine-tune."""
+    for name, kind, sub in ((names[0], 'backbone', 'a_finetune'),
+                            (names[1], which, 'b_finetune')):
+        yield name, sub, extract(pre, work, kind), kind != 'backbone'
+
+
+def budget_stages(args, pretrain, finetune):
+    """The (name, config, options) of a miniature's pre-training and fine-tunes, for
+    :func:`budget`: the configs with --pretrain-options / --finetune-options."""
+    return (('pre-train', pretrain, args.pretrain_options),
+            ('fine-tune', finetune, args.finetune_options))
+
+
+def print_table(rows, seeds):
+    """:func:`format_table` of ``rows`` (per-arm means when there is more than one seed),
+    printed and returned for the page."""
+    table = format_table(rows, len(seeds) > 1)
+    print('\n' + table)
+    return table
