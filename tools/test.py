@@ -26,11 +26,8 @@ def parse_args(argv=None):
     p.add_argument('--show-dir', help='draw predictions into this folder (in the work dir)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    from dpt.apis.launch import parse_launcher_args
+    return parse_launcher_args(p, argv)
 
 
 def main(argv=None):

@@ -28,11 +28,8 @@ def parse_args(argv=None):
                    help='override config entries, e.g. load_from=pretrain/epoch_12.pth')
     p.add_argument('--tensorboard', action='store_true',
                    help='also write TensorBoard event files (WORK_DIR/<time>/vis_data/)')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    from dpt.apis.launch import parse_launcher_args
+    return parse_launcher_args(p, argv)
 
 
 def main(argv=None):

@@ -1,5 +1,6 @@
 """What tools/train.py and tools/test.py do, as library functions a test can call."""
 import io
+import os
 import os.path as osp
 import sys
 from contextlib import contextmanager
@@ -24,6 +25,25 @@ def load_config(path, cfg_options=None):
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def add_launcher_args(parser):
+    """mmdet's ``--launcher`` and ``--local_rank`` (also ``--local-rank``, as
+    ``torch.distributed.launch`` passes it) on the argparse ``parser``; returns it."""
+    parser.add_argument('--launcher', choices=list(LAUNCHERS), default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def parse_launcher_args(parser, argv=None):
+    """``parser`` with :func:`add_launcher_args` parses ``argv``; ``LOCAL_RANK`` is set from
+    ``--local_rank`` unless the launcher (torchrun) has set it already."""
+    args = add_launcher_args(parser).parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def default_work_dir(config_path):
