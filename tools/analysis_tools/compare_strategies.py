@@ -264,28 +264,34 @@ def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset,
     return base, pre, tuned
 
 
-def aligndet(ctx, seed, work):
-    pretrain = CFG + 'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py'
-    pre_opts = [*schedule_options(pretrain, ctx.budget['aligndet_pretrain'], evals=1),
-                *imagenet_init(ctx, 'model.detector.backbone')]
-    base, pre, tuned = self_supervised(
-        ctx, seed, work, 'aligndet', pretrain,
-        CFG + 'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py', pre_opts, 'aligndet')
-    return [ctx.result('aligndet', 'ImageNet -> fine-tune', seed, [base], base),
-            ctx.result('aligndet', 'ImageNet -> AlignDet -> fine-tune', seed, [pre, tuned],
+def pretrain_strategy(ctx, seed, work, name, pretrain, finetune, init_opts):
+    """AlignDet or DETReg (``name``): :func:`self_supervised` with the configs ``pretrain``
+    and ``finetune`` (under configs/compare/), the pre-training on the budget's
+    ``<name>_pretrain`` epochs with ``init_opts``; the ImageNet baseline and the strategy as
+    the table's two rows."""
+    pretrain, finetune = CFG + pretrain, CFG + finetune
+    pre_opts = [*schedule_options(pretrain, ctx.budget[f'{name}_pretrain'], evals=1),
+                *init_opts]
+    base, pre, tuned = self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts,
+                                       name)
+    return [ctx.result(name, 'ImageNet -> fine-tune', seed, [base], base),
+            ctx.result(name, f'ImageNet -> {TITLES[name]} -> fine-tune', seed, [pre, tuned],
                        tuned)]
+
+
+def aligndet(ctx, seed, work):
+    return pretrain_strategy(ctx, seed, work, 'aligndet',
+                             'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py',
+                             'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
+                             imagenet_init(ctx, 'model.detector.backbone'))
 
 
 def detreg(ctx, seed, work):
-    pretrain = CFG + 'deformable-detr_mobilenetv2_detreg-pretrain_demo.py'
-    pre_opts = [*schedule_options(pretrain, ctx.budget['detreg_pretrain'], evals=1),
-                *imagenet_init(ctx), f'model.region_encoder.checkpoint={ctx.torchvision}']
-    base, pre, tuned = self_supervised(
-        ctx, seed, work, 'detreg', pretrain,
-        CFG + 'deformable-detr_mobilenetv2_detreg-finetune_demo.py', pre_opts, 'detreg')
-    return [ctx.result('detreg', 'ImageNet -> fine-tune', seed, [base], base),
-            ctx.result('detreg', 'ImageNet -> DETReg -> fine-tune', seed, [pre, tuned],
-                       tuned)]
+    return pretrain_strategy(ctx, seed, work, 'detreg',
+                             'deformable-detr_mobilenetv2_detreg-pretrain_demo.py',
+                             'deformable-detr_mobilenetv2_detreg-finetune_demo.py',
+                             [*imagenet_init(ctx),
+                              f'model.region_encoder.checkpoint={ctx.torchvision}'])
 
 
 def dap_classifier(ctx):
