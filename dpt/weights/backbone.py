@@ -160,17 +160,8 @@ class BackboneImport:
             parts = ', '.join(f'{what} {len(keys)} ({shown(keys)})'
                               for what, keys in self.dropped.items())
             lines.append(f'  dropped     {parts}')
-        for title, text in (
-                ('unexpected', shown(self.unexpected, 5)),
-                ('missing', _examples(self.missing, 5)),
-                ('mismatched', _examples([f'{self.module}{k} {a} vs {b}'
-                                          for k, a, b in self.mismatched], 3))):
-            if text:
-                count = {'unexpected': self.unexpected, 'missing': self.missing,
-                         'mismatched': self.mismatched}[title]
-                lines.append(f'  {title:<11} {len(count)}: {text}')
-        if not (self.unexpected or self.missing or self.mismatched):
-            lines.append('  nothing unexpected, nothing missing')
+        lines += problem_lines([self.module + k for k in self.unexpected], self.missing,
+                               [(self.module + k, a, b) for k, a, b in self.mismatched])
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
@@ -185,6 +176,18 @@ class BackboneImport:
 def _examples(keys, n=2):
     shown = ', '.join(keys[:n])
     return shown + (f', ... {len(keys) - n} more' if len(keys) > n else '')
+
+
+def problem_lines(unexpected, missing, mismatched):
+    """The closing lines of a conversion's summary: how many keys are unexpected, missing
+    and of another shape (``(key, source shape, mmdet shape)``), with the first few, or
+    that nothing is."""
+    lines = []
+    for title, keys, n in (('unexpected', unexpected, 5), ('missing', missing, 5),
+                           ('mismatched', [f'{k} {a} vs {b}' for k, a, b in mismatched], 3)):
+        if keys:
+            lines.append(f'  {title:<11} {len(keys)}: {_examples(keys, n)}')
+    return lines or ['  nothing unexpected, nothing missing']
 
 
 def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min_fit=1.0):

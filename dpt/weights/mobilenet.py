@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..utils.errors import CheckpointError
+from .backbone import problem_lines
 
 FORMAT = 'torchvision-mobilenet_v2'
 TITLE = 'torchvision MobileNetV2 (features.* / classifier.*)'
@@ -109,12 +110,7 @@ class MobileNetImport:
             lines.append('  dropped     ' + ', '.join(
                 f'{what} {len(keys)} ({", ".join(keys[:2])})'
                 for what, keys in self.dropped.items()))
-        for title, keys in (('unexpected', self.unexpected), ('missing', self.missing),
-                            ('mismatched', [f'{k} {a} vs {b}' for k, a, b in self.mismatched])):
-            if keys:
-                lines.append(f'  {title:<11} {len(keys)}: {", ".join(keys[:5])}')
-        if not (self.unexpected or self.missing or self.mismatched):
-            lines.append('  nothing unexpected, nothing missing')
+        lines += problem_lines(self.unexpected, self.missing, self.mismatched)
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
