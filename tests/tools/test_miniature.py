@@ -55,3 +55,43 @@ def test_machine_names_the_cpu_and_the_gpu_torch_sees(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'device_count', lambda: 2)
     monkeypatch.setattr(torch.cuda, 'get_device_name', lambda i=0: 'NVIDIA H200')
     assert _miniature.machine() == f'{cpu}, 2 x NVIDIA H200 GPU'
+
+
+def test_seeds_share_one_pretraining_each_and_a_failed_stage_is_one_line(monkeypatch):
+    import pytest
+
+    stages = load_tool('tools/analysis_tools/stages.py')
+    calls = []
+
+    def train_stage(title, config, work, options):
+        calls.append(('train', title, work, list(options)))
+        if 'fail' in options:
+            raise stages.StageFailed(f'{title} failed, see {work}/log')
+        return dict(checkpoint=f'{work}/last.pth', seconds=60.0 if 'pretrain' in work else 30.0)
+
+    def test_stage(title, config, checkpoint, work, metrics=(), cfg_options=()):
+        calls.append(('test', title, checkpoint))
+        return dict.fromkeys(BOX_KEYS, 0.5)
+
+    monkeypatch.setattr(stages, 'train_stage', train_stage)
+    monkeypatch.setattr(stages, 'test_stage', test_stage)
+
+    def arms(pre):  # each init made just before its fine-tune
+        for name, sub, pretrained in (('A', 'a', False), ('B', 'b', True)):
+            calls.append(('init', name))
+            yield name, sub, pre['checkpoint'] if pretrained else 'None', pretrained
+
+    def run_seed(seed, options=()):
+        return _miniature.pretrain_and_finetunes(
+            seed, f'w/seed{seed}', ('pre-training', 'pre.py', ['p=1']), 'fine.py',
+            [*options], arms)
+
+    rows = _miniature.run_seeds([0, 1], run_seed)
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
+        ('A', 0, 0, 30.0), ('B', 0, 60.0, 30.0), ('A', 1, 0, 30.0), ('B', 1, 60.0, 30.0)]
+    assert [c[:2] for c in calls[:6]] == [
+        ('train', 'seed 0: pre-training'), ('init', 'A'), ('train', 'seed 0: A'),
+        ('test', 'seed 0: A: test'), ('init', 'B'), ('train', 'seed 0: B')]
+    assert calls[5][3] == ['load_from=w/seed0/pretrain/last.pth']
+    with pytest.raises(SystemExit, match=r'^miniature: seed 0: A failed, see w/seed0/a/log$'):
+        _miniature.run_seeds([0], lambda seed: run_seed(seed, ['fail']))
