@@ -1,4 +1,5 @@
 """What tools/train.py and tools/test.py do, as library functions a test can call."""
+
 import io
 import os
 import os.path as osp
@@ -8,8 +9,14 @@ from contextlib import contextmanager
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from ..utils.errors import (STORAGE_ERRNOS, ConfigError, DptError, one_line,
-                            storage_reason, with_flags)
+from ..utils.errors import (
+    STORAGE_ERRNOS,
+    ConfigError,
+    DptError,
+    one_line,
+    storage_reason,
+    with_flags,
+)
 
 COCO_METRICS = ('bbox', 'segm', 'proposal', 'proposal_fast')
 
@@ -50,8 +57,9 @@ def default_work_dir(config_path):
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def prepare_train_config(cfg, config_path, work_dir=None, amp=False, auto_scale_lr=False,
-                         resume=None, launcher='none'):
+def prepare_train_config(
+    cfg, config_path, work_dir=None, amp=False, auto_scale_lr=False, resume=None, launcher='none'
+):
     """Apply the command-line choices of tools/train.py to ``cfg`` (mmdet's conventions).
 
     ``resume='auto'`` continues from the newest checkpoint in the work dir if there is one
@@ -64,8 +72,10 @@ def prepare_train_config(cfg, config_path, work_dir=None, amp=False, auto_scale_
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise ConfigError(f'{config_path}: --auto-scale-lr needs '
-                              f'auto_scale_lr = dict(base_batch_size=...) in the config')
+            raise ConfigError(
+                f'{config_path}: --auto-scale-lr needs '
+                f'auto_scale_lr = dict(base_batch_size=...) in the config'
+            )
         cfg.auto_scale_lr.enable = True
     if resume == 'auto':
         # Continue from the newest checkpoint of this work dir; with none there, start as
@@ -80,8 +90,7 @@ def prepare_train_config(cfg, config_path, work_dir=None, amp=False, auto_scale_
         cfg.resume = True
         cfg.load_from = resume
     load_from = cfg.get('load_from')
-    if not cfg.get('resume') and load_from and '://' not in load_from \
-            and not osp.isfile(load_from):
+    if not cfg.get('resume') and load_from and '://' not in load_from and not osp.isfile(load_from):
         raise ConfigError(f"{config_path}: load_from '{load_from}' not found")
     return cfg
 
@@ -90,10 +99,12 @@ def set_eval_metrics(cfg, metrics):
     """``--eval bbox segm``: which COCO metrics the test evaluator computes."""
     bad = [m for m in metrics if m not in COCO_METRICS]
     if bad:
-        raise ConfigError(f'--eval {" ".join(bad)}: unknown metric; choose from '
-                          f'{", ".join(COCO_METRICS)}')
-    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) \
-        else [cfg.test_evaluator]
+        raise ConfigError(
+            f'--eval {" ".join(bad)}: unknown metric; choose from {", ".join(COCO_METRICS)}'
+        )
+    evaluators = (
+        cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+    )
     coco = [e for e in evaluators if e.get('type') == 'CocoMetric']
     if not coco:
         raise ConfigError('--eval: the config has no CocoMetric test evaluator')
@@ -102,8 +113,16 @@ def set_eval_metrics(cfg, metrics):
     return cfg
 
 
-def prepare_test_config(cfg, config_path, checkpoint, work_dir=None, eval_metrics=None,
-                        out=None, show_dir=None, launcher='none'):
+def prepare_test_config(
+    cfg,
+    config_path,
+    checkpoint,
+    work_dir=None,
+    eval_metrics=None,
+    out=None,
+    show_dir=None,
+    launcher='none',
+):
     """Apply the command-line choices of tools/test.py to ``cfg``."""
     if not osp.isfile(checkpoint):
         raise ConfigError(f'{checkpoint}: checkpoint file not found')
@@ -119,8 +138,11 @@ def prepare_test_config(cfg, config_path, checkpoint, work_dir=None, eval_metric
     if out:
         if not out.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--out {out}: the results file must end in .pkl')
-        cfg.test_evaluator = (list(cfg.test_evaluator) if isinstance(cfg.test_evaluator, list)
-                              else [cfg.test_evaluator])
+        cfg.test_evaluator = (
+            list(cfg.test_evaluator)
+            if isinstance(cfg.test_evaluator, list)
+            else [cfg.test_evaluator]
+        )
         cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=out))
     return cfg
 
@@ -130,9 +152,11 @@ def build_runner(cfg):
     safe checkpoint loading and atomic writes installed into mmengine (for a plain Runner
     too; :func:`dpt.engine.install_mmengine_changes`)."""
     from ..engine import install_mmengine_changes
+
     install_mmengine_changes()
     if 'runner_type' in cfg:
         from mmdet.registry import RUNNERS
+
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
 
@@ -157,9 +181,12 @@ def _file_being_written(tb):
         tb = tb.tb_next
     for frame in reversed(frames):
         for value in frame.f_locals.values():
-            if isinstance(value, io.IOBase) and not isinstance(value, io.BytesIO) and any(
-                    m in getattr(value, 'mode', '') for m in 'wax+') \
-                    and isinstance(getattr(value, 'name', None), str):
+            if (
+                isinstance(value, io.IOBase)
+                and not isinstance(value, io.BytesIO)
+                and any(m in getattr(value, 'mode', '') for m in 'wax+')
+                and isinstance(getattr(value, 'name', None), str)
+            ):
                 return value.name
     return None
 
@@ -178,10 +205,12 @@ def cli_errors(tool, flags=None):
         if e.errno not in STORAGE_ERRNOS:
             raise
         path = e.filename or _file_being_written(e.__traceback__) or 'a file'
-        print(f'{tool}: error: {path}: cannot write ({storage_reason(e)}); the files '
-              f'written before are kept', file=sys.stderr)
+        print(
+            f'{tool}: error: {path}: cannot write ({storage_reason(e)}); the files '
+            f'written before are kept',
+            file=sys.stderr,
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         print(f'{tool}: interrupted; rerun with --resume auto to continue', file=sys.stderr)
         sys.exit(130)
-

@@ -8,6 +8,7 @@ mmdet's ``ResNet`` has (``conv1.weight``, ``layer1.0.bn1.weight``: torchvision's
 timm shares) and checks it against a ResNet of the given depth, so that
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint=OUT)`` loads every backbone tensor.
 """
+
 import io
 import re
 from collections import Counter, OrderedDict
@@ -23,45 +24,88 @@ from ..utils.state_dict import load_weights_file, revise_state_dict, unwrap_chec
 @dataclass(frozen=True)
 class BackboneFormat:
     """Where one code base keeps its ResNet, and what else its checkpoints hold."""
+
     name: str
     title: str
     prefixes: tuple  # the ResNet's keys start with the first of these present
-    parts: tuple     # (key prefix, what it is): expected non-backbone tensors, dropped
+    parts: tuple  # (key prefix, what it is): expected non-backbone tensors, dropped
 
 
 # Keys are matched after one leading 'module.' (DistributedDataParallel) is removed.
-FORMATS = OrderedDict((f.name, f) for f in (
-    BackboneFormat('densecl', 'DenseCL / OpenSelfSup training checkpoint',
-                   ('encoder_q.0.', 'backbone.'),
-                   (('encoder_q.1.', 'projection neck'), ('encoder_k.', 'momentum encoder'),
-                    ('backbone.', "alias of encoder_q.0 (OpenSelfSup's 'backbone')"),
-                    ('head.', 'loss head'), ('queue', 'negative queues'))),
-    BackboneFormat('moco', 'MoCo v1 / v2 checkpoint (facebookresearch/moco)',
-                   ('encoder_q.',),
-                   (('encoder_q.fc.', 'projection head'), ('encoder_k.', 'momentum encoder'),
-                    ('queue', 'negative queue'))),
-    BackboneFormat('pixpro', 'PixPro checkpoint (zdaxie/PixPro)',
-                   ('encoder.',),
-                   (('encoder.fc.', 'classifier'), ('encoder_k.', 'momentum encoder'),
-                    ('projector', 'projection heads'), ('predictor.', 'predictor'),
-                    ('value_transform.', 'pixel propagation module'))),
-    BackboneFormat('mmselfsup', 'mmselfsup / mmpretrain / mmdet checkpoint (backbone.*)',
-                   ('backbone.',),
-                   (('neck.', 'neck'), ('head.', 'head'), ('momentum_encoder.', 'momentum encoder'),
-                    ('encoder_k.', 'momentum encoder'), ('queue', 'negative queue'),
-                    ('target_generator.', 'target generator'),
-                    ('data_preprocessor.', 'data preprocessor'))),
-    BackboneFormat('swav', 'SwAV checkpoint (facebookresearch/swav)', ('',),
-                   (('projection_head.', 'projection head'), ('prototypes.', 'prototypes'))),
-    BackboneFormat('torchvision', 'torchvision / timm ResNet (plain keys)', ('',),
-                   (('fc.', 'classifier'),)),
-    BackboneFormat('timm', 'timm ResNet (plain keys, as torchvision)', ('',),
-                   (('fc.', 'classifier'),)),
-))
+FORMATS = OrderedDict(
+    (f.name, f)
+    for f in (
+        BackboneFormat(
+            'densecl',
+            'DenseCL / OpenSelfSup training checkpoint',
+            ('encoder_q.0.', 'backbone.'),
+            (
+                ('encoder_q.1.', 'projection neck'),
+                ('encoder_k.', 'momentum encoder'),
+                ('backbone.', "alias of encoder_q.0 (OpenSelfSup's 'backbone')"),
+                ('head.', 'loss head'),
+                ('queue', 'negative queues'),
+            ),
+        ),
+        BackboneFormat(
+            'moco',
+            'MoCo v1 / v2 checkpoint (facebookresearch/moco)',
+            ('encoder_q.',),
+            (
+                ('encoder_q.fc.', 'projection head'),
+                ('encoder_k.', 'momentum encoder'),
+                ('queue', 'negative queue'),
+            ),
+        ),
+        BackboneFormat(
+            'pixpro',
+            'PixPro checkpoint (zdaxie/PixPro)',
+            ('encoder.',),
+            (
+                ('encoder.fc.', 'classifier'),
+                ('encoder_k.', 'momentum encoder'),
+                ('projector', 'projection heads'),
+                ('predictor.', 'predictor'),
+                ('value_transform.', 'pixel propagation module'),
+            ),
+        ),
+        BackboneFormat(
+            'mmselfsup',
+            'mmselfsup / mmpretrain / mmdet checkpoint (backbone.*)',
+            ('backbone.',),
+            (
+                ('neck.', 'neck'),
+                ('head.', 'head'),
+                ('momentum_encoder.', 'momentum encoder'),
+                ('encoder_k.', 'momentum encoder'),
+                ('queue', 'negative queue'),
+                ('target_generator.', 'target generator'),
+                ('data_preprocessor.', 'data preprocessor'),
+            ),
+        ),
+        BackboneFormat(
+            'swav',
+            'SwAV checkpoint (facebookresearch/swav)',
+            ('',),
+            (('projection_head.', 'projection head'), ('prototypes.', 'prototypes')),
+        ),
+        BackboneFormat(
+            'torchvision', 'torchvision / timm ResNet (plain keys)', ('',), (('fc.', 'classifier'),)
+        ),
+        BackboneFormat(
+            'timm', 'timm ResNet (plain keys, as torchvision)', ('',), (('fc.', 'classifier'),)
+        ),
+    )
+)
 
 # mmdet's ResNet: (block type, blocks per stage) by depth (He et al., 2016, Table 1)
-DEPTHS = {18: (False, (2, 2, 2, 2)), 34: (False, (3, 4, 6, 3)), 50: (True, (3, 4, 6, 3)),
-          101: (True, (3, 4, 23, 3)), 152: (True, (3, 8, 36, 3))}
+DEPTHS = {
+    18: (False, (2, 2, 2, 2)),
+    34: (False, (3, 4, 6, 3)),
+    50: (True, (3, 4, 6, 3)),
+    101: (True, (3, 4, 23, 3)),
+    152: (True, (3, 8, 36, 3)),
+}
 _BLOCK_RE = re.compile(r'^layer(\d)\.(\d+)\.')
 
 
@@ -101,9 +145,11 @@ def infer_widths(body):
     """(base_channels, stem_channels) of plain ResNet keys (mmdet's ResNet(base_channels=
     ..., stem_channels=...); 64 / 64 for every standard ResNet), read from the first block
     and the stem; (64, 64) where the tensors are absent."""
+
     def out_channels(key):
         value = body.get(key)
         return int(value.shape[0]) if torch.is_tensor(value) and value.dim() == 4 else 64
+
     return out_channels('layer1.0.conv1.weight'), out_channels('conv1.weight')
 
 
@@ -111,66 +157,90 @@ def resnet_shapes(depth, base_channels=64, stem_channels=None):
     """{key: shape} of mmdet's ResNet of this depth and width (built on the meta device: no
     memory)."""
     from mmdet.models.backbones import ResNet
+
     if depth not in DEPTHS:
-        raise CheckpointError(f'depth={depth}: mmdet has ResNets of depth '
-                              f'{", ".join(map(str, DEPTHS))}')
+        raise CheckpointError(
+            f'depth={depth}: mmdet has ResNets of depth {", ".join(map(str, DEPTHS))}'
+        )
     with torch.device('meta'):
-        model = ResNet(depth=depth, base_channels=base_channels,
-                       stem_channels=stem_channels or base_channels)
+        model = ResNet(
+            depth=depth, base_channels=base_channels, stem_channels=stem_channels or base_channels
+        )
     return OrderedDict((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
 @dataclass
 class BackboneImport:
     """What :func:`import_backbone` found: the ResNet state dict and where each key went."""
+
     source: str
     format: str
-    container: str   # 'state_dict', 'model' or '' (the checkpoint is the state dict)
-    prefix: str      # where the ResNet's keys start (after 'module.')
+    container: str  # 'state_dict', 'model' or '' (the checkpoint is the state dict)
+    prefix: str  # where the ResNet's keys start (after 'module.')
     depth: int
     module: str = ''  # 'module.' when the keys carried DistributedDataParallel's prefix
     base_channels: int = 64  # mmdet ResNet(base_channels=...): 64 unless a narrower net
     stem_channels: int = 64
     state: OrderedDict = field(default_factory=OrderedDict)
-    mapped: list = field(default_factory=list)        # source keys that became ResNet keys
-    dropped: dict = field(default_factory=dict)       # what it is -> [source keys]
-    unexpected: list = field(default_factory=list)    # neither ResNet nor a known part
-    mismatched: list = field(default_factory=list)    # (key, source shape, ResNet shape)
-    missing: list = field(default_factory=list)       # ResNet keys the source lacks
-    filled: list = field(default_factory=list)        # BN counters added (num_batches_tracked)
+    mapped: list = field(default_factory=list)  # source keys that became ResNet keys
+    dropped: dict = field(default_factory=dict)  # what it is -> [source keys]
+    unexpected: list = field(default_factory=list)  # neither ResNet nor a known part
+    mismatched: list = field(default_factory=list)  # (key, source shape, ResNet shape)
+    missing: list = field(default_factory=list)  # ResNet keys the source lacks
+    filled: list = field(default_factory=list)  # BN counters added (num_batches_tracked)
 
     def summary(self) -> str:
         def shown(keys, n=2):  # as written in the source
             return _examples([self.module + k for k in keys], n)
 
         total = len(self.state) + len(self.missing)
-        where = (f"under '{self.module}{self.prefix}'" if self.module or self.prefix
-                 else 'at the top level')
+        where = (
+            f"under '{self.module}{self.prefix}'"
+            if self.module or self.prefix
+            else 'at the top level'
+        )
         box = f"['{self.container}']" if self.container else ''
-        width = ('' if (self.base_channels, self.stem_channels) == (64, 64) else
-                 f' (base_channels={self.base_channels}, stem_channels={self.stem_channels})')
-        lines = [f'{self.source}: {FORMATS[self.format].title} -> mmdet ResNet-{self.depth}'
-                 f'{width}',
-                 f'  found       the ResNet {where} of checkpoint{box}',
-                 f'  mapped      {len(self.mapped)} tensors: {len(self.state)} of '
-                 f"ResNet-{self.depth}'s {total}"
-                 + (f' ({len(self.filled)} num_batches_tracked counters added at 0)'
-                    if self.filled else '')]
+        width = (
+            ''
+            if (self.base_channels, self.stem_channels) == (64, 64)
+            else f' (base_channels={self.base_channels}, stem_channels={self.stem_channels})'
+        )
+        lines = [
+            f'{self.source}: {FORMATS[self.format].title} -> mmdet ResNet-{self.depth}{width}',
+            f'  found       the ResNet {where} of checkpoint{box}',
+            f'  mapped      {len(self.mapped)} tensors: {len(self.state)} of '
+            f"ResNet-{self.depth}'s {total}"
+            + (
+                f' ({len(self.filled)} num_batches_tracked counters added at 0)'
+                if self.filled
+                else ''
+            ),
+        ]
         if self.dropped:
-            parts = ', '.join(f'{what} {len(keys)} ({shown(keys)})'
-                              for what, keys in self.dropped.items())
+            parts = ', '.join(
+                f'{what} {len(keys)} ({shown(keys)})' for what, keys in self.dropped.items()
+            )
             lines.append(f'  dropped     {parts}')
-        lines += problem_lines([self.module + k for k in self.unexpected], self.missing,
-                               [(self.module + k, a, b) for k, a, b in self.mismatched])
+        lines += problem_lines(
+            [self.module + k for k in self.unexpected],
+            self.missing,
+            [(self.module + k, a, b) for k, a, b in self.mismatched],
+        )
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
         """The output: ``state_dict`` with mmdet ResNet keys, and where it came from."""
-        return {'state_dict': self.state,
-                'meta': {'source': self.source, 'format': self.format,
-                         'depth': self.depth, 'base_channels': self.base_channels,
-                         'stem_channels': self.stem_channels,
-                         'converted_by': 'dpt.weights.backbone'}}
+        return {
+            'state_dict': self.state,
+            'meta': {
+                'source': self.source,
+                'format': self.format,
+                'depth': self.depth,
+                'base_channels': self.base_channels,
+                'stem_channels': self.stem_channels,
+                'converted_by': 'dpt.weights.backbone',
+            },
+        }
 
 
 def _examples(keys, n=2):
@@ -183,8 +253,11 @@ def problem_lines(unexpected, missing, mismatched):
     and of another shape (``(key, source shape, mmdet shape)``), with the first few, or
     that nothing is."""
     lines = []
-    for title, keys, n in (('unexpected', unexpected, 5), ('missing', missing, 5),
-                           ('mismatched', [f'{k} {a} vs {b}' for k, a, b in mismatched], 3)):
+    for title, keys, n in (
+        ('unexpected', unexpected, 5),
+        ('missing', missing, 5),
+        ('mismatched', [f'{k} {a} vs {b}' for k, a, b in mismatched], 3),
+    ):
         if keys:
             lines.append(f'  {title:<11} {len(keys)}: {_examples(keys, n)}')
     return lines or ['  nothing unexpected, nothing missing']
@@ -206,24 +279,28 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
             raise CheckpointError(
                 f'{source}: no ResNet of a known layout found (top-level names in '
                 f"the state dict: {', '.join(names[:8]) or 'none'}); name the format with "
-                f'fmt= ({", ".join(FORMATS)})')
+                f'fmt= ({", ".join(FORMATS)})'
+            )
     elif fmt not in FORMATS:
         raise CheckpointError(f'fmt={fmt}: unknown; choose from {", ".join(FORMATS)}')
     form = FORMATS[fmt]
-    prefix = next((p for p in form.prefixes if any(k.startswith(p) for k in state)),
-                  form.prefixes[0])
-    body = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    prefix = next(
+        (p for p in form.prefixes if any(k.startswith(p) for k in state)), form.prefixes[0]
+    )
+    body = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
     if depth is None:
         depth = infer_depth(body)
         if depth is None:
-            raise CheckpointError(f"{source}: cannot tell the ResNet depth from the keys "
-                                  f"under '{prefix}' ({fmt} format); pass depth=")
+            raise CheckpointError(
+                f"{source}: cannot tell the ResNet depth from the keys "
+                f"under '{prefix}' ({fmt} format); pass depth="
+            )
     base, stem = infer_widths(body)
     shapes = resnet_shapes(depth, base, stem)
     module = 'module.' if any(k.startswith('module.') for k in raw) else ''
     result = BackboneImport(str(source), fmt, container, prefix, depth, module, base, stem)
     for key, value in state.items():
-        name = key[len(prefix):] if key.startswith(prefix) else None
+        name = key[len(prefix) :] if key.startswith(prefix) else None
         if name is not None and name in shapes and torch.is_tensor(value):
             if tuple(value.shape) == shapes[name]:
                 result.state[name] = value
@@ -236,7 +313,7 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
             result.dropped.setdefault(what, []).append(key)
         else:
             result.unexpected.append(key)
-    mismatched = {k[len(prefix):] for k, _, _ in result.mismatched}
+    mismatched = {k[len(prefix) :] for k, _, _ in result.mismatched}
     for name in shapes:
         if name not in result.state and name not in mismatched:
             if name.endswith('num_batches_tracked'):
@@ -252,35 +329,45 @@ def import_backbone(checkpoint, source='checkpoint', fmt='auto', depth=None, min
 
 def _check(result, shapes, min_fit):
     source, depth = result.source, result.depth
-    deeper = [k for k in result.unexpected
-              if k.startswith(result.prefix) and _BLOCK_RE.match(k[len(result.prefix):])]
+    deeper = [
+        k
+        for k in result.unexpected
+        if k.startswith(result.prefix) and _BLOCK_RE.match(k[len(result.prefix) :])
+    ]
     if deeper:
-        found = infer_depth([k[len(result.prefix):] for k in result.mapped + deeper])
+        found = infer_depth([k[len(result.prefix) :] for k in result.mapped + deeper])
         hint = f'depth={found}' if found else 'the right depth='
-        raise CheckpointError(f"{source}: has ResNet blocks that ResNet-{depth} lacks "
-                              f"(e.g. '{deeper[0]}'); pass {hint}")
+        raise CheckpointError(
+            f"{source}: has ResNet blocks that ResNet-{depth} lacks "
+            f"(e.g. '{deeper[0]}'); pass {hint}"
+        )
     needed = [k for k in shapes if not k.endswith('num_batches_tracked')]
     found = sum(k in result.state for k in needed)
     if found == 0:
         example = (result.unexpected or [k for k, _, _ in result.mismatched] or ['-'])[0]
-        raise CheckpointError(f"{source}: nothing maps to a ResNet-{depth} "
-                              f"({result.format} format, keys under '{result.prefix}'; "
-                              f"e.g. '{example}')")
+        raise CheckpointError(
+            f"{source}: nothing maps to a ResNet-{depth} "
+            f"({result.format} format, keys under '{result.prefix}'; "
+            f"e.g. '{example}')"
+        )
     if found < min_fit * len(needed):
         example = ([k for k, _, _ in result.mismatched] or result.missing)[0]
         raise CheckpointError(
             f'{source}: only {found} of ResNet-{depth}\'s {len(needed)} tensors found '
             f"({result.format} format; e.g. '{example}' is missing or has another shape); "
-            f'another depth or another model?')
+            f'another depth or another model?'
+        )
 
 
 def convert_backbone(src, out, fmt='auto', depth=None, min_fit=1.0):
     """Read ``src``, import its ResNet (or torchvision MobileNetV2: :mod:`.mobilenet`) and
     write it to ``out`` atomically; return the import."""
     from .mobilenet import find_mobilenet_v2
+
     checkpoint = load_weights_file(src)
-    result = (find_mobilenet_v2(checkpoint, str(src), fmt)
-              or import_backbone(checkpoint, str(src), fmt, depth, min_fit))
+    result = find_mobilenet_v2(checkpoint, str(src), fmt) or import_backbone(
+        checkpoint, str(src), fmt, depth, min_fit
+    )
     buf = io.BytesIO()
     torch.save(result.checkpoint(), buf)
     atomic_write_bytes(buf.getvalue(), out)

@@ -10,6 +10,7 @@ every ``features.*`` tensor, checks it against mmdet's MobileNetV2 of the same w
 the ImageNet classifier (``classifier.1``), so that
 ``backbone.init_cfg=dict(type='Pretrained', checkpoint=OUT)`` fills every tensor.
 """
+
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -58,25 +59,29 @@ def mmdet_key(key):
         return f"{'conv1' if index == 0 else 'conv2'}.{part}.{tail}" if part else None
     if index not in _BLOCKS or not rest.startswith('conv.'):
         return None
-    parts = rest[len('conv.'):].split('.', 2)
+    parts = rest[len('conv.') :].split('.', 2)
     # expand ratio 1 (features.1): [depthwise(conv, bn), linear conv, linear bn]
     # otherwise: [expand(conv, bn), depthwise(conv, bn), linear conv, linear bn]
-    steps = ['depthwise_conv', 'linear'] if index == 1 else ['expand_conv', 'depthwise_conv',
-                                                             'linear']
+    steps = (
+        ['depthwise_conv', 'linear'] if index == 1 else ['expand_conv', 'depthwise_conv', 'linear']
+    )
     pos = int(parts[0])
     if pos < len(steps) - 1:  # a Conv2dNormActivation
         if len(parts) < 3 or parts[1] not in ('0', '1'):
             return None
         return f"{_BLOCKS[index]}.{steps[pos]}.{'conv' if parts[1] == '0' else 'bn'}.{parts[2]}"
     if pos in (len(steps) - 1, len(steps)):  # the linear 1x1 conv, then its BN
-        return (f"{_BLOCKS[index]}.linear_conv.{'conv' if pos == len(steps) - 1 else 'bn'}."
-                f"{'.'.join(parts[1:])}")
+        return (
+            f"{_BLOCKS[index]}.linear_conv.{'conv' if pos == len(steps) - 1 else 'bn'}."
+            f"{'.'.join(parts[1:])}"
+        )
     return None
 
 
 def mobilenet_v2_shapes(widen_factor=1.0):
     """{key: shape} of mmdet's MobileNetV2 (every layer, built on the meta device)."""
     from mmdet.models.backbones import MobileNetV2
+
     with torch.device('meta'):
         model = MobileNetV2(widen_factor=widen_factor, out_indices=(7,))
     return OrderedDict((k, tuple(v.shape)) for k, v in model.state_dict().items())
@@ -85,39 +90,55 @@ def mobilenet_v2_shapes(widen_factor=1.0):
 @dataclass
 class MobileNetImport:
     """What :func:`import_mobilenet_v2` found (the fields :class:`BackboneImport` has)."""
+
     source: str
     format: str = FORMAT
     container: str = ''
     widen_factor: float = 1.0
     state: OrderedDict = field(default_factory=OrderedDict)
-    mapped: list = field(default_factory=list)       # torchvision keys used
-    dropped: dict = field(default_factory=dict)      # what it is -> [keys]
+    mapped: list = field(default_factory=list)  # torchvision keys used
+    dropped: dict = field(default_factory=dict)  # what it is -> [keys]
     unexpected: list = field(default_factory=list)
-    mismatched: list = field(default_factory=list)   # (key, source shape, mmdet shape)
-    missing: list = field(default_factory=list)      # mmdet keys not filled
-    filled: list = field(default_factory=list)       # BN counters added at 0
+    mismatched: list = field(default_factory=list)  # (key, source shape, mmdet shape)
+    missing: list = field(default_factory=list)  # mmdet keys not filled
+    filled: list = field(default_factory=list)  # BN counters added at 0
 
     def summary(self) -> str:
         total = len(self.state) + len(self.missing)
         box = f"['{self.container}']" if self.container else ''
-        lines = [f'{self.source}: {TITLE} -> mmdet MobileNetV2 (widen_factor='
-                 f'{self.widen_factor:g})',
-                 f'  found       the network at the top level of checkpoint{box}',
-                 f'  mapped      {len(self.mapped)} tensors: {len(self.state)} of '
-                 f"MobileNetV2's {total}" + (f' ({len(self.filled)} num_batches_tracked '
-                                             'counters added at 0)' if self.filled else '')]
+        lines = [
+            f'{self.source}: {TITLE} -> mmdet MobileNetV2 (widen_factor={self.widen_factor:g})',
+            f'  found       the network at the top level of checkpoint{box}',
+            f'  mapped      {len(self.mapped)} tensors: {len(self.state)} of '
+            f"MobileNetV2's {total}"
+            + (
+                f' ({len(self.filled)} num_batches_tracked counters added at 0)'
+                if self.filled
+                else ''
+            ),
+        ]
         if self.dropped:
-            lines.append('  dropped     ' + ', '.join(
-                f'{what} {len(keys)} ({", ".join(keys[:2])})'
-                for what, keys in self.dropped.items()))
+            lines.append(
+                '  dropped     '
+                + ', '.join(
+                    f'{what} {len(keys)} ({", ".join(keys[:2])})'
+                    for what, keys in self.dropped.items()
+                )
+            )
         lines += problem_lines(self.unexpected, self.missing, self.mismatched)
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
-        return {'state_dict': self.state,
-                'meta': {'source': self.source, 'format': self.format,
-                         'arch': 'MobileNetV2', 'widen_factor': self.widen_factor,
-                         'converted_by': 'dpt.weights.mobilenet'}}
+        return {
+            'state_dict': self.state,
+            'meta': {
+                'source': self.source,
+                'format': self.format,
+                'arch': 'MobileNetV2',
+                'widen_factor': self.widen_factor,
+                'converted_by': 'dpt.weights.mobilenet',
+            },
+        }
 
 
 def import_mobilenet_v2(state, source='checkpoint', container='', widen_factor=1.0):
@@ -152,12 +173,18 @@ def import_mobilenet_v2(state, source='checkpoint', container='', widen_factor=1
     result.state = OrderedDict((k, result.state[k]) for k in shapes if k in result.state)
     problems = result.unexpected or result.mismatched or result.missing
     if problems:
-        what = ('unexpected' if result.unexpected else
-                'of another shape' if result.mismatched else 'missing')
+        what = (
+            'unexpected'
+            if result.unexpected
+            else 'of another shape'
+            if result.mismatched
+            else 'missing'
+        )
         first = problems[0][0] if result.mismatched and not result.unexpected else problems[0]
         raise CheckpointError(
             f"{source}: not a torchvision MobileNetV2 at widen_factor {widen_factor:g} "
-            f"({len(problems)} tensors {what}, e.g. '{first}')")
+            f"({len(problems)} tensors {what}, e.g. '{first}')"
+        )
     return result
 
 
@@ -167,6 +194,7 @@ def find_mobilenet_v2(checkpoint, source='checkpoint', fmt='auto'):
     if fmt not in ('auto', FORMAT):
         return None
     from ..utils.state_dict import revise_state_dict, unwrap_checkpoint
+
     container, raw = unwrap_checkpoint(checkpoint, source)
     state = revise_state_dict(raw, tensors_only=False)  # without 'module.'
     if fmt == 'auto' and not is_mobilenet_v2(state):

@@ -1,4 +1,5 @@
 """dpt.apis.classifier: a tiny timm classifier trained on a class-folder set, resumable."""
+
 import json
 import os
 import subprocess
@@ -13,9 +14,15 @@ from dpt.apis.classifier import RESUME_SUFFIX, ClassifierRecipe, build_model, tr
 from dpt.utils.errors import DataError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TINY = ClassifierRecipe(model_kwargs=dict(channels=(4, 8, 8, 8), stem_width=4), epochs=3,
-                        crop_scale=(0.35, 1.0),
-                        batch_size=4, lr=0.1, image_size=32, workers=0)
+TINY = ClassifierRecipe(
+    model_kwargs=dict(channels=(4, 8, 8, 8), stem_width=4),
+    epochs=3,
+    crop_scale=(0.35, 1.0),
+    batch_size=4,
+    lr=0.1,
+    image_size=32,
+    workers=0,
+)
 
 
 @pytest.fixture
@@ -43,8 +50,9 @@ def test_trains_writes_and_resumes(folder):
         train_classifier(str(folder / 'train'), out, TINY, log=stop_after_first_epoch)
     assert os.path.isfile(out + RESUME_SUFFIX) and not os.path.exists(out)
     seen.clear()
-    record = train_classifier(str(folder / 'train'), out, TINY, str(folder / 'train'),
-                              log=seen.append)
+    record = train_classifier(
+        str(folder / 'train'), out, TINY, str(folder / 'train'), log=seen.append
+    )
     assert seen[0].startswith('resuming') and seen[1].startswith('epoch 2/3')
     assert len(seen) == 3 and not os.path.exists(out + RESUME_SUFFIX)
     assert record['classes'] == ['dark', 'light'] and record['train_images'] == 16
@@ -59,6 +67,15 @@ def test_not_a_class_folder(tmp_path):
     (tmp_path / 'flat').mkdir()
     with pytest.raises(DataError, match='flat: not an image folder with one sub-folder'):
         train_classifier(str(tmp_path / 'flat'), str(tmp_path / 'x.pth'), TINY)
-    r = subprocess.run([sys.executable, 'tools/misc/train_classifier.py', str(tmp_path / 'no'),
-                        str(tmp_path / 'x.pth')], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            'tools/misc/train_classifier.py',
+            str(tmp_path / 'no'),
+            str(tmp_path / 'x.pth'),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and r.stderr.strip().endswith('no: image folder not found')

@@ -1,5 +1,6 @@
 """dpt.apis.launch.parse_launcher_args: tools/train.py's and tools/test.py's --launcher and
 --local_rank, and LOCAL_RANK for mmengine."""
+
 import argparse
 import os
 
@@ -11,13 +12,13 @@ from dpt.apis.launch import parse_launcher_args
 @pytest.fixture(autouse=True)
 def environ(monkeypatch):
     """A copy of the environment without LOCAL_RANK, put back after the test."""
-    monkeypatch.setattr(os, 'environ', {k: v for k, v in os.environ.items()
-                                        if k != 'LOCAL_RANK'})
+    monkeypatch.setattr(os, 'environ', {k: v for k, v in os.environ.items() if k != 'LOCAL_RANK'})
 
 
 def test_local_rank_sets_local_rank_unless_the_launcher_did():
-    args = parse_launcher_args(argparse.ArgumentParser(), ['--launcher', 'pytorch',
-                                                           '--local-rank', '3'])
+    args = parse_launcher_args(
+        argparse.ArgumentParser(), ['--launcher', 'pytorch', '--local-rank', '3']
+    )
     assert (args.launcher, args.local_rank) == ('pytorch', 3)
     assert os.environ['LOCAL_RANK'] == '3'
     os.environ['LOCAL_RANK'] = '1'  # torchrun's

@@ -1,12 +1,12 @@
 """browse_dataset on every kind of dpt pipeline: PNGs written, boxes drawn where the
 pipeline put them (and, with an identity pipeline, where the annotation file says)."""
+
 import json
-import sys
 import os.path as osp
+import sys
 
 import numpy as np
 import pytest
-
 from _cli import ROOT, one_error_line, run
 
 BASELINE = 'configs/baselines/faster-rcnn_tiny_demo.py'
@@ -17,9 +17,12 @@ DAP = 'configs/dap/faster-rcnn_dap-pretrain_tiny_demo.py'
 
 
 def config(path, options):
-    from dpt.apis import load_config
-    from mmengine.config import DictAction
     import argparse
+
+    from mmengine.config import DictAction
+
+    from dpt.apis import load_config
+
     ns = argparse.Namespace()
     DictAction(option_strings=[], dest='o')(None, ns, options)
     return load_config(osp.join(ROOT, path), ns.o)
@@ -44,23 +47,38 @@ def proposals(demo_data_root, tmp_path_factory):
     """A proposal file in make_proposals.py's format (one category, selective_search): the
     true boxes and a shifted copy of each, so boxes overlap as proposals do."""
     from dpt.proposals.generate import CATEGORY
+
     gt = json.load(open(osp.join(demo_data_root, 'annotations/instances_train.json')))
     anns = []
     for a in gt['annotations']:
         x, y, w, h = a['bbox']
         for dx in (0, 3):
-            anns.append(dict(id=len(anns) + 1, image_id=a['image_id'], category_id=1,
-                             bbox=[x + dx, y, w, h], area=w * h, iscrowd=0, score=1.0))
+            anns.append(
+                dict(
+                    id=len(anns) + 1,
+                    image_id=a['image_id'],
+                    category_id=1,
+                    bbox=[x + dx, y, w, h],
+                    area=w * h,
+                    iscrowd=0,
+                    score=1.0,
+                )
+            )
     path = tmp_path_factory.mktemp('props') / 'train_props.json'
-    path.write_text(json.dumps(dict(images=gt['images'], annotations=anns,
-                                    categories=[CATEGORY])))
+    path.write_text(json.dumps(dict(images=gt['images'], annotations=anns, categories=[CATEGORY])))
     return str(path)
 
 
 def test_detection_boxes_land_where_the_annotation_file_says(demo_data_root, tmp_path):
     from dpt.visualization import browse_dataset
-    cfg = config(BASELINE, [f'train_dataloader.dataset.data_root={demo_data_root}',
-                            'train_dataloader.dataset.pipeline.3.prob=0.0'])  # no flip
+
+    cfg = config(
+        BASELINE,
+        [
+            f'train_dataloader.dataset.data_root={demo_data_root}',
+            'train_dataloader.dataset.pipeline.3.prob=0.0',
+        ],
+    )  # no flip
     records = browse_dataset(cfg, str(tmp_path), max_items=3, zoom=2)
     gt = json.load(open(osp.join(demo_data_root, 'annotations/instances_train.json')))
     by_name = {im['file_name']: im['id'] for im in gt['images']}
@@ -68,8 +86,14 @@ def test_detection_boxes_land_where_the_annotation_file_says(demo_data_root, tmp
         assert r['kind'] == 'boxes' and osp.getsize(r['path']) > 0
         panel = r['rows'][0][0]
         name = osp.basename(r['item']['data_samples'].img_path)
-        want = np.array([[x, y, x + w, y + h] for a in gt['annotations']
-                         if a['image_id'] == by_name[name] for x, y, w, h in [a['bbox']]])
+        want = np.array(
+            [
+                [x, y, x + w, y + h]
+                for a in gt['annotations']
+                if a['image_id'] == by_name[name]
+                for x, y, w, h in [a['bbox']]
+            ]
+        )
         np.testing.assert_allclose(np.sort(panel.boxes, 0), np.sort(want, 0), atol=1e-3)
         assert edge_hits(r['image'], panel) >= 0.7
         # the last box drawn is on top: its edge is its colour
@@ -78,22 +102,36 @@ def test_detection_boxes_land_where_the_annotation_file_says(demo_data_root, tmp
 
 def test_normalisation_is_undone(demo_data_root):
     import mmcv
+
     from dpt.visualization import browse_dataset
-    cfg = config(BASELINE, [f'train_dataloader.dataset.data_root={demo_data_root}',
-                            'train_dataloader.dataset.pipeline.3.prob=0.0'])
-    cfg.train_dataloader.dataset.pipeline.insert(4, dict(
-        type='Normalize', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-        to_rgb=True))
+
+    cfg = config(
+        BASELINE,
+        [
+            f'train_dataloader.dataset.data_root={demo_data_root}',
+            'train_dataloader.dataset.pipeline.3.prob=0.0',
+        ],
+    )
+    cfg.train_dataloader.dataset.pipeline.insert(
+        4,
+        dict(
+            type='Normalize',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            to_rgb=True,
+        ),
+    )
     r = browse_dataset(cfg, None, max_items=1, zoom=1)[0]
     assert r['item']['inputs'].dtype.is_floating_point  # the pipeline did normalise
     raw = mmcv.imread(r['item']['data_samples'].img_path, channel_order='rgb')
     panel = r['rows'][0][0]
-    shown = r['image'][panel.title_height:panel.title_height + raw.shape[0], :raw.shape[1]]
+    shown = r['image'][panel.title_height : panel.title_height + raw.shape[0], : raw.shape[1]]
     assert (np.abs(shown.astype(int) - raw).max(-1) <= 1).mean() > 0.8  # boxes aside
 
 
 def test_lowres_pretraining_crops(demo_data_root, tmp_path):
     from dpt.visualization import browse_dataset
+
     cfg = config(LOWRES, [f'train_dataloader.dataset.data_root={demo_data_root}'])
     records = browse_dataset(cfg, str(tmp_path), max_items=2, zoom=2)
     for r in records:
@@ -109,8 +147,14 @@ def test_lowres_pretraining_crops(demo_data_root, tmp_path):
 
 def test_aligndet_views_share_box_ids(demo_data_root, proposals, tmp_path):
     from dpt.visualization import browse_dataset
-    cfg = config(ALIGNDET, [f'train_dataloader.dataset.data_root={demo_data_root}',
-                            f'train_dataloader.dataset.ann_file={proposals}'])
+
+    cfg = config(
+        ALIGNDET,
+        [
+            f'train_dataloader.dataset.data_root={demo_data_root}',
+            f'train_dataloader.dataset.ann_file={proposals}',
+        ],
+    )
     records = browse_dataset(cfg, str(tmp_path), max_items=2)
     data = json.load(open(proposals))
     ids = {im['file_name']: im['id'] for im in data['images']}
@@ -120,8 +164,14 @@ def test_aligndet_views_share_box_ids(demo_data_root, proposals, tmp_path):
         assert len(online.boxes) == len(target.boxes) > 0
         assert online.colors == target.colors  # box j: one colour in both views
         name = osp.basename(r['item']['data_samples']['online'].img_path)
-        want = np.array([[x, y, x + w, y + h] for a in data['annotations']
-                         if a['image_id'] == ids[name] for x, y, w, h in [a['bbox']]])
+        want = np.array(
+            [
+                [x, y, x + w, y + h]
+                for a in data['annotations']
+                if a['image_id'] == ids[name]
+                for x, y, w, h in [a['bbox']]
+            ]
+        )
         for view, panel in zip(('online', 'target'), (online, target)):
             meta = r['item']['data_samples'][view].metainfo
             sx, sy = meta['scale_factor']
@@ -138,6 +188,7 @@ def test_aligndet_views_share_box_ids(demo_data_root, proposals, tmp_path):
 
 def test_detreg_priors_and_their_crops(demo_data_root, tmp_path):
     from dpt.visualization import browse_dataset
+
     cfg = config(DETREG, [f'train_dataloader.dataset.data_root={demo_data_root}'])
     records = browse_dataset(cfg, str(tmp_path), max_items=2)
     for r in records:
@@ -155,13 +206,17 @@ def test_detreg_priors_and_their_crops(demo_data_root, tmp_path):
 def test_dap_pseudo_boxes(tmp_path):
     from dpt.datasets.demo_data import make_demo_classification
     from dpt.visualization import browse_dataset
+
     root = tmp_path / 'demo_cls'
     make_demo_classification(root, num_train=12, num_val=6)
     gt = json.load(open(root / 'annotations' / 'train_gt.json'))
     # make_cam_boxes.py's output: the image's label as category id, one box or more each
     labels = {im['id']: im['label'] for im in gt['images']}
-    anns = [dict(a, id=i + 1, score=0.9) for i, a in enumerate(gt['annotations'])
-            if a['category_id'] == labels[a['image_id']]]
+    anns = [
+        dict(a, id=i + 1, score=0.9)
+        for i, a in enumerate(gt['annotations'])
+        if a['category_id'] == labels[a['image_id']]
+    ]
     cams = dict(images=gt['images'], annotations=anns, categories=gt['categories'])
     (root / 'annotations' / 'train_cam_boxes_nms0.8.json').write_text(json.dumps(cams))
     cfg = config(DAP, [f'train_dataloader.dataset.data_root={root}/'])
@@ -176,13 +231,27 @@ def test_dap_pseudo_boxes(tmp_path):
 
 def test_cli_writes_pngs_headless(demo_data_root, tmp_path):
     out = tmp_path / 'out'
-    proc = run(sys.executable, 'tools/analysis_tools/browse_dataset.py', BASELINE,
-               '--output-dir', str(out), '--not-show', '--max', '2', '--cfg-options',
-               f'train_dataloader.dataset.data_root={demo_data_root}')
+    proc = run(
+        sys.executable,
+        'tools/analysis_tools/browse_dataset.py',
+        BASELINE,
+        '--output-dir',
+        str(out),
+        '--not-show',
+        '--max',
+        '2',
+        '--cfg-options',
+        f'train_dataloader.dataset.data_root={demo_data_root}',
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     pngs = sorted(out.glob('*.png'))
     assert len(pngs) == 2 and all(p.stat().st_size > 0 for p in pngs)
     assert 'drew 2 items (boxes)' in proc.stdout
-    proc = run(sys.executable, 'tools/analysis_tools/browse_dataset.py', 'no/such.py',
-               '--output-dir', str(out))
+    proc = run(
+        sys.executable,
+        'tools/analysis_tools/browse_dataset.py',
+        'no/such.py',
+        '--output-dir',
+        str(out),
+    )
     assert 'no/such.py' in one_error_line(proc, 'browse_dataset')

@@ -2,12 +2,12 @@
 killed) on fake stages, its schedules and curves, the statistics and page on synthetic
 results, and the links from each strategy's miniature page; every configs/compare/ config
 builds its detector (the training itself is tools/train.py, tested elsewhere)."""
+
 import json
 import math
 import os
 
 import pytest
-
 from _cli import load_tool
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,6 +45,7 @@ def test_stages_skip_when_done_and_resume_when_killed(tool, tmp_path):
                 with open(done_file, 'w') as f:
                     f.write(str(step + 1))
             return dict(name=name, steps=steps, resumed_from=done)
+
         return run
 
     kill = [2]
@@ -64,21 +65,27 @@ def test_stages_skip_when_done_and_resume_when_killed(tool, tmp_path):
 
 def test_schedule_options_move_the_lr_steps(tool):
     opts = tool.schedule_options(
-        'configs/compare/faster-rcnn_mobilenetv2_aligndet-finetune_demo.py', 32, evals=4)
+        'configs/compare/faster-rcnn_mobilenetv2_aligndet-finetune_demo.py', 32, evals=4
+    )
     # the config's 96 epochs with steps at 72 and 88 -> 32 epochs, steps 24 and 29
-    assert opts == ['train_cfg.max_epochs=32', 'train_cfg.val_interval=8',
-                    'default_hooks.checkpoint.interval=8', 'param_scheduler.1.milestones=[24, 29]',
-                    'param_scheduler.1.end=32']
+    assert opts == [
+        'train_cfg.max_epochs=32',
+        'train_cfg.val_interval=8',
+        'default_hooks.checkpoint.interval=8',
+        'param_scheduler.1.milestones=[24, 29]',
+        'param_scheduler.1.end=32',
+    ]
     one = tool.schedule_options(
-        'configs/compare/mask-rcnn_mobilenetv2_imagenet-finetune_demo.py', 1)
+        'configs/compare/mask-rcnn_mobilenetv2_imagenet-finetune_demo.py', 1
+    )
     assert 'param_scheduler.1.milestones=[1]' in one and 'train_cfg.val_interval=1' in one
 
 
 def test_read_curve_joins_resumed_runs(tool, tmp_path):
-    for stamp, lines in (('20260101_000000', [dict(loss=1.0, step=5),
-                                              {'coco/bbox_mAP': 0.1, 'step': 2}]),
-                         ('20260101_010000', [{'coco/bbox_mAP': 0.3, 'coco/bbox_mAP_50': 0.5,
-                                               'step': 4}])):
+    for stamp, lines in (
+        ('20260101_000000', [dict(loss=1.0, step=5), {'coco/bbox_mAP': 0.1, 'step': 2}]),
+        ('20260101_010000', [{'coco/bbox_mAP': 0.3, 'coco/bbox_mAP_50': 0.5, 'step': 4}]),
+    ):
         d = tmp_path / stamp / 'vis_data'
         d.mkdir(parents=True)
         (d / 'scalars.json').write_text(''.join(json.dumps(x) + '\n' for x in lines))
@@ -102,9 +109,17 @@ def _results():
     rows = []
     for seed, (base, mine) in enumerate(((0.10, 0.11), (0.12, 0.15), (0.14, 0.14))):
         for arm, ap, images in (('base', base, 100), ('mine', mine, 400)):
-            rows.append(dict(strategy='S', arm=arm, seed=seed,
-                             metrics={'coco/bbox_mAP': ap, 'coco/bbox_mAP_50': 2 * ap},
-                             curve=[[1, ap / 2], [2, ap]], images=images, seconds=60 * (seed + 1)))
+            rows.append(
+                dict(
+                    strategy='S',
+                    arm=arm,
+                    seed=seed,
+                    metrics={'coco/bbox_mAP': ap, 'coco/bbox_mAP_50': 2 * ap},
+                    curve=[[1, ap / 2], [2, ap]],
+                    images=images,
+                    seconds=60 * (seed + 1),
+                )
+            )
     return rows
 
 
@@ -117,8 +132,9 @@ def test_statistics(report):
     (d,) = report.paired_differences(_results(), [('S', 'mine', 'base'), ('S', 'x', 'base')])
     assert d['diffs'] == pytest.approx([0.01, 0.03, 0.0])
     assert d['mean'] == pytest.approx(0.04 / 3)
-    assert d['std'] == pytest.approx(math.sqrt(((0.01 - 0.04 / 3) ** 2 + (0.03 - 0.04 / 3) ** 2
-                                                + (0.04 / 3) ** 2) / 2))
+    assert d['std'] == pytest.approx(
+        math.sqrt(((0.01 - 0.04 / 3) ** 2 + (0.03 - 0.04 / 3) ** 2 + (0.04 / 3) ** 2) / 2)
+    )
     # t(0.975, 2) = 4.303
     assert d['ci95'] == pytest.approx(4.3027 * d['std'] / math.sqrt(3), rel=1e-3)
     assert (d['min'], d['max']) == pytest.approx((0.0, 0.03))
@@ -148,11 +164,12 @@ def test_compare_configs_build():
     widths it feeds (the ImageNet init itself is tested in tests/weights/test_mobilenet.py)."""
     import glob
 
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
     from mmengine.config import Config
 
     import dpt  # noqa: F401  (registers dpt's models)
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
+
     register_all_modules()
     configs = sorted(glob.glob(os.path.join(ROOT, 'configs', 'compare', '*.py')))
     assert len(configs) == 9
@@ -180,8 +197,22 @@ def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):
     monkeypatch.setitem(tool.RUNS, 'aligndet', fake)
     monkeypatch.setattr(tool, 'COMPARISONS', [(tool.TITLES['aligndet'], 'mine', 'base')])
     out = tmp_path / 'page.md'
-    tool.main(['--seeds', '0', '1', '2', '--strategies', 'aligndet', '--data', str(data),
-               '--work-dir', str(tmp_path / 'work'), '--out', str(out)])
+    tool.main(
+        [
+            '--seeds',
+            '0',
+            '1',
+            '2',
+            '--strategies',
+            'aligndet',
+            '--data',
+            str(data),
+            '--work-dir',
+            str(tmp_path / 'work'),
+            '--out',
+            str(out),
+        ]
+    )
     text = out.read_text()
     assert 'box AP on the 7 demo val images' in text
     assert '| AlignDet | mine - base | 0 1 2 | +1.0, +3.0, +0.0 |' in text

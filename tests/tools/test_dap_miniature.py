@@ -1,8 +1,8 @@
 """The DAP miniature: its configs and options fit the classifier, and the quality table."""
+
 import os
 
 import torch
-
 from _cli import load_tool
 
 load_tool('tools/analysis_tools/miniature.py')  # for `from miniature import` below
@@ -16,11 +16,12 @@ def _tool():
 
 def test_classifier_backbone_loads_into_both_configs(tmp_path):
     import timm
+    from miniature import CLASSIFIER_KWARGS, backbone_options, merged_config
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
-    from miniature import CLASSIFIER_KWARGS, backbone_options, merged_config
     from dpt.weights import convert_backbone
+
     register_all_modules()
     tool = _tool()
     net = timm.create_model('resnet18', num_classes=6, **CLASSIFIER_KWARGS)

@@ -1,4 +1,5 @@
 """The main job (tools/demo.py), shortened to one epoch per stage on the small demo data."""
+
 import json
 import subprocess
 import sys
@@ -7,9 +8,18 @@ from _cli import ROOT, env, in_process_loaders
 
 
 def test_demo_pretrains_finetunes_and_evaluates(tmp_path, demo_data_root):
-    cmd = [sys.executable, 'tools/demo.py', '--data', demo_data_root, '--work-dir',
-           str(tmp_path / 'demo'), '--cfg-options', 'train_cfg.max_epochs=1',
-           'train_cfg.val_interval=1', *in_process_loaders()]
+    cmd = [
+        sys.executable,
+        'tools/demo.py',
+        '--data',
+        demo_data_root,
+        '--work-dir',
+        str(tmp_path / 'demo'),
+        '--cfg-options',
+        'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1',
+        *in_process_loaders(),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=900)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]

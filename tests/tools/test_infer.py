@@ -1,12 +1,12 @@
 """tools/infer.py: drawn detections and a JSON per image, from a fine-tuned checkpoint and
 from one that extract_detector_weights.py made; pre-training checkpoints refused."""
+
 import json
 import os.path as osp
 import sys
 
 import pytest
 import torch
-
 from _cli import ROOT, one_error_line, run
 
 MASK_RCNN = 'configs/baselines/mask-rcnn_tiny_demo.py'
@@ -17,9 +17,10 @@ CLASSES = ('circle', 'square', 'triangle', 'star', 'ring', 'cross')
 
 def saved_model(config, path, meta=None):
     """A randomly initialised model of ``config`` saved as mmengine saves checkpoints."""
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
+
     cfg = Config.fromfile(osp.join(ROOT, config))
     init_default_scope('mmdet')
     torch.manual_seed(0)
@@ -47,29 +48,43 @@ def check_outputs(out_dir, imgs, num_classes, masks=False):
 
 def test_fine_tuned_checkpoint_boxes_and_masks(tmp_path, demo_data_root):
     from dpt.apis.infer import infer_images
-    ckpt = saved_model(MASK_RCNN, tmp_path / 'ft.pth',
-                       dict(dataset_meta=dict(classes=CLASSES)))
+
+    ckpt = saved_model(MASK_RCNN, tmp_path / 'ft.pth', dict(dataset_meta=dict(classes=CLASSES)))
     imgs = images(demo_data_root)
-    results = infer_images(osp.join(ROOT, MASK_RCNN), ckpt, imgs, str(tmp_path / 'out'),
-                           score_thr=0.0)
+    results = infer_images(
+        osp.join(ROOT, MASK_RCNN), ckpt, imgs, str(tmp_path / 'out'), score_thr=0.0
+    )
     assert [osp.basename(i) for i, _ in results] == [osp.basename(i) for i in imgs]
     check_outputs(str(tmp_path / 'out'), imgs, len(CLASSES), masks=True)
 
 
 def test_extracted_checkpoint_and_refused_pretrainer(tmp_path, demo_data_root):
     from dpt.weights.detector import extract_detector_weights
+
     pre = saved_model(PRETRAIN, tmp_path / 'pretrain.pth')
     _, init = extract_detector_weights(pre, str(tmp_path / 'finetune_init.pth'))
     assert 'dataset_meta' not in torch.load(init, weights_only=False).get('meta', {})
     imgs = images(demo_data_root)
     out = tmp_path / 'out'
-    proc = run(sys.executable, 'tools/infer.py', FINETUNE, init, *imgs, '--out-dir', str(out),
-               '--score-thr', '0.0', '--device', 'cpu')
+    proc = run(
+        sys.executable,
+        'tools/infer.py',
+        FINETUNE,
+        init,
+        *imgs,
+        '--out-dir',
+        str(out),
+        '--score-thr',
+        '0.0',
+        '--device',
+        'cpu',
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     check_outputs(str(out), imgs, len(CLASSES))
     assert 'detections of score >= 0.0' in proc.stdout
     # the config's classes, not COCO's (the extracted checkpoint names none)
     from dpt.apis.infer import build_inferencer
+
     inferencer = build_inferencer(osp.join(ROOT, FINETUNE), init)
     assert tuple(inferencer.model.dataset_meta['classes']) == CLASSES
     # the pre-training checkpoint itself: refused in one line
@@ -80,6 +95,7 @@ def test_extracted_checkpoint_and_refused_pretrainer(tmp_path, demo_data_root):
 def test_checkpoint_of_another_model_is_refused(tmp_path, demo_data_root):
     from dpt.apis.infer import build_inferencer
     from dpt.utils.errors import CheckpointError
+
     other = tmp_path / 'other.pth'
     torch.save(dict(state_dict={'fc.weight': torch.zeros(2, 2)}), other)
     with pytest.raises(CheckpointError, match='does not fit'):

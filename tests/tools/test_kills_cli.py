@@ -5,6 +5,7 @@ The kills come from a probe module the test config imports: it SIGKILLs the trai
 process at a chosen point (just before a checkpoint is renamed into place, just after
 ``last_checkpoint`` is, after a given iteration) and records the image ids of every batch.
 """
+
 import json
 import os
 import os.path as osp
@@ -16,7 +17,6 @@ import time
 
 import pytest
 import torch
-
 from _cli import ROOT, data_options, env, free_port
 
 PROBE = '''
@@ -75,7 +75,8 @@ def _setup(tmp_path):
     config.write_text(
         f"_base_ = '{ROOT}/configs/baselines/faster-rcnn_tiny_demo.py'\n"
         "custom_imports = dict(imports=['dpt', 'probe'], allow_failed_imports=False)\n"
-        f"custom_hooks = [dict(type='RecordBatches', out='{tmp_path}/batches.jsonl')]\n")
+        f"custom_hooks = [dict(type='RecordBatches', out='{tmp_path}/batches.jsonl')]\n"
+    )
     return str(config)
 
 
@@ -85,9 +86,22 @@ def _train(tmp_path, demo_data_root, *extra, kill=None, epochs=3):
     if kill:
         e['PROBE_KILL'] = kill
     opts = data_options(demo_data_root, epochs=epochs)
-    return subprocess.run([sys.executable, 'tools/train.py', _setup(tmp_path), '--work-dir',
-                           str(tmp_path / 'work'), *opts, *extra], cwd=ROOT, env=e,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [
+            sys.executable,
+            'tools/train.py',
+            _setup(tmp_path),
+            '--work-dir',
+            str(tmp_path / 'work'),
+            *opts,
+            *extra,
+        ],
+        cwd=ROOT,
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _batches(tmp_path):
@@ -141,8 +155,11 @@ def test_kill_before_removing_the_old_checkpoint(tmp_path, demo_data_root):
 def test_resume_in_the_middle_of_an_epoch_trains_only_the_rest(tmp_path, demo_data_root):
     # iteration checkpoints in an epoch-based loop; 16 images, 4 per batch: 4 batches an
     # epoch. No fixed seed: the sampler's seed must come back from the checkpoint.
-    per_iter = ['default_hooks.checkpoint.by_epoch=False', 'default_hooks.checkpoint.interval=1',
-                'randomness.seed=None']
+    per_iter = [
+        'default_hooks.checkpoint.by_epoch=False',
+        'default_hooks.checkpoint.interval=1',
+        'randomness.seed=None',
+    ]
     proc = _train(tmp_path, demo_data_root, *per_iter, kill='iter:6', epochs=2)
     assert proc.returncode == -9, proc.stderr[-3000:]
     before = _batches(tmp_path)
@@ -152,7 +169,7 @@ def test_resume_in_the_middle_of_an_epoch_trains_only_the_rest(tmp_path, demo_da
     proc = _train(tmp_path, demo_data_root, *per_iter, '--resume', epochs=2)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
-    after = _batches(tmp_path)[len(before):]
+    after = _batches(tmp_path)[len(before) :]
     assert [(b['iter'], b['epoch'], b['batch']) for b in after] == [(7, 2, 2), (8, 2, 3)]
     assert 'Resuming epoch 2 after batch 2 of 4' in log
     assert '-1 day' not in log and 'Epoch(train) [2][4/4]' in log
@@ -175,8 +192,9 @@ def test_kill_during_validation_keeps_that_epochs_checkpoint(tmp_path, demo_data
     assert proc.returncode == 0, log[-4000:]
     assert 'resumed epoch: 1' in log
     # the next epoch is trained and validated; the interrupted validation is not repeated
-    assert re.findall(r'Epoch\(train\)\s*\[(\d+)\]', log) and \
-        set(re.findall(r'Epoch\(train\)\s*\[(\d+)\]', log)) == {'2'}
+    assert re.findall(r'Epoch\(train\)\s*\[(\d+)\]', log) and set(
+        re.findall(r'Epoch\(train\)\s*\[(\d+)\]', log)
+    ) == {'2'}
     assert set(re.findall(r'Epoch\(val\)\s*\[(\d+)\]', log)) == {'2'}
 
 
@@ -193,8 +211,11 @@ def _ranks(port):
                 cmdline = f.read()
         except OSError:
             continue
-        if b'tools/train.py' in cmdline and b'LOCAL_RANK' in environ \
-                and environ.get(b'MASTER_PORT') == port.encode():
+        if (
+            b'tools/train.py' in cmdline
+            and b'LOCAL_RANK' in environ
+            and environ.get(b'MASTER_PORT') == port.encode()
+        ):
             ranks[int(environ[b'RANK'])] = int(name)
     return ranks
 
@@ -205,10 +226,22 @@ def test_a_dead_rank_stops_the_run_and_keeps_the_checkpoints(tmp_path, demo_data
     work = tmp_path / 'work'
     e = env()
     e['PORT'] = port = free_port()
-    proc = subprocess.Popen(['bash', 'tools/dist_train.sh', _setup(tmp_path), '2',
-                             '--work-dir', str(work), *data_options(demo_data_root, epochs=4)],
-                            cwd=ROOT, env=dict(e, PYTHONPATH=f'{tmp_path}:{e["PYTHONPATH"]}'),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            'bash',
+            'tools/dist_train.sh',
+            _setup(tmp_path),
+            '2',
+            '--work-dir',
+            str(work),
+            *data_options(demo_data_root, epochs=4),
+        ],
+        cwd=ROOT,
+        env=dict(e, PYTHONPATH=f'{tmp_path}:{e["PYTHONPATH"]}'),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 400
         while not (work / 'epoch_1.pth').exists() or not (work / 'last_checkpoint').exists():

@@ -1,4 +1,5 @@
 """The direct pre-training miniature's table: per-seed rows and per-arm means."""
+
 import os
 
 from _cli import load_tool
@@ -20,8 +21,11 @@ def test_every_arm_config_exists():
 def test_table_has_seed_rows_and_means():
     tool = _tool()
     metrics = dict.fromkeys(tool.KEYS, 0.1)
-    rows = [('(a)', 0, metrics, 120.0), ('(a)', 1, dict(metrics, **{'coco/bbox_mAP': 0.2}), 60.0),
-            ('(b)', 0, metrics, 90.0)]
+    rows = [
+        ('(a)', 0, metrics, 120.0),
+        ('(a)', 1, dict(metrics, **{'coco/bbox_mAP': 0.2}), 60.0),
+        ('(b)', 0, metrics, 90.0),
+    ]
     lines = tool.format_table(rows, with_mean=True).splitlines()
     assert lines[2] == '| (a) | 0 | 10.0 | 10.0 | 10.0 | 10.0 | 2.0 min |'
     assert lines[5] == '| (a) | mean of 2 | 15.0 | 10.0 | 10.0 | 10.0 | |'

@@ -1,4 +1,5 @@
 """Worker processes end when the process that started them is killed (dpt.utils.workers)."""
+
 import json
 import os
 import signal
@@ -8,7 +9,6 @@ import textwrap
 import time
 
 import pytest
-
 from _cli import ROOT, env
 
 
@@ -44,15 +44,19 @@ def _wait_for(cond, timeout, what):
 
 
 def _kill_and_check(proc, workers, sig, n):
-    _wait_for(lambda: len(workers()) >= n or proc.poll() is not None, 120,
-              'the workers did not start')
+    _wait_for(
+        lambda: len(workers()) >= n or proc.poll() is not None, 120, 'the workers did not start'
+    )
     assert proc.poll() is None, proc.communicate()[1][-3000:]
     pids = workers()
     os.kill(proc.pid, sig)
     proc.wait()
     try:
-        _wait_for(lambda: not any(_alive(p) for p in pids), 5,
-                  f'workers {[p for p in pids if _alive(p)]} outlived their parent')
+        _wait_for(
+            lambda: not any(_alive(p) for p in pids),
+            5,
+            f'workers {[p for p in pids if _alive(p)]} outlived their parent',
+        )
     finally:
         for p in pids:  # tidy up after a failure
             if _alive(p):
@@ -81,23 +85,42 @@ POOL_PARENT = textwrap.dedent('''
 def test_pool_workers_end_with_a_killed_parent(tmp_path, kind):
     script, marker = tmp_path / 'parent.py', tmp_path / 'working'
     script.write_text(POOL_PARENT)
-    proc = subprocess.Popen([sys.executable, str(script), kind, str(marker)], cwd=ROOT,
-                            env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), kind, str(marker)],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def workers():  # the spawn pool also starts multiprocessing's resource tracker
         pids = [p for p in _children(proc.pid) if 'resource_tracker' not in _cmdline(p)]
         return pids if marker.exists() else []
+
     _kill_and_check(proc, workers, signal.SIGKILL, 2)
 
 
 def _proposal_tool(demo_data_root, out):
     return subprocess.Popen(
-        [sys.executable, 'tools/misc/make_proposals.py', '--img-dir',
-         f'{demo_data_root}train', '--ann-file',
-         f'{demo_data_root}annotations/instances_train.json', '--out', str(out),
-         '--workers', '2'], cwd=ROOT, env=env(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            'tools/misc/make_proposals.py',
+            '--img-dir',
+            f'{demo_data_root}train',
+            '--ann-file',
+            f'{demo_data_root}annotations/instances_train.json',
+            '--out',
+            str(out),
+            '--workers',
+            '2',
+        ],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize('sig', [signal.SIGKILL, signal.SIGTERM])
@@ -118,30 +141,52 @@ def cam_job(tmp_path):
     import timm
     import torch
     from PIL import Image
+
     rng = np.random.default_rng(0)
     for cls in ('a', 'b'):
         (tmp_path / 'imgs' / cls).mkdir(parents=True)
         for i in range(120):
             Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
-                tmp_path / 'imgs' / cls / f'{i}.jpg')
+                tmp_path / 'imgs' / cls / f'{i}.jpg'
+            )
     kw = dict(channels=(4, 8, 8, 8), stem_width=4)
-    torch.save({'state_dict': timm.create_model('resnet18', num_classes=2, **kw).state_dict()},
-               tmp_path / 'c.pth')
-    cmd = [sys.executable, 'tools/misc/make_cam_boxes.py', str(tmp_path / 'imgs'),
-           '--classifier', 'timm:resnet18', '--checkpoint', str(tmp_path / 'c.pth'),
-           '--model-kwargs', json.dumps(kw), '--out', str(tmp_path / 'out' / 'cam'),
-           '--workers', '2', '--batch-size', '2', '--device', 'cpu']
+    torch.save(
+        {'state_dict': timm.create_model('resnet18', num_classes=2, **kw).state_dict()},
+        tmp_path / 'c.pth',
+    )
+    cmd = [
+        sys.executable,
+        'tools/misc/make_cam_boxes.py',
+        str(tmp_path / 'imgs'),
+        '--classifier',
+        'timm:resnet18',
+        '--checkpoint',
+        str(tmp_path / 'c.pth'),
+        '--model-kwargs',
+        json.dumps(kw),
+        '--out',
+        str(tmp_path / 'out' / 'cam'),
+        '--workers',
+        '2',
+        '--batch-size',
+        '2',
+        '--device',
+        'cpu',
+    ]
     partial = tmp_path / 'out' / 'cam.partial.jsonl'
 
     def start():
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
         def working():  # both workers up, and the first results written
             pids = [p for p in _children(proc.pid) if 'resource_tracker' not in _cmdline(p)]
             lines = partial.read_text().count('\n') if partial.exists() else 0
             return pids if len(pids) == 2 and lines >= 3 else []
+
         return proc, working
+
     return start, partial
 
 

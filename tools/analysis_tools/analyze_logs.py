@@ -7,18 +7,23 @@ mmengine's vis_data/scalars.json):
 A run is a work dir of tools/train.py (its */vis_data/scalars.json, resumed starts joined)
 or a scalars.json file. Metrics are drawn by epoch, losses by iteration.
 """
+
 import argparse
 
 
-
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest='task', required=True)
     plot = sub.add_parser('plot_curve', help='plot keys of scalars.json against the step')
     plot.add_argument('runs', nargs='+', metavar='RUN_DIR_OR_SCALARS_JSON')
-    plot.add_argument('--keys', nargs='+', default=['coco/bbox_mAP'],
-                      help='scalars to plot (default: coco/bbox_mAP)')
+    plot.add_argument(
+        '--keys',
+        nargs='+',
+        default=['coco/bbox_mAP'],
+        help='scalars to plot (default: coco/bbox_mAP)',
+    )
     plot.add_argument('--legend', nargs='+', help='one name per run (or per run and key)')
     plot.add_argument('--title')
     plot.add_argument('--out', required=True, help='PNG file')
@@ -29,6 +34,7 @@ def main(argv=None):
     args = parse_args(argv)
     from dpt.apis import cli_errors
     from dpt.visualization import plot_curves
+
     with cli_errors('analyze_logs', {'legend': '--legend'}):
         drawn = plot_curves(args.runs, args.keys, args.out, args.legend, args.title)
     for (run, key), (xs, ys) in drawn.items():

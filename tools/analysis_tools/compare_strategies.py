@@ -29,6 +29,7 @@ and its wall time.
     python tools/analysis_tools/compare_strategies.py --seeds 0 1 2          # the table
     python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --quick  # shorter budgets
 """
+
 import argparse
 import glob
 import json
@@ -46,8 +47,8 @@ CFG = 'configs/compare/'
 STRATEGIES = ('direct', 'aligndet', 'detreg', 'dap')
 TITLES = dict(direct='Direct pre-training', aligndet='AlignDet', detreg='DETReg', dap='DAP')
 PROPOSALS = 'annotations/train_ratio3size0008@0.5.json'  # AlignDet's pre-train config reads
-CAM_PREFIX = 'annotations/compare_cam_boxes'              # under the classification root
-CAM_NMS = 0.8                                             # the pseudo boxes DAP pre-trains on
+CAM_PREFIX = 'annotations/compare_cam_boxes'  # under the classification root
+CAM_NMS = 0.8  # the pseudo boxes DAP pre-trains on
 DONE = 'result.json'
 
 # Epochs per stage. The fine-tunes of the 10 % arms are on 30 images (8 iterations an epoch),
@@ -59,10 +60,27 @@ DONE = 'result.json'
 # checkpoints): full ~2.8 h for 3 seeds, quick ~25 min. Estimates: the page records what
 # each arm really took.
 BUDGETS = dict(
-    full=dict(direct_pretrain=3, direct_finetune=3, scratch=4, aligndet_pretrain=2,
-              finetune_10pct=24, detreg_pretrain=2, classifier=4, dap_pretrain=1),
-    quick=dict(direct_pretrain=1, direct_finetune=1, scratch=1, aligndet_pretrain=1,
-               finetune_10pct=8, detreg_pretrain=1, classifier=1, dap_pretrain=1))
+    full=dict(
+        direct_pretrain=3,
+        direct_finetune=3,
+        scratch=4,
+        aligndet_pretrain=2,
+        finetune_10pct=24,
+        detreg_pretrain=2,
+        classifier=4,
+        dap_pretrain=1,
+    ),
+    quick=dict(
+        direct_pretrain=1,
+        direct_finetune=1,
+        scratch=1,
+        aligndet_pretrain=1,
+        finetune_10pct=8,
+        detreg_pretrain=1,
+        classifier=1,
+        dap_pretrain=1,
+    ),
+)
 EVALS = dict(full=3, quick=2)  # validations along each fine-tune: the curves' points
 # --quick runs the two strategies without a classifier stage (AlignDet, DETReg) unless
 # --strategies names others; DAP's pre-training then sees this many of the 1200 images
@@ -97,8 +115,10 @@ def read_curve(work_dir, key='coco/bbox_mAP'):
                 if key in rec:
                     points[int(rec['step'])] = rec[key]
                     if rec['step'] >= last[0]:
-                        last = (rec['step'], {k: v for k, v in rec.items()
-                                              if k.startswith('coco/')})
+                        last = (
+                            rec['step'],
+                            {k: v for k, v in rec.items() if k.startswith('coco/')},
+                        )
     return [[e, points[e]] for e in sorted(points)], last[1]
 
 
@@ -117,15 +137,22 @@ def schedule_options(config, epochs, evals=3):
     moved in proportion, ``evals`` validations along it, checkpoints as often (a killed run
     loses at most that much)."""
     from miniature import merged_config
+
     cfg = merged_config(config)
     old = cfg.train_cfg.max_epochs
     every = max(1, epochs // evals)
-    opts = [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={every}',
-            f'default_hooks.checkpoint.interval={every}']
+    opts = [
+        f'train_cfg.max_epochs={epochs}',
+        f'train_cfg.val_interval={every}',
+        f'default_hooks.checkpoint.interval={every}',
+    ]
     for i, s in enumerate(cfg.param_scheduler):
         if s.get('by_epoch', True) and 'milestones' in s:
-            steps = sorted({max(1, min(epochs - 1, round(m * epochs / old)))
-                            for m in s.milestones}) if epochs > 1 else [epochs]
+            steps = (
+                sorted({max(1, min(epochs - 1, round(m * epochs / old))) for m in s.milestones})
+                if epochs > 1
+                else [epochs]
+            )
             opts += [f'param_scheduler.{i}.milestones={steps}', f'param_scheduler.{i}.end={epochs}']
     return opts
 
@@ -133,6 +160,7 @@ def schedule_options(config, epochs, evals=3):
 def images_seen(config, options, data_root):
     """Training images a run of ``config`` goes through: epochs x images per epoch."""
     from miniature import _train_images, merged_config
+
     cfg = merged_config(config, options)
     return cfg.train_cfg.max_epochs * _train_images(cfg, data_root)
 
@@ -140,23 +168,29 @@ def images_seen(config, options, data_root):
 def training(title, config, work_dir, options, data_root):
     """A training stage: its record (checkpoint, seconds), images seen, fine-tune curve and
     last validation metrics."""
+
     def run(wd):
         record = train_stage(title, config, wd, options)
         curve, metrics = read_curve(wd)
         if not metrics and _no_detections(wd):
             metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0}
-        return dict(record, images=images_seen(config, options, data_root), curve=curve,
-                    metrics=metrics)
+        return dict(
+            record, images=images_seen(config, options, data_root), curve=curve, metrics=metrics
+        )
+
     return run_stage(title, work_dir, run)
 
 
 def extracted(title, checkpoint, out, **kwargs):
     """The fine-tune init of a pre-training (dpt.weights.extract_detector_weights)."""
+
     def run(wd):
         from dpt.weights import extract_detector_weights
+
         result, path = extract_detector_weights(checkpoint, osp.join(wd, 'init.pth'), **kwargs)
         print(result.summary(), flush=True)
         return dict(checkpoint=path)
+
     return run_stage(title, out, run)['checkpoint']
 
 
@@ -178,9 +212,15 @@ class Context:
     def result(self, strategy, arm, seed, stages, final):
         """One row: the final fine-tune's metrics and curve; images and seconds summed over
         ``stages`` (a shared pre-training counted in every arm that uses it)."""
-        return dict(strategy=TITLES[strategy], arm=arm, seed=seed, metrics=final['metrics'],
-                    curve=final['curve'], images=sum(s['images'] for s in stages),
-                    seconds=sum(s['seconds'] for s in stages))
+        return dict(
+            strategy=TITLES[strategy],
+            arm=arm,
+            seed=seed,
+            metrics=final['metrics'],
+            curve=final['curve'],
+            images=sum(s['images'] for s in stages),
+            seconds=sum(s['seconds'] for s in stages),
+        )
 
 
 def prepare(ctx):
@@ -192,6 +232,7 @@ def prepare(ctx):
     from dpt.proposals import ProposalSettings, generate_proposals
     from dpt.utils.offline_weights import mobilenet_v2_imagenet
     from dpt.weights import convert_backbone
+
     gt_file = osp.join(ctx.data, 'annotations', 'instances_train.json')
     if not osp.isfile(gt_file):  # a demo set of another size (tests) is used as it is
         make_demo_dataset(ctx.data)
@@ -200,13 +241,20 @@ def prepare(ctx):
     make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], [1])
     make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], seed=42, mode='images')
     if not osp.isfile(osp.join(ctx.data, PROPOSALS)):  # the job resumes from its partial file
-        generate_proposals(osp.join(ctx.data, PROPOSALS), osp.join(ctx.data, 'train'),
-                           gt_file, ProposalSettings.from_options('soco'), ctx.args.workers)
+        generate_proposals(
+            osp.join(ctx.data, PROPOSALS),
+            osp.join(ctx.data, 'train'),
+            gt_file,
+            ProposalSettings.from_options('soco'),
+            ctx.args.workers,
+        )
     source = mobilenet_v2_imagenet(check=True)
     if source is None:
-        raise SystemExit('compare_strategies: torchvision ImageNet MobileNetV2 not found or '
-                         'not the expected file (tools/setup_env.sh puts it in '
-                         '~/.cache/dpt/weights; DPT_MOBILENET_V2 names another path)')
+        raise SystemExit(
+            'compare_strategies: torchvision ImageNet MobileNetV2 not found or '
+            'not the expected file (tools/setup_env.sh puts it in '
+            '~/.cache/dpt/weights; DPT_MOBILENET_V2 names another path)'
+        )
     if not osp.isfile(ctx.torchvision):
         os.makedirs(osp.dirname(ctx.torchvision), exist_ok=True)
         shutil.copyfile(source, ctx.torchvision + '.tmp')
@@ -224,43 +272,76 @@ def direct(ctx, seed, work):
     opts = ctx.data_options(seed)
     finetune = cfg + 'imagenet-finetune_demo.py'
     fine_opts = [*opts, *schedule_options(finetune, b['direct_finetune'], ctx.args.evals)]
-    imagenet = training(f'seed {seed}: direct, ImageNet -> fine-tune', finetune,
-                        osp.join(work, 'direct_imagenet'), [*fine_opts, *imagenet_init(ctx)],
-                        ctx.data)
+    imagenet = training(
+        f'seed {seed}: direct, ImageNet -> fine-tune',
+        finetune,
+        osp.join(work, 'direct_imagenet'),
+        [*fine_opts, *imagenet_init(ctx)],
+        ctx.data,
+    )
     pretrain = cfg + 'direct-pretrain_demo.py'
-    pre = training(f'seed {seed}: direct pre-training', pretrain,
-                   osp.join(work, 'direct_pretrain'),
-                   [*opts, *schedule_options(pretrain, b['direct_pretrain'], evals=1)],
-                   ctx.data)
-    tuned = training(f'seed {seed}: direct, Direct -> fine-tune', finetune,
-                     osp.join(work, 'direct_finetune'),
-                     [*fine_opts, 'model.backbone.init_cfg=None',
-                      f'load_from={pre["checkpoint"]}'],
-                     ctx.data)
+    pre = training(
+        f'seed {seed}: direct pre-training',
+        pretrain,
+        osp.join(work, 'direct_pretrain'),
+        [*opts, *schedule_options(pretrain, b['direct_pretrain'], evals=1)],
+        ctx.data,
+    )
+    tuned = training(
+        f'seed {seed}: direct, Direct -> fine-tune',
+        finetune,
+        osp.join(work, 'direct_finetune'),
+        [*fine_opts, 'model.backbone.init_cfg=None', f'load_from={pre["checkpoint"]}'],
+        ctx.data,
+    )
     scratch = cfg + 'gn-all_scratch_demo.py'
-    gn = training(f'seed {seed}: direct, scratch GN', scratch, osp.join(work, 'direct_scratch'),
-                  [*opts, *schedule_options(scratch, b['scratch'], ctx.args.evals)], ctx.data)
-    return [ctx.result('direct', 'ImageNet -> fine-tune', seed, [imagenet], imagenet),
-            ctx.result('direct', 'Direct pre-training -> fine-tune', seed, [pre, tuned], tuned),
-            ctx.result('direct', 'scratch, GN', seed, [gn], gn)]
+    gn = training(
+        f'seed {seed}: direct, scratch GN',
+        scratch,
+        osp.join(work, 'direct_scratch'),
+        [*opts, *schedule_options(scratch, b['scratch'], ctx.args.evals)],
+        ctx.data,
+    )
+    return [
+        ctx.result('direct', 'ImageNet -> fine-tune', seed, [imagenet], imagenet),
+        ctx.result('direct', 'Direct pre-training -> fine-tune', seed, [pre, tuned], tuned),
+        ctx.result('direct', 'scratch, GN', seed, [gn], gn),
+    ]
 
 
-def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset,
-                    fine_opts=()):
+def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset, fine_opts=()):
     """Pre-train (all options given), extract with ``preset``, fine-tune from the ImageNet
     backbone (the baseline) and from the pre-training (the strategy)."""
     b = ctx.budget
     opts = ctx.data_options(seed)
-    pre = training(f'seed {seed}: {name} pre-training', pretrain,
-                   osp.join(work, f'{name}_pretrain'), [*opts, *pre_opts], ctx.data)
-    init = extracted(f'seed {seed}: {name} weights', pre['checkpoint'],
-                     osp.join(work, f'{name}_init'), preset=preset)
+    pre = training(
+        f'seed {seed}: {name} pre-training',
+        pretrain,
+        osp.join(work, f'{name}_pretrain'),
+        [*opts, *pre_opts],
+        ctx.data,
+    )
+    init = extracted(
+        f'seed {seed}: {name} weights',
+        pre['checkpoint'],
+        osp.join(work, f'{name}_init'),
+        preset=preset,
+    )
     fine = [*opts, *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *fine_opts]
-    base = training(f'seed {seed}: {name}, ImageNet -> fine-tune', finetune,
-                    osp.join(work, f'{name}_baseline'), [*fine, *imagenet_init(ctx)], ctx.data)
-    tuned = training(f'seed {seed}: {name}, pre-trained -> fine-tune', finetune,
-                     osp.join(work, f'{name}_finetune'),
-                     [*fine, *imagenet_init(ctx), f'load_from={init}'], ctx.data)
+    base = training(
+        f'seed {seed}: {name}, ImageNet -> fine-tune',
+        finetune,
+        osp.join(work, f'{name}_baseline'),
+        [*fine, *imagenet_init(ctx)],
+        ctx.data,
+    )
+    tuned = training(
+        f'seed {seed}: {name}, pre-trained -> fine-tune',
+        finetune,
+        osp.join(work, f'{name}_finetune'),
+        [*fine, *imagenet_init(ctx), f'load_from={init}'],
+        ctx.data,
+    )
     return base, pre, tuned
 
 
@@ -270,44 +351,60 @@ def pretrain_strategy(ctx, seed, work, name, pretrain, finetune, init_opts):
     ``<name>_pretrain`` epochs with ``init_opts``; the ImageNet baseline and the strategy as
     the table's two rows."""
     pretrain, finetune = CFG + pretrain, CFG + finetune
-    pre_opts = [*schedule_options(pretrain, ctx.budget[f'{name}_pretrain'], evals=1),
-                *init_opts]
-    base, pre, tuned = self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts,
-                                       name)
-    return [ctx.result(name, 'ImageNet -> fine-tune', seed, [base], base),
-            ctx.result(name, f'ImageNet -> {TITLES[name]} -> fine-tune', seed, [pre, tuned],
-                       tuned)]
+    pre_opts = [*schedule_options(pretrain, ctx.budget[f'{name}_pretrain'], evals=1), *init_opts]
+    base, pre, tuned = self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, name)
+    return [
+        ctx.result(name, 'ImageNet -> fine-tune', seed, [base], base),
+        ctx.result(name, f'ImageNet -> {TITLES[name]} -> fine-tune', seed, [pre, tuned], tuned),
+    ]
 
 
 def aligndet(ctx, seed, work):
-    return pretrain_strategy(ctx, seed, work, 'aligndet',
-                             'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py',
-                             'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
-                             imagenet_init(ctx, 'model.detector.backbone'))
+    return pretrain_strategy(
+        ctx,
+        seed,
+        work,
+        'aligndet',
+        'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py',
+        'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
+        imagenet_init(ctx, 'model.detector.backbone'),
+    )
 
 
 def detreg(ctx, seed, work):
-    return pretrain_strategy(ctx, seed, work, 'detreg',
-                             'deformable-detr_mobilenetv2_detreg-pretrain_demo.py',
-                             'deformable-detr_mobilenetv2_detreg-finetune_demo.py',
-                             [*imagenet_init(ctx),
-                              f'model.region_encoder.checkpoint={ctx.torchvision}'])
+    return pretrain_strategy(
+        ctx,
+        seed,
+        work,
+        'detreg',
+        'deformable-detr_mobilenetv2_detreg-pretrain_demo.py',
+        'deformable-detr_mobilenetv2_detreg-finetune_demo.py',
+        [*imagenet_init(ctx), f'model.region_encoder.checkpoint={ctx.torchvision}'],
+    )
 
 
 def dap_classifier(ctx):
     """The ImageNet MobileNetV2 fine-tuned on the classification split, its mmdet backbone
     and its CAM pseudo boxes (shared by every seed); returns the stage result."""
+
     def run(wd):
         from dpt.apis.classifier import ClassifierRecipe, train_classifier
         from dpt.datasets.classification import read_folder
         from dpt.pseudo_boxes import CamSettings
         from dpt.pseudo_boxes.generate import generate_cam_boxes, output_names
         from dpt.weights import convert_backbone
+
         t0 = time.time()
         out = osp.join(wd, 'classifier.pth')
-        recipe = ClassifierRecipe(arch='torchvision:mobilenet_v2', init=ctx.torchvision,
-                                  epochs=ctx.budget['classifier'], batch_size=32, lr=0.01,
-                                  weight_decay=4e-5, image_size=96)
+        recipe = ClassifierRecipe(
+            arch='torchvision:mobilenet_v2',
+            init=ctx.torchvision,
+            epochs=ctx.budget['classifier'],
+            batch_size=32,
+            lr=0.01,
+            weight_decay=4e-5,
+            image_size=96,
+        )
         if not osp.isfile(out + '.json'):
             train_classifier(osp.join(ctx.cls, 'train'), out, recipe, osp.join(ctx.cls, 'val'))
         with open(out + '.json') as f:
@@ -320,14 +417,30 @@ def dap_classifier(ctx):
         boxes = output_names(prefix, settings)[CAM_NMS]
         if not osp.isfile(boxes):
             items, classes = read_folder(img_root)
-            generate_cam_boxes(prefix, img_root, items, classes, 'torchvision:mobilenet_v2',
-                               out, {}, settings, ctx.args.workers)
+            generate_cam_boxes(
+                prefix,
+                img_root,
+                items,
+                classes,
+                'torchvision:mobilenet_v2',
+                out,
+                {},
+                settings,
+                ctx.args.workers,
+            )
         with open(boxes) as f:
             images = len(json.load(f)['images'])
         epochs = recipe.epochs
-        return dict(classifier=out, backbone=backbone, boxes=boxes,
-                    val_accuracy=record.get('val_accuracy'), seconds=time.time() - t0,
-                    images=epochs * record['train_images'], cam_images=images)
+        return dict(
+            classifier=out,
+            backbone=backbone,
+            boxes=boxes,
+            val_accuracy=record.get('val_accuracy'),
+            seconds=time.time() - t0,
+            images=epochs * record['train_images'],
+            cam_images=images,
+        )
+
     return run_stage('DAP classifier and CAM boxes', osp.join(ctx.work, 'classifier'), run)
 
 
@@ -336,30 +449,54 @@ def dap(ctx, seed, work):
     b = ctx.budget
     pretrain = CFG + 'faster-rcnn_mobilenetv2_dap-pretrain_demo.py'
     backbone = [f'model.backbone.init_cfg.checkpoint={clf["backbone"]}']
-    pre_opts = [f'train_dataloader.dataset.data_root={ctx.cls}/',
-                f'train_dataloader.dataset.ann_file={clf["boxes"]}',
-                f'randomness.seed={seed}', *backbone,
-                *schedule_options(pretrain, b['dap_pretrain'], evals=1)]
+    pre_opts = [
+        f'train_dataloader.dataset.data_root={ctx.cls}/',
+        f'train_dataloader.dataset.ann_file={clf["boxes"]}',
+        f'randomness.seed={seed}',
+        *backbone,
+        *schedule_options(pretrain, b['dap_pretrain'], evals=1),
+    ]
     if ctx.args.quick:
         pre_opts.append(f'train_dataloader.dataset.indices={QUICK_DAP_IMAGES}')
-    pre = training(f'seed {seed}: DAP pre-training', pretrain, osp.join(work, 'dap_pretrain'),
-                   pre_opts, ctx.cls)
+    pre = training(
+        f'seed {seed}: DAP pre-training',
+        pretrain,
+        osp.join(work, 'dap_pretrain'),
+        pre_opts,
+        ctx.cls,
+    )
     if ctx.args.quick:  # the subset, not the whole file
         pre = dict(pre, images=min(pre['images'], b['dap_pretrain'] * QUICK_DAP_IMAGES))
-    init = extracted(f'seed {seed}: DAP weights', pre['checkpoint'], osp.join(work, 'dap_init'),
-                     preset='dap')
+    init = extracted(
+        f'seed {seed}: DAP weights', pre['checkpoint'], osp.join(work, 'dap_init'), preset='dap'
+    )
     finetune = CFG + 'faster-rcnn_mobilenetv2_dap-finetune_demo.py'
-    fine = [*ctx.data_options(seed),
-            *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *backbone]
-    base = training(f'seed {seed}: DAP, classifier -> fine-tune', finetune,
-                    osp.join(work, 'dap_baseline'), fine, ctx.data)
-    tuned = training(f'seed {seed}: DAP, classifier -> DAP -> fine-tune', finetune,
-                     osp.join(work, 'dap_finetune'), [*fine, f'load_from={init}'], ctx.data)
+    fine = [
+        *ctx.data_options(seed),
+        *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals),
+        *backbone,
+    ]
+    base = training(
+        f'seed {seed}: DAP, classifier -> fine-tune',
+        finetune,
+        osp.join(work, 'dap_baseline'),
+        fine,
+        ctx.data,
+    )
+    tuned = training(
+        f'seed {seed}: DAP, classifier -> DAP -> fine-tune',
+        finetune,
+        osp.join(work, 'dap_finetune'),
+        [*fine, f'load_from={init}'],
+        ctx.data,
+    )
     shared = dict(images=clf['images'], seconds=clf['seconds'])  # counted in both arms
-    return [ctx.result('dap', 'ImageNet -> classifier -> fine-tune', seed, [shared, base],
-                       base),
-            ctx.result('dap', 'ImageNet -> classifier -> DAP -> fine-tune', seed,
-                       [shared, pre, tuned], tuned)]
+    return [
+        ctx.result('dap', 'ImageNet -> classifier -> fine-tune', seed, [shared, base], base),
+        ctx.result(
+            'dap', 'ImageNet -> classifier -> DAP -> fine-tune', seed, [shared, pre, tuned], tuned
+        ),
+    ]
 
 
 RUNS = dict(direct=direct, aligndet=aligndet, detreg=detreg, dap=dap)
@@ -369,36 +506,57 @@ COMPARISONS = [
     (TITLES['direct'], 'Direct pre-training -> fine-tune', 'scratch, GN'),
     (TITLES['aligndet'], 'ImageNet -> AlignDet -> fine-tune', 'ImageNet -> fine-tune'),
     (TITLES['detreg'], 'ImageNet -> DETReg -> fine-tune', 'ImageNet -> fine-tune'),
-    (TITLES['dap'], 'ImageNet -> classifier -> DAP -> fine-tune',
-     'ImageNet -> classifier -> fine-tune'),
+    (
+        TITLES['dap'],
+        'ImageNet -> classifier -> DAP -> fine-tune',
+        'ImageNet -> classifier -> fine-tune',
+    ),
 ]
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--strategies', nargs='+', choices=STRATEGIES,
-                   help=f'default: all (--quick: {" ".join(QUICK_STRATEGIES)})')
-    p.add_argument('--quick', action='store_true',
-                   help='shorter budgets, AlignDet and DETReg only unless --strategies '
-                   '(under 30 min for 3 seeds)')
-    p.add_argument('--work-dir', default=None,
-                   help='default work_dirs/compare (--quick: work_dirs/compare_quick)')
+    p.add_argument(
+        '--strategies',
+        nargs='+',
+        choices=STRATEGIES,
+        help=f'default: all (--quick: {" ".join(QUICK_STRATEGIES)})',
+    )
+    p.add_argument(
+        '--quick',
+        action='store_true',
+        help='shorter budgets, AlignDet and DETReg only unless --strategies '
+        '(under 30 min for 3 seeds)',
+    )
+    p.add_argument(
+        '--work-dir',
+        default=None,
+        help='default work_dirs/compare (--quick: work_dirs/compare_quick)',
+    )
     p.add_argument('--data', default='data/demo')
     p.add_argument('--cls-data', default='data/demo_cls')
-    p.add_argument('--out', default=None, help='default docs/results/strategies.md '
-                   '(--quick: docs/results/strategies_quick.md)')
+    p.add_argument(
+        '--out',
+        default=None,
+        help='default docs/results/strategies.md (--quick: docs/results/strategies_quick.md)',
+    )
     p.add_argument('--workers', type=int, default=1, help='processes for proposals and CAMs')
-    p.add_argument('--epochs', nargs='+', default=[], metavar='STAGE=N',
-                   help=f'override budgets, e.g. finetune_10pct=16 (stages: '
-                   f'{", ".join(BUDGETS["full"])})')
+    p.add_argument(
+        '--epochs',
+        nargs='+',
+        default=[],
+        metavar='STAGE=N',
+        help=f'override budgets, e.g. finetune_10pct=16 (stages: {", ".join(BUDGETS["full"])})',
+    )
     args = p.parse_args(argv)
     budget = dict(BUDGETS['quick' if args.quick else 'full'])
     for item in args.epochs:
         stage, _, value = item.partition('=')
         if stage not in budget or not value.isdigit() or int(value) < 1:
-            p.error(f'--epochs {item}: write STAGE=N (N >= 1) with STAGE one of '
-                    f'{", ".join(budget)}')
+            p.error(
+                f'--epochs {item}: write STAGE=N (N >= 1) with STAGE one of {", ".join(budget)}'
+            )
         budget[stage] = int(value)
     args.budget = budget
     suffix = '_quick' if args.quick else ''
@@ -411,6 +569,7 @@ def parse_args(argv=None):
 
 def notes(ctx, command, results, seconds):
     from miniature import machine
+
     b = ctx.budget
     with open(osp.join(ctx.data, 'annotations', 'instances_val.json')) as f:
         val_images = len(json.load(f)['images'])
@@ -418,7 +577,7 @@ def notes(ctx, command, results, seconds):
         f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}; '
         f'{seconds / 60:.1f} min for that command (stages finished by an earlier run are '
         'reused and not counted there; each arm\'s wall time below is its own stages\').',
-        f"- ImageNet backbone: torchvision's MobileNetV2 (`mobilenet_v2-b0353104.pth`, "
+        "- ImageNet backbone: torchvision's MobileNetV2 (`mobilenet_v2-b0353104.pth`, "
         '71.9 % top-1) converted to mmdet\'s MobileNetV2 by '
         '`tools/model_converters/convert_backbone.py` (every tensor filled)',
         f"- budgets ({'--quick' if ctx.args.quick else 'full'}), epochs: {json.dumps(b)}; "
@@ -430,16 +589,19 @@ def notes(ctx, command, results, seconds):
         '- configs: `configs/compare/`; strategy pages: '
         '[direct pre-training](direct_pretraining_miniature.md), '
         '[AlignDet](aligndet_miniature.md), [DETReg](detreg_miniature.md), '
-        '[DAP](dap_miniature.md)']
+        '[DAP](dap_miniature.md)',
+    ]
     clf = osp.join(ctx.work, 'classifier', DONE)
     if 'dap' in ctx.args.strategies and osp.isfile(clf):
         with open(clf) as f:
             rec = json.load(f)
         acc = rec.get('val_accuracy')
-        lines.append(f"- DAP classifier: the ImageNet MobileNetV2 fine-tuned for {b['classifier']} "
-                     f"epochs on the classification demo split (val accuracy "
-                     f"{'-' if acc is None else f'{100 * acc:.1f} %'}); CAM boxes (NMS "
-                     f"{CAM_NMS:g}) of its {rec['cam_images']} train images")
+        lines.append(
+            f"- DAP classifier: the ImageNet MobileNetV2 fine-tuned for {b['classifier']} "
+            f"epochs on the classification demo split (val accuracy "
+            f"{'-' if acc is None else f'{100 * acc:.1f} %'}); CAM boxes (NMS "
+            f"{CAM_NMS:g}) of its {rec['cam_images']} train images"
+        )
     return '\n'.join(lines)
 
 
@@ -458,12 +620,16 @@ def main(argv=None):
         sys.exit(f'compare_strategies: {e}')
     from miniature import command_line, write_report
     from strategies_report import page, plot
+
     out = osp.join(ROOT, args.out)
-    atomic_write_bytes(json.dumps(results, indent=1).encode(),
-                       osp.join(ctx.work, 'results.json'))
+    atomic_write_bytes(json.dumps(results, indent=1).encode(), osp.join(ctx.work, 'results.json'))
     picture = plot(results, osp.splitext(out)[0] + '.png')
-    text = page(results, COMPARISONS, notes(ctx, command_line(__file__), results,
-                                            time.time() - start), picture)
+    text = page(
+        results,
+        COMPARISONS,
+        notes(ctx, command_line(__file__), results, time.time() - start),
+        picture,
+    )
     print('\n' + text)
     write_report(args.out, text)
 

@@ -7,6 +7,7 @@ A tool module, not part of the dpt package (its defaults are paths of this check
 data/, work_dirs/, docs/results/): the scripts next to it import it as ``from miniature
 import ...`` (Python puts a script's directory on ``sys.path``).
 """
+
 import argparse
 import json
 import os
@@ -29,19 +30,35 @@ def miniature_parser(description, name, seeds=(0,), stage_options=True):
     p.add_argument('--work-dir', default=f'work_dirs/miniature/{name}')
     p.add_argument('--data', default='data/demo')
     p.add_argument('--out', default=f'docs/results/{name}_miniature.md')
-    p.add_argument('--seeds', type=int, nargs='+', default=list(seeds),
-                   help='random seeds (randomness.seed); every arm runs once per seed')
+    p.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=list(seeds),
+        help='random seeds (randomness.seed); every arm runs once per seed',
+    )
     if stage_options:
-        p.add_argument('--pretrain-options', nargs='+', default=[], metavar='KEY=VALUE',
-                       help='--cfg-options of the pre-training, e.g. train_cfg.max_epochs=6')
-        p.add_argument('--finetune-options', nargs='+', default=[], metavar='KEY=VALUE',
-                       help='--cfg-options of every fine-tune (and its test)')
+        p.add_argument(
+            '--pretrain-options',
+            nargs='+',
+            default=[],
+            metavar='KEY=VALUE',
+            help='--cfg-options of the pre-training, e.g. train_cfg.max_epochs=6',
+        )
+        p.add_argument(
+            '--finetune-options',
+            nargs='+',
+            default=[],
+            metavar='KEY=VALUE',
+            help='--cfg-options of every fine-tune (and its test)',
+        )
     return p
 
 
 def merged_config(config, options=()):
     """``config`` (relative to the repo root) with ``KEY=VALUE`` options merged in."""
     from mmengine.config import Config, DictAction
+
     cfg = Config.fromfile(osp.join(ROOT, config))
     ns = argparse.Namespace()
     DictAction(option_strings=[], dest='options')(None, ns, list(options))
@@ -68,9 +85,11 @@ def budget(data_root, stages):
         cfg = merged_config(config, options)
         epochs, batch = cfg.train_cfg.max_epochs, cfg.train_dataloader.batch_size
         images = _train_images(cfg, data_root)
-        parts.append(f'{name} {epochs} epochs = {epochs * -(-images // batch)} iterations at '
-                     f'batch {batch} on {images} images ({osp.basename(config)}'
-                     f'{", " + " ".join(options) if options else ""})')
+        parts.append(
+            f'{name} {epochs} epochs = {epochs * -(-images // batch)} iterations at '
+            f'batch {batch} on {images} images ({osp.basename(config)}'
+            f'{", " + " ".join(options) if options else ""})'
+        )
     return '; '.join(parts)
 
 
@@ -78,20 +97,22 @@ def _minutes(seconds):
     return f'{seconds / 60:.1f} min' if seconds else '-'
 
 
-def format_table(rows, with_mean, keys=BOX_KEYS, headers=BOX_HEADERS,
-                 times=('pre-train', 'fine-tune')):
+def format_table(
+    rows, with_mean, keys=BOX_KEYS, headers=BOX_HEADERS, times=('pre-train', 'fine-tune')
+):
     """Markdown table of rows ``(run, seed, metrics, *seconds)`` (one seconds value per name
     in ``times``; 0 shows as '-'); AP in %; per-run means when ``with_mean``."""
-    lines = [f'| run | seed | {" | ".join(headers)} | {" | ".join(times)} |',
-             '| --- | ---: |' + ' ---: |' * (len(headers) + len(times))]
+    lines = [
+        f'| run | seed | {" | ".join(headers)} | {" | ".join(times)} |',
+        '| --- | ---: |' + ' ---: |' * (len(headers) + len(times)),
+    ]
     for name, seed, metrics, *seconds in rows:
         aps = ' | '.join(f'{100 * metrics[k]:.1f}' for k in keys)
         lines.append(f'| {name} | {seed} | {aps} | {" | ".join(map(_minutes, seconds))} |')
     if with_mean:
         for name in dict.fromkeys(r[0] for r in rows):
             mine = [r for r in rows if r[0] == name]
-            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}'
-                             for k in keys)
+            aps = ' | '.join(f'{100 * sum(r[2][k] for r in mine) / len(mine):.1f}' for k in keys)
             lines.append(f'| {name} | mean of {len(mine)} | {aps} |' + ' |' * len(times))
     return '\n'.join(lines)
 
@@ -117,13 +138,13 @@ def machine():
     """'<CPU model>, N CPU cores, <GPU> GPU' ('no GPU' when torch sees none): the machine the
     miniature ran on, for its page."""
     import torch
+
     if torch.cuda.is_available():
         count = torch.cuda.device_count()
         gpu = (f'{count} x ' if count > 1 else '') + f'{torch.cuda.get_device_name(0)} GPU'
     else:
         gpu = 'no GPU'
     return f'{cpu_model()}, {os.cpu_count()} CPU cores, {gpu}'
-
 
 
 def write_report(out, text):
@@ -149,12 +170,19 @@ def demo_classifier(cls_root, work_dir, epochs=40, seed=0):
     from dpt.apis.classifier import ClassifierRecipe, train_classifier
     from dpt.datasets.demo_data import make_demo_classification
     from dpt.weights import convert_backbone
+
     make_demo_classification(cls_root)
     out = osp.join(work_dir, 'classifier.pth')
     if not osp.isfile(out):
         print(f'\n==== classifier on {cls_root}/train -> {out}', flush=True)
-        recipe = ClassifierRecipe(model_kwargs=dict(CLASSIFIER_KWARGS), epochs=epochs,
-                                  batch_size=64, lr=0.2, image_size=96, seed=seed)
+        recipe = ClassifierRecipe(
+            model_kwargs=dict(CLASSIFIER_KWARGS),
+            epochs=epochs,
+            batch_size=64,
+            lr=0.2,
+            image_size=96,
+            seed=seed,
+        )
         train_classifier(osp.join(cls_root, 'train'), out, recipe, osp.join(cls_root, 'val'))
     with open(out + '.json') as f:
         record = json.load(f)
@@ -169,26 +197,41 @@ def width_options(backbone, *modules):
     widths of the converted ``backbone`` file (timm's narrow ResNets keep a 64-channel
     stem, which the tiny configs' ResNet(base_channels=16) would make 16)."""
     from dpt.utils.checkpoint import load_checkpoint_file
+
     meta = load_checkpoint_file(backbone, map_location='cpu').get('meta', {})
-    return [f'{m}.{k}={meta[k]}' for m in modules for k in ('base_channels', 'stem_channels')
-            if k in meta]
+    return [
+        f'{m}.{k}={meta[k]}'
+        for m in modules
+        for k in ('base_channels', 'stem_channels')
+        if k in meta
+    ]
 
 
 def backbone_options(backbone):
     """--cfg-options that start a config's detector backbone from ``backbone`` (replacing
     whatever ``init_cfg`` the config has, None in the tiny ones), at its widths."""
-    return ['model.backbone.init_cfg._delete_=True', 'model.backbone.init_cfg.type=Pretrained',
-            f'model.backbone.init_cfg.checkpoint={backbone}',
-            *width_options(backbone, 'model.backbone')]
+    return [
+        'model.backbone.init_cfg._delete_=True',
+        'model.backbone.init_cfg.type=Pretrained',
+        f'model.backbone.init_cfg.checkpoint={backbone}',
+        *width_options(backbone, 'model.backbone'),
+    ]
 
 
 def finetune_and_test(title, config, work_dir, options, load_from):
     """Fine-tune ``config`` from ``load_from`` into ``work_dir`` (reused when done), test it
     (box AP) into ``<work_dir>_test``; return (metrics, fine-tune seconds)."""
     from stages import test_stage, train_stage
+
     record = train_stage(title, config, work_dir, [*options, f'load_from={load_from}'])
-    metrics = test_stage(f'{title}: test', config, record['checkpoint'], work_dir + '_test',
-                         metrics=('bbox', ), cfg_options=options)
+    metrics = test_stage(
+        f'{title}: test',
+        config,
+        record['checkpoint'],
+        work_dir + '_test',
+        metrics=('bbox',),
+        cfg_options=options,
+    )
     return metrics, record['seconds']
 
 
@@ -196,6 +239,7 @@ def run_seeds(seeds, run_seed):
     """The table rows of ``run_seed(seed)`` for every seed in turn; a failed stage ends the
     tool with the one line 'miniature: <the stage and its log>'."""
     from stages import StageFailed
+
     rows = []
     try:
         for seed in seeds:
@@ -213,12 +257,14 @@ def pretrain_and_finetunes(seed, work, pretrain, finetune, options, arms):
     init just before its fine-tune) fine-tuned from ``config`` ``finetune`` with
     ``options`` and tested; return the rows (name, seed, metrics, pre-train s, fine-tune s)."""
     from stages import train_stage
+
     title, config, pre_options = pretrain
     pre = train_stage(f'seed {seed}: {title}', config, osp.join(work, 'pretrain'), pre_options)
     rows = []
     for name, sub, load_from, pretrained in arms(pre):
-        metrics, seconds = finetune_and_test(f'seed {seed}: {name}', finetune,
-                                             osp.join(work, sub), options, load_from)
+        metrics, seconds = finetune_and_test(
+            f'seed {seed}: {name}', finetune, osp.join(work, sub), options, load_from
+        )
         rows.append((name, seed, metrics, pre['seconds'] if pretrained else 0, seconds))
     return rows
 
@@ -228,16 +274,17 @@ def extracted_arms(pre, work, names, extract, which):
     pre-training's backbone alone, its time without the pre-training, and (B) from the
     extraction ``which`` (e.g. 'detreg_finetune'); ``extract(pre, work, which)`` makes each
     init, just before its fine-tune."""
-    for name, kind, sub in ((names[0], 'backbone', 'a_finetune'),
-                            (names[1], which, 'b_finetune')):
+    for name, kind, sub in ((names[0], 'backbone', 'a_finetune'), (names[1], which, 'b_finetune')):
         yield name, sub, extract(pre, work, kind), kind != 'backbone'
 
 
 def budget_stages(args, pretrain, finetune):
     """The (name, config, options) of a miniature's pre-training and fine-tunes, for
     :func:`budget`: the configs with --pretrain-options / --finetune-options."""
-    return (('pre-train', pretrain, args.pretrain_options),
-            ('fine-tune', finetune, args.finetune_options))
+    return (
+        ('pre-train', pretrain, args.pretrain_options),
+        ('fine-tune', finetune, args.finetune_options),
+    )
 
 
 def print_table(rows, seeds):

@@ -9,6 +9,7 @@ A tool module, not part of the dpt package: the scripts next to it import it as 
 stages import ...`` (Python puts a script's directory on ``sys.path``), tools/demo.py as
 ``from analysis_tools.stages import ...``.
 """
+
 import json
 import os.path as osp
 import subprocess
@@ -51,8 +52,10 @@ def train_stage(title, config, work_dir, cfg_options=()):
         print(f'\n==== {title}: done already ({record["checkpoint"]})', flush=True)
         return record
     options = ['--cfg-options', *cfg_options] if cfg_options else []
-    seconds = run_tool(title, [sys.executable, 'tools/train.py', config, '--work-dir',
-                               work_dir, '--resume', *options])
+    seconds = run_tool(
+        title,
+        [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--resume', *options],
+    )
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     record = dict(config=config, checkpoint=checkpoint, seconds=round(seconds, 1))
@@ -63,8 +66,20 @@ def train_stage(title, config, work_dir, cfg_options=()):
 def test_stage(title, config, checkpoint, work_dir, metrics=('bbox', 'segm'), cfg_options=()):
     """Evaluate ``checkpoint``; return the metrics dict that tools/test.py wrote."""
     options = ['--cfg-options', *cfg_options] if cfg_options else []
-    run_tool(title, [sys.executable, 'tools/test.py', config, checkpoint, '--eval', *metrics,
-                     '--work-dir', work_dir, *options])
+    run_tool(
+        title,
+        [
+            sys.executable,
+            'tools/test.py',
+            config,
+            checkpoint,
+            '--eval',
+            *metrics,
+            '--work-dir',
+            work_dir,
+            *options,
+        ],
+    )
     with open(osp.join(work_dir, 'metrics.json')) as f:
         return json.load(f)
 
@@ -73,7 +88,10 @@ def data_root_options(data_root):
     """--cfg-options that point a demo config's loaders and evaluators at ``data_root``."""
     root = data_root.rstrip('/') + '/'
     ann = f'{root}annotations/instances_val.json'
-    return [f'train_dataloader.dataset.data_root={root}',
-            f'val_dataloader.dataset.data_root={root}',
-            f'test_dataloader.dataset.data_root={root}',
-            f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}']
+    return [
+        f'train_dataloader.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        f'val_evaluator.ann_file={ann}',
+        f'test_evaluator.ann_file={ann}',
+    ]

@@ -14,6 +14,7 @@ fine-tune data order and head init).
 A tool module, not part of the dpt package: compare_strategies.py imports it as ``from
 strategies_report import ...``.
 """
+
 import math
 import os.path as osp
 import statistics
@@ -38,8 +39,10 @@ def t_interval(values, level=0.95):
     if len(values) < 2:
         return float('nan')
     from scipy.stats import t
-    return t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(
-        len(values))
+
+    return (
+        t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    )
 
 
 def arm_stats(results):
@@ -52,10 +55,16 @@ def arm_stats(results):
     for key, rows in groups.items():
         ap, ap_std = mean_std(r['metrics'][AP] for r in rows)
         ap50, ap50_std = mean_std(r['metrics'].get(AP50, float('nan')) for r in rows)
-        out[key] = dict(n=len(rows), seeds=sorted(r['seed'] for r in rows), ap=ap,
-                        ap_std=ap_std, ap50=ap50, ap50_std=ap50_std,
-                        images=statistics.fmean(r['images'] for r in rows),
-                        seconds=statistics.fmean(r['seconds'] for r in rows))
+        out[key] = dict(
+            n=len(rows),
+            seeds=sorted(r['seed'] for r in rows),
+            ap=ap,
+            ap_std=ap_std,
+            ap50=ap50,
+            ap50_std=ap50_std,
+            images=statistics.fmean(r['images'] for r in rows),
+            seconds=statistics.fmean(r['seconds'] for r in rows),
+        )
     return out
 
 
@@ -66,15 +75,27 @@ def paired_differences(results, comparisons):
     by = {(r['strategy'], r['arm'], r['seed']): r['metrics'][AP] for r in results}
     out = []
     for strategy, arm, base in comparisons:
-        seeds = sorted(s for (st, a, s) in by if st == strategy and a == arm
-                       and (strategy, base, s) in by)
+        seeds = sorted(
+            s for (st, a, s) in by if st == strategy and a == arm and (strategy, base, s) in by
+        )
         if not seeds:
             continue
         diffs = [by[strategy, arm, s] - by[strategy, base, s] for s in seeds]
         mean, std = mean_std(diffs)
-        out.append(dict(strategy=strategy, arm=arm, baseline=base, seeds=seeds, diffs=diffs,
-                        mean=mean, std=std, ci95=t_interval(diffs), min=min(diffs),
-                        max=max(diffs)))
+        out.append(
+            dict(
+                strategy=strategy,
+                arm=arm,
+                baseline=base,
+                seeds=seeds,
+                diffs=diffs,
+                mean=mean,
+                std=std,
+                ci95=t_interval(diffs),
+                min=min(diffs),
+                max=max(diffs),
+            )
+        )
     return out
 
 
@@ -90,27 +111,38 @@ def _duration(seconds):
 
 
 def arms_table(stats):
-    lines = ['| strategy | arm | seeds | box AP | box AP50 | images seen | wall time |',
-             '| --- | --- | --- | ---: | ---: | ---: | ---: |']
+    lines = [
+        '| strategy | arm | seeds | box AP | box AP50 | images seen | wall time |',
+        '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    ]
     for (strategy, arm), s in stats.items():
-        lines.append(f"| {strategy} | {arm} | {' '.join(map(str, s['seeds']))} | "
-                     f"{_pct(s['ap'], s['ap_std'])} | {_pct(s['ap50'], s['ap50_std'])} | "
-                     f"{s['images']:,.0f} | {_duration(s['seconds'])} |")
+        lines.append(
+            f"| {strategy} | {arm} | {' '.join(map(str, s['seeds']))} | "
+            f"{_pct(s['ap'], s['ap_std'])} | {_pct(s['ap50'], s['ap50_std'])} | "
+            f"{s['images']:,.0f} | {_duration(s['seconds'])} |"
+        )
     return '\n'.join(lines)
 
 
 def differences_table(diffs):
-    lines = ['| strategy | arm - baseline | seeds | per seed | mean ± std | 95 % interval | '
-             'min / max |', '| --- | --- | --- | --- | ---: | ---: | ---: |']
+    lines = [
+        '| strategy | arm - baseline | seeds | per seed | mean ± std | 95 % interval | min / max |',
+        '| --- | --- | --- | --- | ---: | ---: | ---: |',
+    ]
     for d in diffs:
-        ci = ('-' if d['ci95'] != d['ci95'] else
-              f"[{100 * (d['mean'] - d['ci95']):+.1f}, {100 * (d['mean'] + d['ci95']):+.1f}]")
+        ci = (
+            '-'
+            if d['ci95'] != d['ci95']
+            else f"[{100 * (d['mean'] - d['ci95']):+.1f}, {100 * (d['mean'] + d['ci95']):+.1f}]"
+        )
         per_seed = ', '.join(f'{100 * v:+.1f}' for v in d['diffs'])
         std = f" ± {100 * d['std']:.1f}" if d['std'] == d['std'] else ''
-        lines.append(f"| {d['strategy']} | {d['arm']} - {d['baseline']} | "
-                     f"{' '.join(map(str, d['seeds']))} | {per_seed} | "
-                     f"{100 * d['mean']:+.1f}{std} | {ci} | "
-                     f"{100 * d['min']:+.1f} / {100 * d['max']:+.1f} |")
+        lines.append(
+            f"| {d['strategy']} | {d['arm']} - {d['baseline']} | "
+            f"{' '.join(map(str, d['seeds']))} | {per_seed} | "
+            f"{100 * d['mean']:+.1f}{std} | {ci} | "
+            f"{100 * d['min']:+.1f} / {100 * d['max']:+.1f} |"
+        )
     return '\n'.join(lines)
 
 
@@ -130,31 +162,49 @@ def plot(results, out):
     """AP per arm (mean, error bars: std over seeds, dots: each seed) and the mean
     fine-tune AP curves, one column per strategy; written to ``out`` (PNG)."""
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     stats = arm_stats(results)
     strategies = list(dict.fromkeys(s for s, _ in stats))
-    fig, axes = plt.subplots(2, len(strategies), figsize=(4.2 * len(strategies), 7),
-                             squeeze=False)
+    fig, axes = plt.subplots(2, len(strategies), figsize=(4.2 * len(strategies), 7), squeeze=False)
     for col, strategy in enumerate(strategies):
         arms = [a for s, a in stats if s == strategy]
         top, bottom = axes[0][col], axes[1][col]
         for i, arm in enumerate(arms):
             s = stats[strategy, arm]
-            top.bar(i, 100 * s['ap'], yerr=100 * (s['ap_std'] if s['ap_std'] == s['ap_std']
-                                                  else 0), capsize=5, color=f'C{i}',
-                    alpha=0.6)
-            seeds = [100 * r['metrics'][AP] for r in results
-                     if r['strategy'] == strategy and r['arm'] == arm]
+            top.bar(
+                i,
+                100 * s['ap'],
+                yerr=100 * (s['ap_std'] if s['ap_std'] == s['ap_std'] else 0),
+                capsize=5,
+                color=f'C{i}',
+                alpha=0.6,
+            )
+            seeds = [
+                100 * r['metrics'][AP]
+                for r in results
+                if r['strategy'] == strategy and r['arm'] == arm
+            ]
             top.plot([i] * len(seeds), seeds, 'k.', ms=6)
-            epochs, mean, std = mean_curve([r for r in results if r['strategy'] == strategy
-                                            and r['arm'] == arm and r.get('curve')])
+            epochs, mean, std = mean_curve(
+                [
+                    r
+                    for r in results
+                    if r['strategy'] == strategy and r['arm'] == arm and r.get('curve')
+                ]
+            )
             if epochs:
                 m = [100 * v for v in mean]
                 bottom.plot(epochs, m, '-o', color=f'C{i}', label=arm, ms=3)
-                bottom.fill_between(epochs, [a - 100 * b for a, b in zip(m, std)],
-                                    [a + 100 * b for a, b in zip(m, std)], color=f'C{i}',
-                                    alpha=0.2)
+                bottom.fill_between(
+                    epochs,
+                    [a - 100 * b for a, b in zip(m, std)],
+                    [a + 100 * b for a, b in zip(m, std)],
+                    color=f'C{i}',
+                    alpha=0.2,
+                )
         top.set_xticks(range(len(arms)))
         top.set_xticklabels([a.replace(' -> ', ' ->\n') for a in arms], fontsize=7)
         top.set_title(strategy)
@@ -173,12 +223,17 @@ def page(results, comparisons, notes, picture):
     table per arm, the paired differences and the picture."""
     stats = arm_stats(results)
     diffs = paired_differences(results, comparisons)
-    return '\n\n'.join([
-        '# Pre-training strategies against their baselines on the demo data',
-        notes,
-        '## Box AP per arm (mean ± sample std over the seeds)',
-        arms_table(stats),
-        '## Paired differences (the same seed in both arms; box AP points)',
-        differences_table(diffs),
-        f'![AP per arm and fine-tune curves]({osp.basename(picture)})',
-    ]) + '\n'
+    return (
+        '\n\n'.join(
+            [
+                '# Pre-training strategies against their baselines on the demo data',
+                notes,
+                '## Box AP per arm (mean ± sample std over the seeds)',
+                arms_table(stats),
+                '## Paired differences (the same seed in both arms; box AP points)',
+                differences_table(diffs),
+                f'![AP per arm and fine-tune curves]({osp.basename(picture)})',
+            ]
+        )
+        + '\n'
+    )
