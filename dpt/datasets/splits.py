@@ -211,16 +211,21 @@ def make_few_shot_splits(
         else:
             data = few_shot_coco(coco, few_shot_annotations(coco, k, seed, ann_file))
         path = osp.join(out_dir, few_shot_name(stem, k, seed))
-        record = dict(
-            path=path,
-            state=_write(data, path, overwrite),
-            images=len(data['images']),
-            annotations=len(data['annotations']),
-        )
-        records.append(record)
-        if progress:
-            progress(record)
+        records.append(_write_record(data, path, overwrite, progress))
     return records
+
+
+def _write_record(data, path, overwrite, progress):
+    """Write ``data`` to ``path`` (:func:`_write`); its record, passed to ``progress`` too."""
+    record = dict(
+        path=path,
+        state=_write(data, path, overwrite),
+        images=len(data['images']),
+        annotations=len(data['annotations']),
+    )
+    if progress:
+        progress(record)
+    return record
 
 
 def _write(data, path, overwrite):
@@ -263,13 +268,5 @@ def make_semi_splits(
             names = split_names(stem, percent, fold, seed, mode)
             for name, data in zip(names, parts):
                 path = osp.join(out_dir, name)
-                record = dict(
-                    path=path,
-                    state=_write(data, path, overwrite),
-                    images=len(data['images']),
-                    annotations=len(data['annotations']),
-                )
-                records.append(record)
-                if progress:
-                    progress(record)
+                records.append(_write_record(data, path, overwrite, progress))
     return records
