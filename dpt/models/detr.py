@@ -22,18 +22,19 @@ from torch import nn
 from .deprecated import register_deprecated_alias
 
 
+def _pre_norm_self_attn(layer, query, query_pos, **kwargs):
+    """``query + self_attn(norm(query))``: a layer's self-attention block, pre-norm (its first
+    norm); ``kwargs`` (masks) go to the attention."""
+    x = layer.norms[0](query)
+    return layer.self_attn(
+        query=x, key=x, value=x, identity=query, query_pos=query_pos, key_pos=query_pos, **kwargs
+    )
+
+
 class PreNormDetrTransformerEncoderLayer(DetrTransformerEncoderLayer):
     def forward(self, query, query_pos, key_padding_mask, **kwargs):
-        x = self.norms[0](query)
-        query = self.self_attn(
-            query=x,
-            key=x,
-            value=x,
-            identity=query,
-            query_pos=query_pos,
-            key_pos=query_pos,
-            key_padding_mask=key_padding_mask,
-            **kwargs,
+        query = _pre_norm_self_attn(
+            self, query, query_pos, key_padding_mask=key_padding_mask, **kwargs
         )
         return self.ffn(self.norms[1](query), identity=query)
 
@@ -51,17 +52,7 @@ class PreNormDetrTransformerDecoderLayer(DetrTransformerDecoderLayer):
         key_padding_mask=None,
         **kwargs,
     ):
-        x = self.norms[0](query)
-        query = self.self_attn(
-            query=x,
-            key=x,
-            value=x,
-            identity=query,
-            query_pos=query_pos,
-            key_pos=query_pos,
-            attn_mask=self_attn_mask,
-            **kwargs,
-        )
+        query = _pre_norm_self_attn(self, query, query_pos, attn_mask=self_attn_mask, **kwargs)
         query = self.cross_attn(
             query=self.norms[1](query),
             key=key,
