@@ -66,17 +66,7 @@ def _write_split(root, split, split_index, n, p):
             polys = mask_to_polygons(visible)
             if not polys:
                 continue
-            anns.append(
-                dict(
-                    id=len(anns) + 1,
-                    image_id=i + 1,
-                    category_id=cat,
-                    bbox=_box(visible),
-                    area=float(visible.sum()),
-                    iscrowd=0,
-                    segmentation=polys,
-                )
-            )
+            anns.append(_annotation(len(anns) + 1, i + 1, cat, visible, segmentation=polys))
     cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
     coco = dict(
         info=dict(description='dpt synthetic shapes demo', version=str(FORMAT_VERSION)),
@@ -88,6 +78,19 @@ def _write_split(root, split, split_index, n, p):
     with open(root / 'annotations' / f'instances_{split}.json', 'w') as f:
         f.write(json.dumps(coco, separators=(',', ':')))  # dumps uses the C encoder
     return dict(images=len(images), objects=len(anns))
+
+
+def _annotation(ann_id, image_id, cat, visible, **extra):
+    """The COCO annotation of one object's visible mask; ``extra`` items come last."""
+    return dict(
+        id=ann_id,
+        image_id=image_id,
+        category_id=cat,
+        bbox=_box(visible),
+        area=float(visible.sum()),
+        iscrowd=0,
+        **extra,
+    )
 
 
 def _box(visible):
@@ -116,17 +119,7 @@ def _write_classification_split(root, split, split_index, n, p):
             )
         )
         for cat, visible in objs:
-            anns.append(
-                dict(
-                    id=len(anns) + 1,
-                    image_id=i + 1,
-                    category_id=cat,
-                    bbox=_box(visible),
-                    area=float(visible.sum()),
-                    iscrowd=0,
-                    dominant=cat == label + 1,
-                )
-            )
+            anns.append(_annotation(len(anns) + 1, i + 1, cat, visible, dominant=cat == label + 1))
     cats = [dict(id=k + 1, name=c, supercategory='shape') for k, c in enumerate(DEMO_CLASSES)]
     coco = dict(
         info=dict(
