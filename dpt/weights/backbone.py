@@ -230,17 +230,24 @@ class BackboneImport:
 
     def checkpoint(self) -> dict:
         """The output: ``state_dict`` with mmdet ResNet keys, and where it came from."""
-        return {
-            'state_dict': self.state,
-            'meta': {
-                'source': self.source,
-                'format': self.format,
-                'depth': self.depth,
-                'base_channels': self.base_channels,
-                'stem_channels': self.stem_channels,
-                'converted_by': 'dpt.weights.backbone',
-            },
-        }
+        return converted_checkpoint(
+            self.state,
+            self.source,
+            'dpt.weights.backbone',
+            format=self.format,
+            depth=self.depth,
+            base_channels=self.base_channels,
+            stem_channels=self.stem_channels,
+        )
+
+
+def converted_checkpoint(state, source, converted_by, **meta):
+    """A converted checkpoint as dpt writes it: ``state_dict``, and ``meta`` holding the
+    ``source``, the converter's own ``meta`` items and ``converted_by`` (its module)."""
+    return {
+        'state_dict': state,
+        'meta': {'source': source, **meta, 'converted_by': converted_by},
+    }
 
 
 def _examples(keys, n=2):

@@ -18,6 +18,7 @@ import torch
 from ..engine.fileio import atomic_write_bytes
 from ..utils.errors import CheckpointError
 from ..utils.state_dict import checkpoint_state, load_weights_file
+from .backbone import converted_checkpoint
 
 BRANCHES = ('online', 'target')
 ALIGNDET_OUT = 'aligndet_finetune_init.pth'  # next to an AlignDet pre-training's checkpoints
@@ -116,16 +117,14 @@ class DetectorWeights:
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
-        return {
-            'state_dict': self.state,
-            'meta': {
-                'source': self.source,
-                'prefix': self.prefix,
-                'dropped_output_layers': sorted({_module(k) for k in self.heads}),
-                'dropped_by_pattern': sorted({_module(k) for k in self.by_pattern}),
-                'converted_by': 'dpt.weights.detector',
-            },
-        }
+        return converted_checkpoint(
+            self.state,
+            self.source,
+            'dpt.weights.detector',
+            prefix=self.prefix,
+            dropped_output_layers=sorted({_module(k) for k in self.heads}),
+            dropped_by_pattern=sorted({_module(k) for k in self.by_pattern}),
+        )
 
 
 def _choose_prefix(state, source, prefix, which):

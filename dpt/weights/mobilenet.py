@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..utils.errors import CheckpointError
-from .backbone import problem_lines
+from .backbone import converted_checkpoint, problem_lines
 
 FORMAT = 'torchvision-mobilenet_v2'
 TITLE = 'torchvision MobileNetV2 (features.* / classifier.*)'
@@ -129,16 +129,14 @@ class MobileNetImport:
         return '\n'.join(lines)
 
     def checkpoint(self) -> dict:
-        return {
-            'state_dict': self.state,
-            'meta': {
-                'source': self.source,
-                'format': self.format,
-                'arch': 'MobileNetV2',
-                'widen_factor': self.widen_factor,
-                'converted_by': 'dpt.weights.mobilenet',
-            },
-        }
+        return converted_checkpoint(
+            self.state,
+            self.source,
+            'dpt.weights.mobilenet',
+            format=self.format,
+            arch='MobileNetV2',
+            widen_factor=self.widen_factor,
+        )
 
 
 def import_mobilenet_v2(state, source='checkpoint', container='', widen_factor=1.0):
