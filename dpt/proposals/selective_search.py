@@ -230,9 +230,11 @@ def _grow(a, n):
 
 
 @numba.njit(cache=True)
-def _enter(ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, a, b, s):
+def _enter(entries, count, m, head, a, b, s):
     """Enter the pair ``(a, b)`` of similarity ``s`` as entry ``m``: on both regions' chains
-    and on the heap; the arrays grow when full. Returns them and the new counts."""
+    and on the heap. ``entries`` holds the arrays ``(ea, eb, next_a, next_b, heap_s,
+    heap_q)``; they grow when full. Returns them and the new counts."""
+    ea, eb, next_a, next_b, heap_s, heap_q = entries
     if m == ea.shape[0]:
         ea, eb, next_a, next_b = _grow(ea, 0), _grow(eb, 0), _grow(next_a, 0), _grow(next_b, 0)
         heap_s, heap_q = _grow(heap_s, 0), _grow(heap_q, 0)
@@ -241,7 +243,7 @@ def _enter(ea, eb, next_a, next_b, heap_s, heap_q, count, m, head, a, b, s):
     head[a] = m
     head[b] = m
     count = _push(heap_s, heap_q, count, s, m)
-    return ea, eb, next_a, next_b, heap_s, heap_q, count, m + 1
+    return (ea, eb, next_a, next_b, heap_s, heap_q), count, m + 1
 
 
 @numba.njit(cache=True)
@@ -270,29 +272,21 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
     next_a, next_b = np.empty(cap, np.int64), np.empty(cap, np.int64)
     head = np.full(total, -1, np.int64)
     heap_s, heap_q = np.empty(cap), np.empty(cap, np.int64)
+    entries = (ea, eb, next_a, next_b, heap_s, heap_q)
     m = 0
     count = 0
     for a in range(n - 1):
         for b in range(a + 1, n):
             if _corner_inside(box[a], box[b]):
-                ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
-                    ea,
-                    eb,
-                    next_a,
-                    next_b,
-                    heap_s,
-                    heap_q,
-                    count,
-                    m,
-                    head,
-                    a,
-                    b,
-                    _similarity(colour, texture, size, box, a, b, image_area),
-                )
+                s = _similarity(colour, texture, size, box, a, b, image_area)
+                entries, count, m = _enter(entries, count, m, head, a, b, s)
     t = n
     found = np.empty(0, np.int64)
     seen = np.full(total, -1, np.int64)
     while count:
+        # an entry never changes once entered (growing copies it), so the loop over `order`
+        # below may read these arrays after an _enter has grown `entries`
+        ea, eb, next_a, next_b, heap_s, heap_q = entries
         q, count = _pop(heap_s, heap_q, count)
         i, j = ea[q], eb[q]
         if not (alive[i] and alive[j]):
@@ -325,20 +319,8 @@ def _hierarchical_grouping(size0, box0, colour0, texture0, image_area):
             if seen[other] == t:
                 continue  # SoCo sets the same key again: it keeps its first place
             seen[other] = t
-            ea, eb, next_a, next_b, heap_s, heap_q, count, m = _enter(
-                ea,
-                eb,
-                next_a,
-                next_b,
-                heap_s,
-                heap_q,
-                count,
-                m,
-                head,
-                t,
-                other,
-                _similarity(colour, texture, size, box, t, other, image_area),
-            )
+            s = _similarity(colour, texture, size, box, t, other, image_area)
+            entries, count, m = _enter(entries, count, m, head, t, other, s)
         t += 1
     return box[:t]
 
