@@ -40,6 +40,15 @@ def _repeated(items, key):
     return None
 
 
+def _check_unique_ids(items, source, name, what):
+    """:class:`DataError` naming ``source`` where two of ``items`` (the ``name`` list) share an
+    id: ``what`` with the id filled in, then the two places."""
+    twice = _repeated(items, 'id')
+    if twice:
+        value, a, b = twice
+        raise DataError(f'{source}: {what.format(_show_id(value))} ({name}[{a}] and {name}[{b}])')
+
+
 def check_coco(
     data,
     source,
@@ -81,24 +90,12 @@ def check_coco(
                     f"{img.get('file_name', 'no file_name')}) has no positive "
                     f"{' and '.join(repr(k) for k in bad)}"
                 )
-    twice = _repeated(images, 'id')
-    if twice:
-        value, a, b = twice
-        raise DataError(
-            f"{source}: image id {_show_id(value)} is listed twice in 'images' "
-            f'(images[{a}] and images[{b}])'
-        )
+    _check_unique_ids(images, source, 'images', "image id {} is listed twice in 'images'")
     ids = {img['id'] for img in images}
     anns = data.get('annotations', [])
     if not isinstance(anns, list):
         anns = []
-    twice = _repeated(anns, 'id')
-    if twice:
-        value, a, b = twice
-        raise DataError(
-            f"{source}: annotation id {_show_id(value)} is used twice "
-            f'(annotations[{a}] and annotations[{b}])'
-        )
+    _check_unique_ids(anns, source, 'annotations', 'annotation id {} is used twice')
     if 'categories' in keys:
         for i, cat in enumerate(data['categories']):
             if not isinstance(cat, dict) or 'id' not in cat or 'name' not in cat:
