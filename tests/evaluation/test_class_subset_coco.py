@@ -8,11 +8,20 @@ import torch
 from mmdet.datasets import CocoDataset
 from mmdet.registry import METRICS
 from mmdet.utils import register_all_modules
+from mmengine.registry import DefaultScope
 
 from dpt.evaluation import COCO_NOVEL_CLASSES, coco_base_classes
 from dpt.utils.errors import ConfigError
 
 register_all_modules()
+
+
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    # the metrics are built by type name in mmdet's scope, whatever scope an earlier test in
+    # the same process left current (a runner sets its own)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 def test_tfa_classes():
