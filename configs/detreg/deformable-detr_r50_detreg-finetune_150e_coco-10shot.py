@@ -17,7 +17,7 @@
 # Batch: DETReg's default 4 per GPU; the README gives no GPU count for this step, 8 assumed.
 _base_ = './deformable-detr_r50_detreg-finetune_50e_coco.py'
 
-# TFA's novel classes (dpt.models.detreg.COCO_NOVEL_CLASSES): the 20 PASCAL VOC classes
+# TFA's novel classes (dpt.evaluation.COCO_NOVEL_CLASSES): the 20 PASCAL VOC classes
 novel_classes = (
     'airplane',
     'bicycle',

@@ -8,7 +8,7 @@
 # Then ./deformable-detr_r50_detreg-finetune_150e_coco-10shot.py.
 _base_ = './deformable-detr_r50_detreg-finetune_50e_coco.py'
 
-# TFA's base classes: COCO's 80 without dpt.models.detreg.COCO_NOVEL_CLASSES, in COCO order
+# TFA's base classes: COCO's 80 without dpt.evaluation.COCO_NOVEL_CLASSES, in COCO order
 base_classes = (
     'truck',
     'traffic light',
