@@ -183,6 +183,29 @@ def test_compare_configs_build():
         assert 'MobileNetV2' in names and 'ResNet' not in names, path
 
 
+def test_stage_seconds_counts_each_stage_of_the_table_once(tool, tmp_path):
+    work = tmp_path / 'work'
+    recorded = {
+        'seed0/aligndet_pretrain': 100.0,
+        'seed0/aligndet_baseline': 50.0,
+        'seed1/aligndet_finetune': 25.0,
+        'seed0/aligndet_init': None,  # an extraction: no time recorded
+        'seed0/detreg_pretrain': 1000.0,  # another strategy
+        'seed7/aligndet_pretrain': 1000.0,  # another seed
+        'classifier': 1000.0,  # DAP's, not in this table
+    }
+    for name, seconds in recorded.items():
+        (work / name).mkdir(parents=True)
+        rec = {} if seconds is None else dict(seconds=seconds)
+        (work / name / tool.DONE).write_text(json.dumps(rec))
+    args = tool.parse_args(
+        ['--seeds', '0', '1', '--strategies', 'aligndet', '--work-dir', str(work)]
+    )
+    assert tool.stage_seconds(tool.Context(args)) == 175.0
+    args = tool.parse_args(['--seeds', '0', '--strategies', 'dap', '--work-dir', str(work)])
+    assert tool.stage_seconds(tool.Context(args)) == 1000.0
+
+
 def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):
     """The command on fake strategies (no training): results.json, the page and its PNG."""
     data = tmp_path / 'demo'
@@ -215,6 +238,7 @@ def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):
     )
     text = out.read_text()
     assert 'box AP on the 7 demo val images' in text
+    assert 'all its stages, each counted once, took 0.00 h' in text
     assert '| AlignDet | mine - base | 0 1 2 | +1.0, +3.0, +0.0 |' in text
     assert (tmp_path / 'page.png').stat().st_size > 1000
     saved = json.loads((tmp_path / 'work' / 'results.json').read_text())

@@ -567,6 +567,27 @@ def parse_args(argv=None):
     return args
 
 
+def stage_seconds(ctx):
+    """Wall-clock seconds every stage of this table recorded, summed once per stage (an arm's
+    time counts a shared stage again; this does not), whenever and in whichever sitting each
+    ran: what the whole table costs from nothing but the data and the proposals."""
+    prefixes = tuple(f'{name}_' for name in ctx.args.strategies)
+    paths = [
+        p
+        for seed in ctx.args.seeds
+        for p in glob.glob(osp.join(ctx.work, f'seed{seed}', '*', DONE))
+        if osp.basename(osp.dirname(p)).startswith(prefixes)
+    ]
+    if 'dap' in ctx.args.strategies:
+        paths.append(osp.join(ctx.work, 'classifier', DONE))
+    total = 0.0
+    for path in paths:
+        if osp.isfile(path):
+            with open(path) as f:
+                total += json.load(f).get('seconds', 0.0)
+    return total
+
+
 def notes(ctx, command, results, seconds):
     from miniature import machine
 
@@ -576,7 +597,9 @@ def notes(ctx, command, results, seconds):
     lines = [
         f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}; '
         f'{seconds / 60:.1f} min for that command (stages finished by an earlier run are '
-        'reused and not counted there; each arm\'s wall time below is its own stages\').',
+        'reused and not counted there; each arm\'s wall time below is its own stages\'); '
+        f'all its stages, each counted once, took {stage_seconds(ctx) / 3600:.2f} h '
+        '(the sum of their recorded wall times, whichever sitting ran them).',
         "- ImageNet backbone: torchvision's MobileNetV2 (`mobilenet_v2-b0353104.pth`, "
         '71.9 % top-1) converted to mmdet\'s MobileNetV2 by '
         '`tools/model_converters/convert_backbone.py` (every tensor filled)',
