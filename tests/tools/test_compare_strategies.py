@@ -183,27 +183,74 @@ def test_compare_configs_build():
         assert 'MobileNetV2' in names and 'ResNet' not in names, path
 
 
-def test_stage_seconds_counts_each_stage_of_the_table_once(tool, tmp_path):
-    work = tmp_path / 'work'
-    recorded = {
-        'seed0/aligndet_pretrain': 100.0,
-        'seed0/aligndet_baseline': 50.0,
-        'seed1/aligndet_finetune': 25.0,
-        'seed0/aligndet_init': None,  # an extraction: no time recorded
-        'seed0/detreg_pretrain': 1000.0,  # another strategy
-        'seed7/aligndet_pretrain': 1000.0,  # another seed
-        'classifier': 1000.0,  # DAP's, not in this table
-    }
-    for name, seconds in recorded.items():
-        (work / name).mkdir(parents=True)
-        rec = {} if seconds is None else dict(seconds=seconds)
-        (work / name / tool.DONE).write_text(json.dumps(rec))
+def test_stage_seconds_counts_each_stage_once(tool, tmp_path, monkeypatch):
+    monkeypatch.setattr(tool, 'STAGES_SEEN', {})
+    (tmp_path / 'done').mkdir()
+    (tmp_path / 'done' / tool.DONE).write_text(json.dumps(dict(seconds=100.0)))
+    for _ in range(2):  # a shared stage (DAP's classifier) is met by several arms
+        tool.run_stage('done', str(tmp_path / 'done'), None)
+    tool.run_stage('new', str(tmp_path / 'new'), lambda wd: dict(seconds=25.0))
+    tool.run_stage('weights', str(tmp_path / 'init'), lambda wd: dict(checkpoint='x'))
+    assert tool.stage_seconds() == 125.0
+
+
+@pytest.fixture
+def demo_small(tmp_path):
+    from dpt.datasets import make_demo_dataset
+
+    make_demo_dataset(tmp_path / 'demo', num_train=3, num_val=2, image_size=64)
+    return tmp_path / 'demo'
+
+
+def test_pool_extends_the_train_images(tool, demo_small):
+    pool = demo_small.parent / 'demo_pool5'
+    tool.make_pool(str(demo_small), str(pool), 5)
+    own = json.loads((demo_small / 'annotations' / 'instances_train.json').read_text())
+    more = json.loads((pool / 'annotations' / 'instances_train.json').read_text())
+    assert len(more['images']) == 5 and more['images'][:3] == own['images']
+    for im in own['images']:  # the same pictures, byte for byte
+        name = im['file_name']
+        assert (pool / 'train' / name).read_bytes() == (demo_small / 'train' / name).read_bytes()
+    proposals = json.loads((pool / tool.PROPOSALS).read_text())
+    assert len(proposals['images']) == 5 and proposals['annotations']
+    tool.make_pool(str(demo_small), str(pool), 5)  # made already: nothing to do
+
+
+def test_pool_refuses_other_data(tool, demo_small, capsys):
+    with pytest.raises(SystemExit, match='--pool 3: must exceed the 3 train images'):
+        tool.make_pool(str(demo_small), str(demo_small.parent / 'p3'), 3)
+    name = sorted(os.listdir(demo_small / 'train'))[1]
+    (demo_small / 'train' / name).write_bytes(b'not the generator\'s')
+    with pytest.raises(SystemExit, match=f'train/{name} is not .*remove'):
+        tool.make_pool(str(demo_small), str(demo_small.parent / 'p5'), 5)
+
+
+def test_pool_runs_get_their_own_pretraining_stages(tool, tmp_path, monkeypatch):
+    """With --pool the pre-training, its weights and the fine-tune from them are new stages
+    (reading the pool), the baseline is the table's own."""
+    seen = []
+
+    def training(title, config, work_dir, options, data_root):
+        seen.append((os.path.basename(work_dir), data_root, options))
+        return dict(checkpoint='c.pth', images=1, seconds=1.0, curve=[], metrics={})
+
+    monkeypatch.setattr(tool, 'training', training)
+    monkeypatch.setattr(tool, 'extracted', lambda title, ckpt, out, **kw: out)
     args = tool.parse_args(
-        ['--seeds', '0', '1', '--strategies', 'aligndet', '--work-dir', str(work)]
+        ['--strategies', 'aligndet', '--pool', '1200', '--work-dir', str(tmp_path)]
     )
-    assert tool.stage_seconds(tool.Context(args)) == 175.0
-    args = tool.parse_args(['--seeds', '0', '--strategies', 'dap', '--work-dir', str(work)])
-    assert tool.stage_seconds(tool.Context(args)) == 1000.0
+    ctx = tool.Context(args)
+    tool.aligndet(ctx, 0, str(tmp_path / 'seed0'))
+    names = [s[0] for s in seen]
+    assert names == [
+        'aligndet_pretrain_pool1200',
+        'aligndet_baseline',
+        'aligndet_finetune_pool1200',
+    ]
+    assert seen[0][1] == ctx.pool and ctx.pool.endswith('demo_pool1200')
+    assert f'train_dataloader.dataset.data_root={ctx.pool}/' in seen[0][2]
+    assert not any(ctx.pool in o for o in seen[1][2]) and seen[1][1] == ctx.data
+    assert any(o.endswith('aligndet_init_pool1200') for o in seen[2][2])
 
 
 def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):

@@ -28,9 +28,14 @@ and its wall time.
 
     python tools/analysis_tools/compare_strategies.py --seeds 0 1 2          # the table
     python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --quick  # shorter budgets
+    # AlignDet and DETReg pre-trained on 1200 unlabelled images instead of the 300 train
+    # images (their baselines are the table's own stages, reused)
+    python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --strategies aligndet \
+        --pool 1200 --out docs/results/strategies_pool1200.md
 """
 
 import argparse
+import filecmp
 import glob
 import json
 import os
@@ -88,6 +93,10 @@ QUICK_STRATEGIES = ('aligndet', 'detreg')
 QUICK_DAP_IMAGES = 300
 
 
+# every stage this process went through (run or skipped): work dir -> its recorded seconds
+STAGES_SEEN = {}
+
+
 def run_stage(title, work_dir, fn):
     """``fn(work_dir)`` -> a JSON-able dict, unless ``work_dir/result.json`` holds it: a
     finished stage is skipped; a killed one left no result and runs again, ``fn``
@@ -96,10 +105,12 @@ def run_stage(title, work_dir, fn):
     if osp.isfile(path):
         print(f'==== {title}: done already', flush=True)
         with open(path) as f:
-            return json.load(f)
-    os.makedirs(work_dir, exist_ok=True)
-    result = fn(work_dir)
-    atomic_write_bytes(json.dumps(result, indent=1).encode(), path)
+            result = json.load(f)
+    else:
+        os.makedirs(work_dir, exist_ok=True)
+        result = fn(work_dir)
+        atomic_write_bytes(json.dumps(result, indent=1).encode(), path)
+    STAGES_SEEN[osp.abspath(work_dir)] = result.get('seconds', 0.0)
     return result
 
 
@@ -205,6 +216,10 @@ class Context:
         self.budget = args.budget
         self.imagenet = osp.join(self.work, 'imagenet', 'mobilenet_v2_mmdet.pth')
         self.torchvision = osp.join(self.work, 'imagenet', 'mobilenet_v2-b0353104.pth')
+        # the self-supervised pre-trainings' images: the demo train images, or a pool of them
+        # and more (--pool)
+        self.pool = f'{self.data.rstrip("/")}_pool{args.pool}' if args.pool else None
+        self.pool_suffix = f'_pool{args.pool}' if args.pool else ''
 
     def data_options(self, seed):
         return [*data_root_options(self.data), f'randomness.seed={seed}']
@@ -248,6 +263,8 @@ def prepare(ctx):
             ProposalSettings.from_options('soco'),
             ctx.args.workers,
         )
+    if ctx.pool:
+        make_pool(ctx.data, ctx.pool, ctx.args.pool, ctx.args.workers)
     source = mobilenet_v2_imagenet(check=True)
     if source is None:
         raise SystemExit(
@@ -261,6 +278,47 @@ def prepare(ctx):
         os.replace(ctx.torchvision + '.tmp', ctx.torchvision)
     if not osp.isfile(ctx.imagenet):
         print(convert_backbone(ctx.torchvision, ctx.imagenet).summary(), flush=True)
+
+
+def make_pool(data, pool, size, workers=1):
+    """``pool``: the demo generator's data set of ``data`` with ``size`` train images instead
+    of its own number, and its proposals. An image depends only on the generator's seed, its
+    split and its index, so the pool's first train images are ``data``'s train images (checked)
+    and the rest are more of the same kind; the pre-trainings ignore the labels it carries."""
+    from dpt.datasets import make_demo_dataset
+    from dpt.proposals import ProposalSettings, generate_proposals
+
+    with open(osp.join(data, 'meta.json')) as f:
+        params = json.load(f)['params']
+    if size <= params['num_train']:
+        raise SystemExit(
+            f'compare_strategies: --pool {size}: must exceed the {params["num_train"]} train '
+            f'images of {data}'
+        )
+    make_demo_dataset(pool, **dict(params, num_train=size))
+    own, more = (
+        json.load(open(osp.join(root, 'annotations', 'instances_train.json')))
+        for root in (data, pool)
+    )
+    for a, b in zip(own['images'], more['images']):
+        if a['file_name'] != b['file_name'] or not filecmp.cmp(
+            osp.join(data, 'train', a['file_name']),
+            osp.join(pool, 'train', b['file_name']),
+            shallow=False,
+        ):
+            raise SystemExit(
+                f'compare_strategies: {pool}/train/{b["file_name"]} is not {data}\'s train '
+                f'image {a["file_name"]}: {data} was not made by the demo generator with '
+                f'{params}; remove {pool} or {data} and run again'
+            )
+    if not osp.isfile(osp.join(pool, PROPOSALS)):
+        generate_proposals(
+            osp.join(pool, PROPOSALS),
+            osp.join(pool, 'train'),
+            osp.join(pool, 'annotations', 'instances_train.json'),
+            ProposalSettings.from_options('soco'),
+            workers,
+        )
 
 
 def imagenet_init(ctx, module='model.backbone'):
@@ -312,19 +370,20 @@ def direct(ctx, seed, work):
 def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset, fine_opts=()):
     """Pre-train (all options given), extract with ``preset``, fine-tune from the ImageNet
     backbone (the baseline) and from the pre-training (the strategy)."""
-    b = ctx.budget
+    b, pool = ctx.budget, ctx.pool_suffix
     opts = ctx.data_options(seed)
+    pre_data = [f'train_dataloader.dataset.data_root={ctx.pool}/'] if ctx.pool else []
     pre = training(
-        f'seed {seed}: {name} pre-training',
+        f'seed {seed}: {name} pre-training{pool}',
         pretrain,
-        osp.join(work, f'{name}_pretrain'),
-        [*opts, *pre_opts],
-        ctx.data,
+        osp.join(work, f'{name}_pretrain{pool}'),
+        [*opts, *pre_data, *pre_opts],
+        ctx.pool or ctx.data,
     )
     init = extracted(
-        f'seed {seed}: {name} weights',
+        f'seed {seed}: {name} weights{pool}',
         pre['checkpoint'],
-        osp.join(work, f'{name}_init'),
+        osp.join(work, f'{name}_init{pool}'),
         preset=preset,
     )
     fine = [*opts, *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *fine_opts]
@@ -336,9 +395,9 @@ def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset,
         ctx.data,
     )
     tuned = training(
-        f'seed {seed}: {name}, pre-trained -> fine-tune',
+        f'seed {seed}: {name}, pre-trained{pool} -> fine-tune',
         finetune,
-        osp.join(work, f'{name}_finetune'),
+        osp.join(work, f'{name}_finetune{pool}'),
         [*fine, *imagenet_init(ctx), f'load_from={init}'],
         ctx.data,
     )
@@ -543,6 +602,15 @@ def parse_args(argv=None):
     )
     p.add_argument('--workers', type=int, default=1, help='processes for proposals and CAMs')
     p.add_argument(
+        '--pool',
+        type=int,
+        default=None,
+        metavar='N',
+        help='AlignDet and DETReg pre-train on N unlabelled images: the demo train images and '
+        'N minus their number more from the demo generator (<data>_poolN; default: the train '
+        'images alone); the fine-tunes and baselines are unchanged',
+    )
+    p.add_argument(
         '--epochs',
         nargs='+',
         default=[],
@@ -567,25 +635,16 @@ def parse_args(argv=None):
     return args
 
 
-def stage_seconds(ctx):
-    """Wall-clock seconds every stage of this table recorded, summed once per stage (an arm's
-    time counts a shared stage again; this does not), whenever and in whichever sitting each
-    ran: what the whole table costs from nothing but the data and the proposals."""
-    prefixes = tuple(f'{name}_' for name in ctx.args.strategies)
-    paths = [
-        p
-        for seed in ctx.args.seeds
-        for p in glob.glob(osp.join(ctx.work, f'seed{seed}', '*', DONE))
-        if osp.basename(osp.dirname(p)).startswith(prefixes)
-    ]
-    if 'dap' in ctx.args.strategies:
-        paths.append(osp.join(ctx.work, 'classifier', DONE))
-    total = 0.0
-    for path in paths:
-        if osp.isfile(path):
-            with open(path) as f:
-                total += json.load(f).get('seconds', 0.0)
-    return total
+def _train_count(data):
+    with open(osp.join(data, 'meta.json')) as f:
+        return json.load(f)['params']['num_train']
+
+
+def stage_seconds():
+    """Wall-clock seconds of every stage this command went through, each counted once (an
+    arm's time counts a shared stage again; this does not), whenever and in whichever
+    sitting it ran: what the whole table costs from the data and the proposals on."""
+    return sum(STAGES_SEEN.values())
 
 
 def notes(ctx, command, results, seconds):
@@ -598,7 +657,7 @@ def notes(ctx, command, results, seconds):
         f'Made by `{command}` on {time.strftime("%Y-%m-%d")}, {machine()}; '
         f'{seconds / 60:.1f} min for that command (stages finished by an earlier run are '
         'reused and not counted there; each arm\'s wall time below is its own stages\'); '
-        f'all its stages, each counted once, took {stage_seconds(ctx) / 3600:.2f} h '
+        f'all its stages, each counted once, took {stage_seconds() / 3600:.2f} h '
         '(the sum of their recorded wall times, whichever sitting ran them).',
         "- ImageNet backbone: torchvision's MobileNetV2 (`mobilenet_v2-b0353104.pth`, "
         '71.9 % top-1) converted to mmdet\'s MobileNetV2 by '
@@ -614,6 +673,13 @@ def notes(ctx, command, results, seconds):
         '[AlignDet](aligndet_miniature.md), [DETReg](detreg_miniature.md), '
         '[DAP](dap_miniature.md)',
     ]
+    if ctx.pool:
+        lines.append(
+            f'- pre-training pool (--pool {ctx.args.pool}): AlignDet and DETReg pre-train on '
+            f'{ctx.args.pool} unlabelled images, the demo train images and '
+            f'{ctx.args.pool - _train_count(ctx.data)} more from the demo generator '
+            f'(`{osp.relpath(ctx.pool, ROOT)}`); fine-tunes and baselines as without it'
+        )
     clf = osp.join(ctx.work, 'classifier', DONE)
     if 'dap' in ctx.args.strategies and osp.isfile(clf):
         with open(clf) as f:
