@@ -668,7 +668,8 @@ def notes(ctx, command, results, seconds):
         f'- AP: box AP on the {val_images} demo val images at the end of each fine-tune; '
         'the curves: '
         'the validations along it (mean over the seeds, band: std)',
-        '- configs: `configs/compare/`; strategy pages: '
+        '- what runs, why, and the commands: [docs/compare.md](../compare.md); '
+        'configs: `configs/compare/`; strategy pages: '
         '[direct pre-training](direct_pretraining_miniature.md), '
         '[AlignDet](aligndet_miniature.md), [DETReg](detreg_miniature.md), '
         '[DAP](dap_miniature.md)',
