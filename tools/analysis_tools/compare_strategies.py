@@ -244,7 +244,6 @@ def prepare(ctx):
     from dpt.datasets import make_demo_dataset
     from dpt.datasets.demo_data import make_demo_classification
     from dpt.datasets.splits import make_semi_splits
-    from dpt.proposals import ProposalSettings, generate_proposals
     from dpt.utils.offline_weights import mobilenet_v2_imagenet
     from dpt.weights import convert_backbone
 
@@ -255,14 +254,7 @@ def prepare(ctx):
         make_demo_classification(ctx.cls)
     make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], [1])
     make_semi_splits(gt_file, osp.join(ctx.data, 'semi_anns'), [10], seed=42, mode='images')
-    if not osp.isfile(osp.join(ctx.data, PROPOSALS)):  # the job resumes from its partial file
-        generate_proposals(
-            osp.join(ctx.data, PROPOSALS),
-            osp.join(ctx.data, 'train'),
-            gt_file,
-            ProposalSettings.from_options('soco'),
-            ctx.args.workers,
-        )
+    proposals(ctx.data, ctx.args.workers)
     if ctx.pool:
         make_pool(ctx.data, ctx.pool, ctx.args.pool, ctx.args.workers)
     source = mobilenet_v2_imagenet(check=True)
@@ -280,27 +272,47 @@ def prepare(ctx):
         print(convert_backbone(ctx.torchvision, ctx.imagenet).summary(), flush=True)
 
 
+def proposals(root, workers):
+    """AlignDet's proposals of the demo data set at ``root`` (SoCo's search), unless made;
+    the job resumes from its partial file."""
+    from dpt.proposals import ProposalSettings, generate_proposals
+
+    if not osp.isfile(osp.join(root, PROPOSALS)):
+        generate_proposals(
+            osp.join(root, PROPOSALS),
+            osp.join(root, 'train'),
+            osp.join(root, 'annotations', 'instances_train.json'),
+            ProposalSettings.from_options('soco'),
+            workers,
+        )
+
+
+def demo_params(data):
+    """The demo generator's parameters of the data set at ``data`` (its meta.json)."""
+    with open(osp.join(data, 'meta.json')) as f:
+        return json.load(f)['params']
+
+
+def _train_images_json(root):
+    with open(osp.join(root, 'annotations', 'instances_train.json')) as f:
+        return json.load(f)['images']
+
+
 def make_pool(data, pool, size, workers=1):
     """``pool``: the demo generator's data set of ``data`` with ``size`` train images instead
     of its own number, and its proposals. An image depends only on the generator's seed, its
     split and its index, so the pool's first train images are ``data``'s train images (checked)
     and the rest are more of the same kind; the pre-trainings ignore the labels it carries."""
     from dpt.datasets import make_demo_dataset
-    from dpt.proposals import ProposalSettings, generate_proposals
 
-    with open(osp.join(data, 'meta.json')) as f:
-        params = json.load(f)['params']
+    params = demo_params(data)
     if size <= params['num_train']:
         raise SystemExit(
             f'compare_strategies: --pool {size}: must exceed the {params["num_train"]} train '
             f'images of {data}'
         )
     make_demo_dataset(pool, **dict(params, num_train=size))
-    own, more = (
-        json.load(open(osp.join(root, 'annotations', 'instances_train.json')))
-        for root in (data, pool)
-    )
-    for a, b in zip(own['images'], more['images']):
+    for a, b in zip(_train_images_json(data), _train_images_json(pool)):
         if a['file_name'] != b['file_name'] or not filecmp.cmp(
             osp.join(data, 'train', a['file_name']),
             osp.join(pool, 'train', b['file_name']),
@@ -311,14 +323,7 @@ def make_pool(data, pool, size, workers=1):
                 f'image {a["file_name"]}: {data} was not made by the demo generator with '
                 f'{params}; remove {pool} or {data} and run again'
             )
-    if not osp.isfile(osp.join(pool, PROPOSALS)):
-        generate_proposals(
-            osp.join(pool, PROPOSALS),
-            osp.join(pool, 'train'),
-            osp.join(pool, 'annotations', 'instances_train.json'),
-            ProposalSettings.from_options('soco'),
-            workers,
-        )
+    proposals(pool, workers)
 
 
 def imagenet_init(ctx, module='model.backbone'):
@@ -635,11 +640,6 @@ def parse_args(argv=None):
     return args
 
 
-def _train_count(data):
-    with open(osp.join(data, 'meta.json')) as f:
-        return json.load(f)['params']['num_train']
-
-
 def stage_seconds():
     """Wall-clock seconds of every stage this command went through, each counted once (an
     arm's time counts a shared stage again; this does not), whenever and in whichever
@@ -678,7 +678,7 @@ def notes(ctx, command, results, seconds):
         lines.append(
             f'- pre-training pool (--pool {ctx.args.pool}): AlignDet and DETReg pre-train on '
             f'{ctx.args.pool} unlabelled images, the demo train images and '
-            f'{ctx.args.pool - _train_count(ctx.data)} more from the demo generator '
+            f'{ctx.args.pool - demo_params(ctx.data)["num_train"]} more from the demo generator '
             f'(`{osp.relpath(ctx.pool, ROOT)}`); fine-tunes and baselines as without it'
         )
     clf = osp.join(ctx.work, 'classifier', DONE)
