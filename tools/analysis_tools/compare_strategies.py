@@ -62,8 +62,9 @@ DONE = 'result.json'
 # (load ~7; batch 4 at 160 px, one thread: Mask R-CNN 3.0 s, Faster R-CNN 2.7 s, Deformable
 # DETR 1.4 s, AlignDet pre-training 2.3 s, direct pre-training at 96 px, batch 8, 5.1 s),
 # assumed ~3x faster on 2 quiet cores, plus ~35 s per stage (start, validations,
-# checkpoints): full ~2.8 h for 3 seeds, quick ~25 min. Estimates: the page records what
-# each arm really took.
+# checkpoints). Measured: the full table's stages summed 2.96 h with the cores shared (load
+# ~7), --quick 14.2 min from nothing on 2 quiet cores (docs/compare.md); the page records
+# what each arm really took.
 BUDGETS = dict(
     full=dict(
         direct_pretrain=3,
