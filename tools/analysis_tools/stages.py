@@ -12,8 +12,10 @@ stages import ...`` (Python puts a script's directory on ``sys.path``), tools/de
 
 import json
 import os.path as osp
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 from dpt.engine.fileio import atomic_write_bytes
@@ -27,10 +29,28 @@ class StageFailed(RuntimeError):
 
 
 def run_tool(title, cmd):
-    """Run a command from the checkout's root; return its wall-clock seconds."""
+    """Run a command from the checkout's root; return its wall-clock seconds.
+
+    A SIGTERM or SIGHUP to this process (``kill``, a closed terminal, a batch system's
+    time limit) stops the child too, as Ctrl-C does, instead of leaving it training on
+    unowned: StageFailed, and the same command later resumes the stage."""
+
+    def stop(signum, frame):  # raised inside subprocess.call, which then kills the child
+        raise StageFailed(
+            f'stage "{title}" stopped by signal {signum}; run the same command again to continue'
+        )
+
     print(f'\n==== {title}\n$ {" ".join(cmd)}', flush=True)
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    main = threading.current_thread() is threading.main_thread()  # signals: main thread only
+    old = {s: signal.signal(s, stop) for s in handled} if main else {}
     t0 = time.time()
-    if subprocess.call(cmd, cwd=ROOT) != 0:
+    try:
+        rc = subprocess.call(cmd, cwd=ROOT)
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if rc != 0:
         raise StageFailed(f'stage "{title}" failed; run the same command again to continue')
     return time.time() - t0
 
