@@ -42,6 +42,18 @@ def edge_hits(picture, panel, boxes=None, colors=None):
     return hits / max(len(boxes), 1)
 
 
+def last_edge_share(picture, panel):
+    """Share of the pixels along the left edge of the box drawn last that show its colour.
+    It is drawn over every other box, but the labels are drawn over all boxes: in a crowded
+    panel they cover parts of that edge with their 60 % black backgrounds (one or two deep:
+    40 % or 16 % of the colour left, which count) and their glyphs (which do not)."""
+    x1, y1, x2, y2 = panel.to_picture(panel.boxes[-1:])[0]
+    col = np.asarray(panel.colors[-1])
+    seen = [picture[y, round(x1)] for y in range(round(y1) + 2, round(y2) - 1)]
+    shades = [col, 0.4 * col, 0.16 * col]
+    return np.mean([any(close(p, c, tol=12) for c in shades) for p in seen]) if seen else 0.0
+
+
 @pytest.fixture(scope='module')
 def proposals(demo_data_root, tmp_path_factory):
     """A proposal file in make_proposals.py's format (one category, selective_search): the
@@ -97,7 +109,7 @@ def test_detection_boxes_land_where_the_annotation_file_says(demo_data_root, tmp
         np.testing.assert_allclose(np.sort(panel.boxes, 0), np.sort(want, 0), atol=1e-3)
         assert edge_hits(r['image'], panel) >= 0.7
         # the last box drawn is on top: its edge is its colour
-        assert edge_hits(r['image'], panel, panel.boxes[-1:], panel.colors[-1:]) == 1
+        assert last_edge_share(r['image'], panel) >= 0.5
 
 
 def test_normalisation_is_undone(demo_data_root):
@@ -200,7 +212,7 @@ def test_detreg_priors_and_their_crops(demo_data_root, tmp_path):
             assert crop.colors == [view.colors[i]]  # framed in its box's colour
             x1, y1, x2, y2 = crop.to_picture()[0]
             assert close(r['image'][round((y1 + y2) / 2), round(x1)], view.colors[i])
-        assert edge_hits(r['image'], view, view.boxes[-1:], view.colors[-1:]) == 1
+        assert last_edge_share(r['image'], view) >= 0.5
 
 
 def test_dap_pseudo_boxes(tmp_path):
