@@ -156,7 +156,12 @@ def build_runner(cfg):
     install_mmengine_changes()
     if 'runner_type' in cfg:
         from mmdet.registry import RUNNERS
+        from mmengine.registry import init_default_scope
 
+        # looked up in the config's scope, not in whichever scope an earlier runner in this
+        # process left current (a plain mmengine Runner leaves 'mmengine', where dpt's
+        # runners are not registered)
+        init_default_scope(cfg.get('default_scope', 'mmdet'))
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
 
