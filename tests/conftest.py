@@ -1,4 +1,5 @@
-"""Shared fixtures: small demo datasets made once per test session."""
+"""Shared fixtures: small demo datasets made once per test session; the registry scope a test
+makes current is undone after it."""
 
 import json
 import os
@@ -10,6 +11,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for path in (ROOT, os.path.join(ROOT, 'tests')):  # the package, and tests/_cli.py
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Each test starts in the registry scope the one before it started in: a runner built
+    without a config (``DptRunner(model=...)``) makes mmengine's scope current for the rest of
+    the process, where mmdet's and dpt's classes are not found."""
+    from mmengine.registry import DefaultScope
+
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='session')
