@@ -192,6 +192,16 @@ def test_stage_seconds_counts_each_stage_once(tool, tmp_path, monkeypatch):
     tool.run_stage('new', str(tmp_path / 'new'), lambda wd: dict(seconds=25.0))
     tool.run_stage('weights', str(tmp_path / 'init'), lambda wd: dict(checkpoint='x'))
     assert tool.stage_seconds() == 125.0
+    assert tool.resumed_note() is None  # every stage ran in one go
+    tool.run_stage(
+        'resumed',
+        str(tmp_path / 'resumed'),
+        lambda wd: dict(seconds=50.0, attempts=3, estimated_attempts=1),
+    )
+    assert tool.stage_seconds() == 175.0
+    note = tool.resumed_note()
+    assert note.startswith('- 1 of the 4 stages were stopped and resumed (3 attempts in all)')
+    assert '1 of them killed outright' in note
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ import shutil
 import sys
 import time
 
-from stages import ROOT, StageFailed, data_root_options, train_stage
+from stages import ROOT, AttemptClock, StageFailed, data_root_options, train_stage
 
 from dpt.engine.fileio import atomic_write_bytes
 
@@ -94,7 +94,8 @@ QUICK_STRATEGIES = ('aligndet', 'detreg')
 QUICK_DAP_IMAGES = 300
 
 
-# every stage this process went through (run or skipped): work dir -> its recorded seconds
+# every stage this process went through (run or skipped): work dir -> its result (seconds,
+# attempts)
 STAGES_SEEN = {}
 
 
@@ -111,7 +112,7 @@ def run_stage(title, work_dir, fn):
         os.makedirs(work_dir, exist_ok=True)
         result = fn(work_dir)
         atomic_write_bytes(json.dumps(result, indent=1).encode(), path)
-    STAGES_SEEN[osp.abspath(work_dir)] = result.get('seconds', 0.0)
+    STAGES_SEEN[osp.abspath(work_dir)] = result
     return result
 
 
@@ -459,40 +460,41 @@ def dap_classifier(ctx):
         from dpt.pseudo_boxes.generate import generate_cam_boxes, output_names
         from dpt.weights import convert_backbone
 
-        t0 = time.time()
-        out = osp.join(wd, 'classifier.pth')
-        recipe = ClassifierRecipe(
-            arch='torchvision:mobilenet_v2',
-            init=ctx.torchvision,
-            epochs=ctx.budget['classifier'],
-            batch_size=32,
-            lr=0.01,
-            weight_decay=4e-5,
-            image_size=96,
-        )
-        if not osp.isfile(out + '.json'):
-            train_classifier(osp.join(ctx.cls, 'train'), out, recipe, osp.join(ctx.cls, 'val'))
-        with open(out + '.json') as f:
-            record = json.load(f)
-        backbone = osp.join(wd, 'backbone.pth')
-        print(convert_backbone(out, backbone).summary(), flush=True)
-        img_root = osp.join(ctx.cls, 'train')
-        prefix = osp.join(wd, 'cam_boxes')
-        settings = CamSettings(scales=(128, 256), nms=(CAM_NMS,))
-        boxes = output_names(prefix, settings)[CAM_NMS]
-        if not osp.isfile(boxes):
-            items, classes = read_folder(img_root)
-            generate_cam_boxes(
-                prefix,
-                img_root,
-                items,
-                classes,
-                'torchvision:mobilenet_v2',
-                out,
-                {},
-                settings,
-                ctx.args.workers,
+        clock = AttemptClock(wd)  # a resumed stage counts the time of all its attempts
+        with clock.attempt():
+            out = osp.join(wd, 'classifier.pth')
+            recipe = ClassifierRecipe(
+                arch='torchvision:mobilenet_v2',
+                init=ctx.torchvision,
+                epochs=ctx.budget['classifier'],
+                batch_size=32,
+                lr=0.01,
+                weight_decay=4e-5,
+                image_size=96,
             )
+            if not osp.isfile(out + '.json'):
+                train_classifier(osp.join(ctx.cls, 'train'), out, recipe, osp.join(ctx.cls, 'val'))
+            with open(out + '.json') as f:
+                record = json.load(f)
+            backbone = osp.join(wd, 'backbone.pth')
+            print(convert_backbone(out, backbone).summary(), flush=True)
+            img_root = osp.join(ctx.cls, 'train')
+            prefix = osp.join(wd, 'cam_boxes')
+            settings = CamSettings(scales=(128, 256), nms=(CAM_NMS,))
+            boxes = output_names(prefix, settings)[CAM_NMS]
+            if not osp.isfile(boxes):
+                items, classes = read_folder(img_root)
+                generate_cam_boxes(
+                    prefix,
+                    img_root,
+                    items,
+                    classes,
+                    'torchvision:mobilenet_v2',
+                    out,
+                    {},
+                    settings,
+                    ctx.args.workers,
+                )
         with open(boxes) as f:
             images = len(json.load(f)['images'])
         epochs = recipe.epochs
@@ -501,7 +503,7 @@ def dap_classifier(ctx):
             backbone=backbone,
             boxes=boxes,
             val_accuracy=record.get('val_accuracy'),
-            seconds=time.time() - t0,
+            **clock.summary(),
             images=epochs * record['train_images'],
             cam_images=images,
         )
@@ -645,7 +647,26 @@ def stage_seconds():
     """Wall-clock seconds of every stage this command went through, each counted once (an
     arm's time counts a shared stage again; this does not), whenever and in whichever
     sitting it ran: what the whole table costs from the data and the proposals on."""
-    return sum(STAGES_SEEN.values())
+    return sum(r.get('seconds', 0.0) for r in STAGES_SEEN.values())
+
+
+def resumed_note():
+    """A line on the stages that ran in more than one attempt, or None."""
+    resumed = [r for r in STAGES_SEEN.values() if r.get('attempts', 1) > 1]
+    if not resumed:
+        return None
+    estimated = sum(r.get('estimated_attempts', 0) for r in resumed)
+    line = (
+        f'- {len(resumed)} of the {len(STAGES_SEEN)} stages were stopped and resumed '
+        f'({sum(r["attempts"] for r in resumed)} attempts in all); their wall times sum all '
+        'their attempts'
+    )
+    if estimated:
+        line += (
+            f', {estimated} of them killed outright and timed from the files they left (a '
+            'lower bound)'
+        )
+    return line
 
 
 def notes(ctx, command, results, seconds):
@@ -693,6 +714,9 @@ def notes(ctx, command, results, seconds):
             f"{'-' if acc is None else f'{100 * acc:.1f} %'}); CAM boxes (NMS "
             f"{CAM_NMS:g}) of its {rec['cam_images']} train images"
         )
+    resumed = resumed_note()
+    if resumed:
+        lines.append(resumed)
     return '\n'.join(lines)
 
 

@@ -10,7 +10,9 @@ stages import ...`` (Python puts a script's directory on ``sys.path``), tools/de
 ``from analysis_tools.stages import ...``.
 """
 
+import contextlib
 import json
+import os
 import os.path as osp
 import signal
 import subprocess
@@ -22,6 +24,7 @@ from dpt.engine.fileio import atomic_write_bytes
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 DONE = 'stage_done.json'
+ATTEMPTS = 'stage_attempts.json'  # every run of a stage, finished or not: its seconds
 
 
 class StageFailed(RuntimeError):
@@ -65,20 +68,93 @@ def stage_record(work_dir):
     return record if osp.isfile(record['checkpoint']) else None
 
 
+def _newest_mtime(work_dir, skip):
+    """The latest modification time of a file under ``work_dir`` (``skip`` aside), or 0."""
+    newest = 0.0
+    for root, _, files in os.walk(work_dir):
+        for name in files:
+            if name != skip:
+                with contextlib.suppress(OSError):
+                    newest = max(newest, os.path.getmtime(osp.join(root, name)))
+    return newest
+
+
+class AttemptClock:
+    """Wall-clock seconds of a stage over all its attempts, kept in ``work_dir/ATTEMPTS``.
+
+    A stage that is stopped (a signal, Ctrl-C, a failure) and resumed later costs the time of
+    every attempt, not only the last one's. Each attempt is written down when it starts and
+    its seconds when it ends, however it ends; one that was killed outright (SIGKILL, a lost
+    machine) never wrote its seconds, so the next attempt estimates them from the newest file
+    that the killed one left in ``work_dir`` (its logs and checkpoints) and marks them
+    ``estimated``: a lower bound."""
+
+    def __init__(self, work_dir):
+        self.work_dir = work_dir
+        self.path = osp.join(work_dir, ATTEMPTS)
+        self.attempts = []
+        if osp.isfile(self.path):
+            with open(self.path) as f:
+                self.attempts = json.load(f)
+
+    def _save(self):
+        os.makedirs(self.work_dir, exist_ok=True)
+        data = json.dumps(self.attempts, indent=1).encode()
+        atomic_write_bytes(data, self.path)
+
+    @contextlib.contextmanager
+    def attempt(self):
+        for a in self.attempts:  # killed outright: measure it by what it left behind
+            if a.get('seconds') is None:
+                newest = _newest_mtime(self.work_dir, skip=ATTEMPTS)
+                a['seconds'] = round(max(newest - a['started'], 0.0), 1)
+                a['estimated'] = True
+        t0 = time.time()
+        self.attempts.append(dict(started=t0, seconds=None))
+        self._save()
+        try:
+            yield
+        finally:
+            self.attempts[-1]['seconds'] = round(time.time() - t0, 1)
+            self._save()
+
+    def summary(self):
+        """{seconds, attempts[, estimated_attempts]} over every attempt so far."""
+        out = dict(
+            seconds=round(sum(a['seconds'] or 0.0 for a in self.attempts), 1),
+            attempts=len(self.attempts),
+        )
+        estimated = sum(1 for a in self.attempts if a.get('estimated'))
+        if estimated:
+            out['estimated_attempts'] = estimated
+        return out
+
+
 def train_stage(title, config, work_dir, cfg_options=()):
-    """Train ``config`` into ``work_dir`` unless done already; return the stage record."""
+    """Train ``config`` into ``work_dir`` unless done already; return the stage record, its
+    ``seconds`` those of all its attempts (``AttemptClock``)."""
     record = stage_record(work_dir)
     if record:
         print(f'\n==== {title}: done already ({record["checkpoint"]})', flush=True)
         return record
     options = ['--cfg-options', *cfg_options] if cfg_options else []
-    seconds = run_tool(
-        title,
-        [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, '--resume', *options],
-    )
+    clock = AttemptClock(work_dir)
+    with clock.attempt():
+        run_tool(
+            title,
+            [
+                sys.executable,
+                'tools/train.py',
+                config,
+                '--work-dir',
+                work_dir,
+                '--resume',
+                *options,
+            ],
+        )
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    record = dict(config=config, checkpoint=checkpoint, seconds=round(seconds, 1))
+    record = dict(config=config, checkpoint=checkpoint, **clock.summary())
     atomic_write_bytes(json.dumps(record, indent=1).encode(), osp.join(work_dir, DONE))
     return record
 
