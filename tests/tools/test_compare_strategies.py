@@ -263,6 +263,71 @@ def test_pool_runs_get_their_own_pretraining_stages(tool, tmp_path, monkeypatch)
     assert any(o.endswith('aligndet_init_pool1200') for o in seen[2][2])
 
 
+def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
+    """--mobilenet-levels aligndet: every AlignDet stage is its own (both arms change), and
+    the options build a pre-trainer and a fine-tune detector whose FPN reads the 1280-channel
+    conv; AlignDet's frozen_stages=7 leaves that conv trainable in pre-training, as in
+    AlignDet (mmdet's MobileNetV2 freezes layer1-7, not conv2)."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+
+    import dpt  # noqa: F401
+
+    seen = []
+
+    def training(title, config, work_dir, options, data_root):
+        seen.append((os.path.basename(work_dir), config, options))
+        return dict(checkpoint='c.pth', images=1, seconds=1.0, curve=[], metrics={})
+
+    monkeypatch.setattr(tool, 'training', training)
+    monkeypatch.setattr(tool, 'extracted', lambda title, ckpt, out, **kw: out)
+    args = tool.parse_args(
+        ['--strategies', 'aligndet', '--mobilenet-levels', 'aligndet', '--work-dir', str(tmp_path)]
+    )
+    ctx = tool.Context(args)
+    tool.aligndet(ctx, 0, str(tmp_path / 'seed0'))
+    assert [s[0] for s in seen] == [
+        'aligndet_pretrain_levels-aligndet',
+        'aligndet_baseline_levels-aligndet',
+        'aligndet_finetune_levels-aligndet',
+    ]
+    register_all_modules()
+    models = []
+    for _, config, options in (seen[0], seen[1]):
+        cfg = Config.fromfile(os.path.join(ROOT, config))
+        levels = [
+            o for o in options if any(k in o for k in ('out_indices', 'in_channels', 'freeze'))
+        ]
+        assert len(levels) == (3 if 'pretrain' in config else 2)
+        cfg.merge_from_dict(
+            {k: eval(v) for k, v in (o.split('=', 1) for o in levels)}  # noqa: S307
+        )
+        cfg.model.get('detector', cfg.model).backbone.init_cfg = None
+        models.append(MODELS.build(cfg.model))
+    pretrainer, finetune = models
+    for det in (pretrainer.online, finetune):
+        assert det.backbone.out_indices == (1, 2, 4, 7)
+        feats = det.backbone(torch.zeros(1, 3, 64, 64))
+        assert [f.shape[1] for f in feats] == [24, 32, 96, 1280]
+        assert len(det.neck(feats)) == det.neck.num_outs
+    trainable = {
+        n.split('.')[0] for n, p in pretrainer.online.backbone.named_parameters() if p.requires_grad
+    }
+    assert trainable == {'conv2'}
+    assert pretrainer.freeze_backbone is False
+    cfg = Config.fromfile(os.path.join(ROOT, seen[0][1]))  # dpt's levels: conv2 feeds nothing
+    cfg.model.detector.backbone.init_cfg = None
+    assert not any(p.requires_grad for p in MODELS.build(cfg.model).online.backbone.parameters())
+
+    # the default keeps dpt's layout and the table's stage names
+    assert tool.Context(tool.parse_args(['--strategies', 'aligndet'])).levels_options() == []
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--mobilenet-levels', 'aligndet'])
+    assert 'only AlignDet has a MobileNetV2 config of its own' in capsys.readouterr().err
+
+
 def test_main_writes_results_page_and_plot(tool, tmp_path, monkeypatch):
     """The command on fake strategies (no training): results.json, the page and its PNG."""
     data = tmp_path / 'demo'

@@ -32,6 +32,10 @@ and its wall time.
     # images (their baselines are the table's own stages, reused)
     python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --strategies aligndet \
         --pool 1200 --out docs/results/strategies_pool1200.md
+    # AlignDet with its own MobileNetV2 levels (the 1280-channel conv as the FPN's last
+    # input) in both arms, stages of their own
+    python tools/analysis_tools/compare_strategies.py --seeds 0 1 2 --strategies aligndet \
+        --mobilenet-levels aligndet --out docs/results/strategies_aligndet_levels.md
 """
 
 import argparse
@@ -92,6 +96,16 @@ EVALS = dict(full=3, quick=2)  # validations along each fine-tune: the curves' p
 # --strategies names others; DAP's pre-training then sees this many of the 1200 images
 QUICK_STRATEGIES = ('aligndet', 'detreg')
 QUICK_DAP_IMAGES = 300
+
+
+# MobileNetV2 levels fed to the FPN (--mobilenet-levels): dpt's comparison takes the last
+# inverted-residual stage (320 channels); AlignDet's MobileNetV2 configs take mmdet's default
+# out_indices, whose last level is the 1280-channel 1x1 conv
+# (liming-ai/AlignDet configs/other_backbones/{selfsup,finetune}/*mbv2*.py)
+MOBILENET_LEVELS = {
+    'dpt': None,  # configs/compare/_base_/mobilenet_v2.py as it is
+    'aligndet': dict(out_indices='(1,2,4,7)', in_channels='[24,32,96,1280]'),
+}
 
 
 # every stage this process went through (run or skipped): work dir -> its result (seconds,
@@ -222,6 +236,18 @@ class Context:
         # and more (--pool)
         self.pool = f'{self.data.rstrip("/")}_pool{args.pool}' if args.pool else None
         self.pool_suffix = f'_pool{args.pool}' if args.pool else ''
+        # another MobileNetV2 layout changes every arm: stages of their own
+        self.levels = MOBILENET_LEVELS[args.mobilenet_levels]
+        self.levels_suffix = '' if self.levels is None else f'_levels-{args.mobilenet_levels}'
+
+    def levels_options(self, model='model'):
+        """--cfg-options giving ``model``'s backbone and neck the --mobilenet-levels layout."""
+        if self.levels is None:
+            return []
+        return [
+            f'{model}.backbone.out_indices={self.levels["out_indices"]}',
+            f'{model}.neck.in_channels={self.levels["in_channels"]}',
+        ]
 
     def data_options(self, seed):
         return [*data_root_options(self.data), f'randomness.seed={seed}']
@@ -377,48 +403,50 @@ def direct(ctx, seed, work):
 def self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, preset, fine_opts=()):
     """Pre-train (all options given), extract with ``preset``, fine-tune from the ImageNet
     backbone (the baseline) and from the pre-training (the strategy)."""
-    b, pool = ctx.budget, ctx.pool_suffix
+    b, pool, lv = ctx.budget, ctx.pool_suffix, ctx.levels_suffix
     opts = ctx.data_options(seed)
     pre_data = [f'train_dataloader.dataset.data_root={ctx.pool}/'] if ctx.pool else []
     pre = training(
         f'seed {seed}: {name} pre-training{pool}',
         pretrain,
-        osp.join(work, f'{name}_pretrain{pool}'),
+        osp.join(work, f'{name}_pretrain{pool}{lv}'),
         [*opts, *pre_data, *pre_opts],
         ctx.pool or ctx.data,
     )
     init = extracted(
         f'seed {seed}: {name} weights{pool}',
         pre['checkpoint'],
-        osp.join(work, f'{name}_init{pool}'),
+        osp.join(work, f'{name}_init{pool}{lv}'),
         preset=preset,
     )
     fine = [*opts, *schedule_options(finetune, b['finetune_10pct'], ctx.args.evals), *fine_opts]
     base = training(
         f'seed {seed}: {name}, ImageNet -> fine-tune',
         finetune,
-        osp.join(work, f'{name}_baseline'),
+        osp.join(work, f'{name}_baseline{lv}'),
         [*fine, *imagenet_init(ctx)],
         ctx.data,
     )
     tuned = training(
         f'seed {seed}: {name}, pre-trained{pool} -> fine-tune',
         finetune,
-        osp.join(work, f'{name}_finetune{pool}'),
+        osp.join(work, f'{name}_finetune{pool}{lv}'),
         [*fine, *imagenet_init(ctx), f'load_from={init}'],
         ctx.data,
     )
     return base, pre, tuned
 
 
-def pretrain_strategy(ctx, seed, work, name, pretrain, finetune, init_opts):
+def pretrain_strategy(ctx, seed, work, name, pretrain, finetune, init_opts, fine_opts=()):
     """AlignDet or DETReg (``name``): :func:`self_supervised` with the configs ``pretrain``
     and ``finetune`` (under configs/compare/), the pre-training on the budget's
-    ``<name>_pretrain`` epochs with ``init_opts``; the ImageNet baseline and the strategy as
-    the table's two rows."""
+    ``<name>_pretrain`` epochs with ``init_opts``, both fine-tunes with ``fine_opts``; the
+    ImageNet baseline and the strategy as the table's two rows."""
     pretrain, finetune = CFG + pretrain, CFG + finetune
     pre_opts = [*schedule_options(pretrain, ctx.budget[f'{name}_pretrain'], evals=1), *init_opts]
-    base, pre, tuned = self_supervised(ctx, seed, work, name, pretrain, finetune, pre_opts, name)
+    base, pre, tuned = self_supervised(
+        ctx, seed, work, name, pretrain, finetune, pre_opts, name, fine_opts
+    )
     return [
         ctx.result(name, 'ImageNet -> fine-tune', seed, [base], base),
         ctx.result(name, f'ImageNet -> {TITLES[name]} -> fine-tune', seed, [pre, tuned], tuned),
@@ -433,7 +461,14 @@ def aligndet(ctx, seed, work):
         'aligndet',
         'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py',
         'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
-        imagenet_init(ctx, 'model.detector.backbone'),
+        [
+            *imagenet_init(ctx, 'model.detector.backbone'),
+            *ctx.levels_options('model.detector'),
+            # AlignDet's levels use the 1280-channel conv, which its frozen_stages=7 leaves
+            # trainable: the pre-trainer freezes by the backbone's config, as AlignDet
+            *(['model.freeze_backbone=False'] if ctx.levels else []),
+        ],
+        ctx.levels_options(),
     )
 
 
@@ -619,6 +654,14 @@ def parse_args(argv=None):
         'images alone); the fine-tunes and baselines are unchanged',
     )
     p.add_argument(
+        '--mobilenet-levels',
+        choices=sorted(MOBILENET_LEVELS),
+        default='dpt',
+        help="MobileNetV2 levels fed to AlignDet's FPN, in both its arms: dpt (default; the "
+        "last inverted-residual stage, 320 channels) or aligndet (AlignDet's MobileNetV2 "
+        'configs: the 1280-channel conv); needs --strategies aligndet',
+    )
+    p.add_argument(
         '--epochs',
         nargs='+',
         default=[],
@@ -637,6 +680,11 @@ def parse_args(argv=None):
     args.budget = budget
     suffix = '_quick' if args.quick else ''
     args.strategies = args.strategies or list(QUICK_STRATEGIES if args.quick else STRATEGIES)
+    if args.mobilenet_levels != 'dpt' and args.strategies != ['aligndet']:
+        p.error(
+            f'--mobilenet-levels {args.mobilenet_levels}: only AlignDet has a MobileNetV2 '
+            'config of its own; add --strategies aligndet'
+        )
     args.evals = EVALS['quick' if args.quick else 'full']
     args.work_dir = args.work_dir or f'work_dirs/compare{suffix}'
     args.out = args.out or f'docs/results/strategies{suffix}.md'
