@@ -235,32 +235,38 @@ def test_pool_refuses_other_data(tool, demo_small, capsys):
         tool.make_pool(str(demo_small), str(demo_small.parent / 'p5'), 5)
 
 
-def test_pool_runs_get_their_own_pretraining_stages(tool, tmp_path, monkeypatch):
-    """With --pool the pre-training, its weights and the fine-tune from them are new stages
-    (reading the pool), the baseline is the table's own."""
+def _aligndet_stages(tool, monkeypatch, tmp_path, *argv):
+    """The context and the stages (work dir name, config, data root, options) that seed 0
+    of AlignDet runs with ``argv``, none trained."""
     seen = []
 
     def training(title, config, work_dir, options, data_root):
-        seen.append((os.path.basename(work_dir), data_root, options))
+        seen.append((os.path.basename(work_dir), config, data_root, options))
         return dict(checkpoint='c.pth', images=1, seconds=1.0, curve=[], metrics={})
 
     monkeypatch.setattr(tool, 'training', training)
     monkeypatch.setattr(tool, 'extracted', lambda title, ckpt, out, **kw: out)
-    args = tool.parse_args(
-        ['--strategies', 'aligndet', '--pool', '1200', '--work-dir', str(tmp_path)]
+    ctx = tool.Context(
+        tool.parse_args(['--strategies', 'aligndet', '--work-dir', str(tmp_path), *argv])
     )
-    ctx = tool.Context(args)
     tool.aligndet(ctx, 0, str(tmp_path / 'seed0'))
+    return ctx, seen
+
+
+def test_pool_runs_get_their_own_pretraining_stages(tool, tmp_path, monkeypatch):
+    """With --pool the pre-training, its weights and the fine-tune from them are new stages
+    (reading the pool), the baseline is the table's own."""
+    ctx, seen = _aligndet_stages(tool, monkeypatch, tmp_path, '--pool', '1200')
     names = [s[0] for s in seen]
     assert names == [
         'aligndet_pretrain_pool1200',
         'aligndet_baseline',
         'aligndet_finetune_pool1200',
     ]
-    assert seen[0][1] == ctx.pool and ctx.pool.endswith('demo_pool1200')
-    assert f'train_dataloader.dataset.data_root={ctx.pool}/' in seen[0][2]
-    assert not any(ctx.pool in o for o in seen[1][2]) and seen[1][1] == ctx.data
-    assert any(o.endswith('aligndet_init_pool1200') for o in seen[2][2])
+    assert seen[0][2] == ctx.pool and ctx.pool.endswith('demo_pool1200')
+    assert f'train_dataloader.dataset.data_root={ctx.pool}/' in seen[0][3]
+    assert not any(ctx.pool in o for o in seen[1][3]) and seen[1][2] == ctx.data
+    assert any(o.endswith('aligndet_init_pool1200') for o in seen[2][3])
 
 
 def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
@@ -275,19 +281,7 @@ def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
 
     import dpt  # noqa: F401
 
-    seen = []
-
-    def training(title, config, work_dir, options, data_root):
-        seen.append((os.path.basename(work_dir), config, options))
-        return dict(checkpoint='c.pth', images=1, seconds=1.0, curve=[], metrics={})
-
-    monkeypatch.setattr(tool, 'training', training)
-    monkeypatch.setattr(tool, 'extracted', lambda title, ckpt, out, **kw: out)
-    args = tool.parse_args(
-        ['--strategies', 'aligndet', '--mobilenet-levels', 'aligndet', '--work-dir', str(tmp_path)]
-    )
-    ctx = tool.Context(args)
-    tool.aligndet(ctx, 0, str(tmp_path / 'seed0'))
+    _, seen = _aligndet_stages(tool, monkeypatch, tmp_path, '--mobilenet-levels', 'aligndet')
     assert [s[0] for s in seen] == [
         'aligndet_pretrain_levels-aligndet',
         'aligndet_baseline_levels-aligndet',
@@ -295,7 +289,7 @@ def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
     ]
     register_all_modules()
     models = []
-    for _, config, options in (seen[0], seen[1]):
+    for _, config, _, options in (seen[0], seen[1]):
         cfg = Config.fromfile(os.path.join(ROOT, config))
         levels = [
             o for o in options if any(k in o for k in ('out_indices', 'in_channels', 'freeze'))
