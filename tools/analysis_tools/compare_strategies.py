@@ -461,13 +461,7 @@ def aligndet(ctx, seed, work):
         'aligndet',
         'faster-rcnn_mobilenetv2_aligndet-pretrain_demo.py',
         'faster-rcnn_mobilenetv2_aligndet-finetune_demo.py',
-        [
-            *imagenet_init(ctx, 'model.detector.backbone'),
-            *ctx.levels_options('model.detector'),
-            # AlignDet's levels use the 1280-channel conv, which its frozen_stages=7 leaves
-            # trainable: the pre-trainer freezes by the backbone's config, as AlignDet
-            *(['model.freeze_backbone=False'] if ctx.levels else []),
-        ],
+        [*imagenet_init(ctx, 'model.detector.backbone'), *ctx.levels_options('model.detector')],
         ctx.levels_options(),
     )
 

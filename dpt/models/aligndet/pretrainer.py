@@ -26,9 +26,7 @@ class BoxDomainPretrainer(BaseDetector):
     :class:`~dpt.models.aligndet.TargetMomentumHook`) sees the ``target`` view of the same
     images and proposals. Each proposal gets one instance id per batch; the loss is the
     online detector's own losses plus ``loss_contrast`` between its sampled embeddings
-    (queries) and the target's (keys). The backbone of both is frozen: by its own config
-    (``frozen_stages``, BN without gradient, as AlignDet), or whole (``freeze_backbone``);
-    it runs in eval mode either way.
+    (queries) and the target's (keys). The backbone of both is frozen.
 
     State-dict keys are ``online.<detector keys>`` and ``target.<detector keys>``; the
     embedding MLPs sit where the detector's classifier was, under its name.
@@ -55,12 +53,6 @@ class BoxDomainPretrainer(BaseDetector):
         copied_params (tuple[str]): Parameters whose name contains one of these are copied
             from the online detector instead of averaged (AlignDet: DETR's
             ``query_embedding``, "the query embedding values of the two models the same").
-        freeze_backbone (bool): False (AlignDet's): the backbone's config decides what is
-            frozen; AlignDet's ResNet-50 ``frozen_stages=4`` freezes every parameter, its
-            MobileNetV2 ``frozen_stages=7`` every one but the last 1x1 conv's (mmdet's
-            ``conv2``, the 1280-channel level of its FPN), which pre-training trains. True:
-            every backbone parameter is frozen, whatever the config (for a backbone with
-            parameters the detector does not use, which distributed training would refuse).
         data_preprocessor (dict, optional): Defaults to mmdet's
             ``MultiBranchDataPreprocessor`` around the detector's own preprocessor.
     """
@@ -75,7 +67,6 @@ class BoxDomainPretrainer(BaseDetector):
         target_train_mode: bool = True,
         target_init: str = 'copy',
         copied_params=('query_embedding',),
-        freeze_backbone: bool = False,
         data_preprocessor: Optional[dict] = None,
         init_cfg=None,
     ) -> None:
@@ -94,16 +85,10 @@ class BoxDomainPretrainer(BaseDetector):
                 'be pre-trained in the box domain; use BoxDomainTwoStageDetector, '
                 'BoxDomainSingleStageDetector or another BoxDomainMixin detector'
             )
-        if freeze_backbone:
-            for param in self.online.backbone.parameters():
-                param.requires_grad = False
-        elif callable(getattr(self.online.backbone, '_freeze_stages', None)):
-            # some mmdet backbones (MobileNetV2) apply frozen_stages only in train(): apply
-            # it now, before an optimizer or a DDP wrapper takes the trainable parameters
-            self.online.backbone._freeze_stages()
-        self.freeze_backbone = freeze_backbone
         self.target = copy.deepcopy(self.online)
         for param in self.target.parameters():
+            param.requires_grad = False
+        for param in self.online.backbone.parameters():
             param.requires_grad = False
         self.momentum = momentum
         self.loss_contrast = MODELS.build(loss_contrast)
