@@ -3,6 +3,7 @@ killed) on fake stages, its schedules and curves, the statistics and page on syn
 results, and the links from each strategy's miniature page; every configs/compare/ config
 builds its detector (the training itself is tools/train.py, tested elsewhere)."""
 
+import argparse
 import json
 import math
 import os
@@ -278,7 +279,7 @@ def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
     import torch
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
-    from mmengine.config import Config
+    from mmengine.config import Config, DictAction
 
     import dpt  # noqa: F401
 
@@ -294,9 +295,9 @@ def test_aligndet_mobilenet_levels(tool, tmp_path, monkeypatch, capsys):
         cfg = Config.fromfile(os.path.join(ROOT, config))
         levels = [o for o in options if 'out_indices' in o or 'neck.in_channels' in o]
         assert len(levels) == 2
-        cfg.merge_from_dict(
-            {k: eval(v) for k, v in (o.split('=', 1) for o in levels)}  # noqa: S307
-        )
+        parser = argparse.ArgumentParser()  # as tools/train.py reads --cfg-options
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *levels]).cfg_options)
         cfg.model.get('detector', cfg.model).backbone.init_cfg = None
         models.append(MODELS.build(cfg.model))
     pretrainer, finetune = models

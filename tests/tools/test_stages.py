@@ -111,7 +111,6 @@ def test_train_stage_records_the_time_of_all_its_attempts(tmp_path, monkeypatch)
             raise stages.StageFailed(f'stage "{title}" stopped by signal 15')
         (work / 'epoch_2.pth').write_bytes(b'x')
         (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
-        return 0.2
 
     monkeypatch.setattr(stages, 'run_tool', fake_run_tool)
     try:

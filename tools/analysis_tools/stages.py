@@ -32,7 +32,7 @@ class StageFailed(RuntimeError):
 
 
 def run_tool(title, cmd):
-    """Run a command from the checkout's root; return its wall-clock seconds.
+    """Run a command from the checkout's root (its time: :class:`AttemptClock`).
 
     A SIGTERM or SIGHUP to this process (``kill``, a closed terminal, a batch system's
     time limit) stops the child too, as Ctrl-C does, instead of leaving it training on
@@ -47,7 +47,6 @@ def run_tool(title, cmd):
     handled = (signal.SIGTERM, signal.SIGHUP)
     main = threading.current_thread() is threading.main_thread()  # signals: main thread only
     old = {s: signal.signal(s, stop) for s in handled} if main else {}
-    t0 = time.time()
     try:
         rc = subprocess.call(cmd, cwd=ROOT)
     finally:
@@ -55,7 +54,6 @@ def run_tool(title, cmd):
             signal.signal(s, handler)
     if rc != 0:
         raise StageFailed(f'stage "{title}" failed; run the same command again to continue')
-    return time.time() - t0
 
 
 def stage_record(work_dir):
@@ -104,9 +102,10 @@ class AttemptClock:
 
     @contextlib.contextmanager
     def attempt(self):
-        for a in self.attempts:  # killed outright: measure it by what it left behind
-            if a.get('seconds') is None:
-                newest = _newest_mtime(self.work_dir, skip=ATTEMPTS)
+        killed = [a for a in self.attempts if a.get('seconds') is None]
+        if killed:  # killed outright: measure them by what they left behind
+            newest = _newest_mtime(self.work_dir, skip=ATTEMPTS)
+            for a in killed:
                 a['seconds'] = round(max(newest - a['started'], 0.0), 1)
                 a['estimated'] = True
         t0 = time.time()
